@@ -1,0 +1,2 @@
+// Registers the chemo environments (filled in by the chemo module).
+export {};

@@ -1,0 +1,2 @@
+// Registers the classic environments (filled in by the classic module).
+export {};

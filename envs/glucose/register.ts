@@ -1,0 +1,2 @@
+// Registers the glucose environments (filled in by the glucose module).
+export {};
