@@ -54,9 +54,32 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, raw: unknown, pr
   let path = [...issue.path];
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
+    const allowed = allowedKeysAt(schema, path);
     path = [...path, keys[0] ?? '?'];
-    throw new UserError(`${prefix}${pathString(path)}: unknown field; ${issue.message}`);
+    throw new UserError(`${prefix}${pathString(path)}: unknown field${allowed ? `; allowed: ${allowed.join(', ')}` : ''}`);
   }
   const got = valueAt(raw, path);
   throw new UserError(`${prefix}${pathString(path)}: ${issue.message}, got ${show(got)}`);
+}
+
+/** Best effort: the field names a zod object schema accepts at `path` (unwrapping optional/default). */
+function allowedKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let node: unknown = schema;
+  const unwrap = (n: unknown): unknown => {
+    for (let i = 0; i < 10; i++) {
+      const def = (n as { _zod?: { def?: { innerType?: unknown; type?: string } } })?._zod?.def;
+      if (def?.innerType === undefined) return n;
+      n = def.innerType;
+    }
+    return n;
+  };
+  for (const key of path) {
+    node = unwrap(node);
+    const def = (node as { _zod?: { def?: { type?: string; element?: unknown; shape?: Record<string, unknown> } } })?._zod?.def;
+    if (def?.type === 'array' && typeof key === 'number') node = def.element;
+    else if (def?.type === 'object' && def.shape && typeof key === 'string') node = def.shape[key];
+    else return undefined;
+  }
+  const def = (unwrap(node) as { _zod?: { def?: { type?: string; shape?: Record<string, unknown> } } })?._zod?.def;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
 }

@@ -1,0 +1,115 @@
+/**
+ * The experiment config schema (`dosegym run|train|evaluate|validate <config>`).
+ *
+ * Every field is documented here and in README ("Experiment configs"); defaults are filled in and the
+ * resolved config is written to the run's manifest.json. Errors name the field path, the value and
+ * what is allowed, e.g. `train.steps: expected a positive integer, got -5`.
+ */
+import { z } from 'zod';
+import { parseWithSchema, readConfigFile } from './load.ts';
+
+const positiveInt = z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
+const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).nonnegative({ error: 'expected a non-negative integer' });
+
+export const TRAIN_ALGOS = ['ppo', 'dqn', 'none'] as const;
+
+/** A baseline or trained method to evaluate: a name, or an object with a type and its parameters. */
+const methodSchema = z.union(
+  [
+    z.string({ error: 'expected a method name' }).min(1),
+    z
+      .object({
+        type: z.string({ error: 'expected a baseline type, e.g. basal-bolus' }).min(1),
+        /** Name used in results (defaults to the type). */
+        name: z.string().min(1).optional(),
+      })
+      .catchall(z.unknown()),
+  ],
+  { error: 'expected a method name (e.g. ppo, basal-bolus) or { type, name?, ...parameters }' },
+);
+
+export const experimentSchema = z
+  .object({
+    /** Experiment name: results go to results/<name>/<run-id>/. Letters, digits, '-', '_', '.'. */
+    name: z.string({ error: 'expected a name made of letters, digits, - _ .' }).regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a name made of letters, digits, - _ .' }),
+    /** Free text shown in the report. */
+    description: z.string().default(''),
+    env: z
+      .object({
+        /** Registered environment id (see `dosegym envs`). */
+        id: z.string({ error: 'expected a registered environment id (see dosegym envs)' }).min(1),
+        /** Options passed to make(id, options); checked against the environment's options. */
+        options: z.record(z.string(), z.unknown()).default({}),
+        /**
+         * Optional custom reward: a mathjs expression over the step's named quantities (numeric
+         * info fields such as bg, risk, insulin, N, T, dose, plus `reward`, the env's own reward).
+         * Never evaluated as JavaScript.
+         */
+        reward: z.string().min(1).optional(),
+      })
+      .strict(),
+    train: z
+      .object({
+        /** ppo | dqn | none (evaluate baselines only). */
+        algo: z.enum(TRAIN_ALGOS, { error: `expected one of ${TRAIN_ALGOS.join(', ')}` }).default('ppo'),
+        /** Environment steps per seed. */
+        steps: positiveInt.default(100000),
+        /** Training seeds; each trains one policy. */
+        seeds: z.array(nonNegativeInt, { error: 'expected a list of non-negative integers' }).min(1, { error: 'expected at least one seed' }).default([1]),
+        /** Parallel environments per training run (PPO rollouts; DQN uses 1). */
+        numEnvs: positiveInt.default(1),
+        /** Algorithm hyperparameters (camelCase; defaults = Stable-Baselines3's). Validated by the agent. */
+        hyperparameters: z.record(z.string(), z.unknown()).default({}),
+        /** Wrap the training env in NormalizeObservation (statistics saved with the policy). */
+        normalizeObservations: z.boolean().default(false),
+        /** Write a checkpoint every this many environment steps (0 = only at the end). */
+        checkpointEvery: nonNegativeInt.default(0),
+      })
+      .strict()
+      .default({ algo: 'ppo', steps: 100000, seeds: [1], numEnvs: 1, hyperparameters: {}, normalizeObservations: false, checkpointEvery: 0 }),
+    evaluate: z
+      .object({
+        /** Episodes per patient (T1D cohorts) or per method and seed. */
+        episodes: positiveInt.default(10),
+        /** Evaluation episodes are seeded from this, independently of training, identically for every method. */
+        seed: nonNegativeInt.default(1000),
+        /** Methods: the trained algorithm's name and/or baselines (see README). */
+        methods: z.array(methodSchema, { error: 'expected a list of methods' }).min(1, { error: 'expected at least one method' }).default(['ppo']),
+        /** Per-step trajectory CSVs for the first N episodes of each method (charts use them). */
+        trajectories: nonNegativeInt.default(1),
+        /** Bootstrap resamples for the 95 % confidence intervals. */
+        bootstrap: positiveInt.default(2000),
+      })
+      .strict()
+      .default({ episodes: 10, seed: 1000, methods: ['ppo'], trajectories: 1, bootstrap: 2000 }),
+  })
+  .strict();
+
+export type ExperimentConfig = z.infer<typeof experimentSchema>;
+export type MethodSpec = ExperimentConfig['evaluate']['methods'][number];
+
+/** Name of a method as it appears in results. */
+export function methodName(method: MethodSpec): string {
+  return typeof method === 'string' ? method : (method.name ?? method.type);
+}
+
+/** Type of a method (a trained algorithm or a baseline type). */
+export function methodType(method: MethodSpec): string {
+  return typeof method === 'string' ? method : method.type;
+}
+
+/** Parameters of a baseline method (everything but type and name). */
+export function methodParams(method: MethodSpec): Record<string, unknown> {
+  if (typeof method === 'string') return {};
+  const { type: _type, name: _name, ...params } = method;
+  return params;
+}
+
+/** Parse and validate a config object (schema only; see validateExperiment for semantic checks). */
+export function parseExperiment(raw: unknown, source = ''): ExperimentConfig {
+  return parseWithSchema(experimentSchema, raw, source ? `${source}: ` : '');
+}
+
+export function loadExperimentFile(path: string): ExperimentConfig {
+  return parseExperiment(readConfigFile(path), path);
+}
