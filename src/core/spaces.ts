@@ -13,8 +13,9 @@ export interface BoxJSON {
   type: 'Box';
   shape: number[];
   dtype: BoxDtype;
-  low: number[];
-  high: number[];
+  /** Bounds; JSON has no Infinity, so an unbounded low/high is written (and read back) as null. */
+  low: (number | null)[];
+  high: (number | null)[];
 }
 export interface DiscreteJSON {
   type: 'Discrete';
@@ -117,7 +118,8 @@ export class Box {
   }
 
   toJSON(): BoxJSON {
-    return { type: 'Box', shape: [...this.shape], dtype: this.dtype, low: Array.from(this.low), high: Array.from(this.high) };
+    const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+    return { type: 'Box', shape: [...this.shape], dtype: this.dtype, low: Array.from(this.low, finiteOrNull), high: Array.from(this.high, finiteOrNull) };
   }
 
   toString(): string {
@@ -165,7 +167,10 @@ export type Space = Box | Discrete;
 
 /** Rebuild a space from its JSON description (used by policy checkpoints). */
 export function spaceFromJSON(json: SpaceJSON): Space {
-  return json.type === 'Box' ? new Box(json.low, json.high, json.shape, json.dtype) : new Discrete(json.n);
+  if (json.type === 'Discrete') return new Discrete(json.n);
+  const low = json.low.map((v) => (v === null ? -Infinity : v));
+  const high = json.high.map((v) => (v === null ? Infinity : v));
+  return new Box(low, high, json.shape, json.dtype);
 }
 
 /** Structural equality of two spaces (type, shape, dtype, bounds). */

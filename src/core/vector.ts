@@ -1,0 +1,133 @@
+/**
+ * SyncVectorEnv: n copies of one environment stepped together in the same thread, with batched
+ * observations in one typed array (row-major, numEnvs x obsSize, dtype of the single observation
+ * space), rewards in a Float64Array and terminated/truncated flags in Uint8Arrays (0/1).
+ *
+ * Autoreset follows Gymnasium 1.x SAME_STEP mode:
+ * - When env i ends at a step (terminated or truncated), it is reset inside that same `step` call.
+ *   Row i of the returned `observations` is then the FIRST observation of the new episode, while
+ *   `rewards[i]`, `terminated[i]` and `truncated[i]` still describe the step that ended the old one.
+ * - `infos[i]` is the new episode's reset info plus `finalObservation` (a copy of the ended
+ *   episode's last observation, e.g. to bootstrap the value of a truncated episode) and `finalInfo`
+ *   (the ended step's info, where RecordEpisodeStatistics puts `episode`).
+ * - So there is never a "dead" step: every action passed to `step` is applied to a live episode.
+ *
+ * Seeding: `reset({ seed })` seeds env i with `seed + i`. Later autoresets call `reset()` without a
+ * seed, so each env draws its next episode seed from its own seeded stream (reproducible, and
+ * different across envs). A `reset()` without a seed lets each env draw its own next seed, except
+ * the very first reset of the vector env, which behaves like `seed: 0`: unseeded BaseEnvs all start
+ * from the same default stream, and n identical copies would defeat the purpose of a vector env.
+ */
+import { EnvContractError } from './errors.ts';
+import type { Action, Env, Info, Observation } from './env.ts';
+import { assertSeed } from './env.ts';
+import { Box, spacesEqual, type BoxValue, type Space } from './spaces.ts';
+
+export interface VectorResetResult {
+  observations: BoxValue;
+  infos: Info[];
+}
+
+export interface VectorStepResult {
+  observations: BoxValue;
+  rewards: Float64Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  infos: Info[];
+}
+
+export class SyncVectorEnv {
+  readonly envs: Env<Observation, Action>[];
+  readonly numEnvs: number;
+  readonly singleObservationSpace: Box;
+  readonly singleActionSpace: Space;
+  private everReset = false;
+  private needsReset = true;
+
+  constructor(envFns: Array<() => Env<Observation, Action>>) {
+    if (envFns.length === 0) throw new EnvContractError('SyncVectorEnv: needs at least one env factory');
+    this.envs = envFns.map((fn) => fn());
+    this.numEnvs = this.envs.length;
+    const first = this.envs[0] as Env<Observation, Action>;
+    if (!(first.observationSpace instanceof Box)) {
+      throw new EnvContractError(`SyncVectorEnv: ${first.metadata.id} has observation space ${first.observationSpace.toString()}; batching needs a Box`);
+    }
+    this.singleObservationSpace = first.observationSpace;
+    this.singleActionSpace = first.actionSpace;
+    this.envs.forEach((env, i) => {
+      if (!spacesEqual(env.observationSpace, this.singleObservationSpace) || !spacesEqual(env.actionSpace, this.singleActionSpace)) {
+        throw new EnvContractError(`SyncVectorEnv: env ${i} (${env.metadata.id}) has different spaces than env 0 (${first.metadata.id})`);
+      }
+    });
+  }
+
+  /** Metadata of the first copy (all copies are built by the same kind of factory). */
+  get metadata(): Env['metadata'] {
+    return (this.envs[0] as Env).metadata;
+  }
+
+  reset(args: { seed?: number; options?: Record<string, unknown> } = {}): VectorResetResult {
+    let seed = args.seed;
+    if (seed === undefined && !this.everReset) seed = 0;
+    if (seed !== undefined) assertSeed(seed, 'SyncVectorEnv.reset: seed');
+    const batch = this.allocate();
+    const infos: Info[] = [];
+    this.envs.forEach((env, i) => {
+      const r = env.reset(seed === undefined ? { options: args.options } : { seed: seed + i, options: args.options });
+      this.writeRow(batch, i, r.observation);
+      infos.push(r.info);
+    });
+    this.everReset = true;
+    this.needsReset = false;
+    return { observations: batch, infos };
+  }
+
+  step(actions: readonly Action[]): VectorStepResult {
+    if (this.needsReset) throw new EnvContractError('SyncVectorEnv: step() called before reset(); call reset() first');
+    if (!Array.isArray(actions) || actions.length !== this.numEnvs) {
+      throw new EnvContractError(`SyncVectorEnv.step: expected ${this.numEnvs} actions (one per env), got ${Array.isArray(actions) ? actions.length : typeof actions}`);
+    }
+    const observations = this.allocate();
+    const rewards = new Float64Array(this.numEnvs);
+    const terminated = new Uint8Array(this.numEnvs);
+    const truncated = new Uint8Array(this.numEnvs);
+    const infos: Info[] = [];
+    this.envs.forEach((env, i) => {
+      const r = env.step(actions[i] as Action);
+      rewards[i] = r.reward;
+      terminated[i] = r.terminated ? 1 : 0;
+      truncated[i] = r.truncated ? 1 : 0;
+      if (r.terminated || r.truncated) {
+        const finalObservation = copyObservation(r.observation);
+        const next = env.reset();
+        this.writeRow(observations, i, next.observation);
+        infos.push({ ...next.info, finalObservation, finalInfo: r.info });
+      } else {
+        this.writeRow(observations, i, r.observation);
+        infos.push(r.info);
+      }
+    });
+    return { observations, rewards, terminated, truncated, infos };
+  }
+
+  close(): void {
+    for (const env of this.envs) env.close();
+  }
+
+  private allocate(): BoxValue {
+    const n = this.singleObservationSpace.size * this.numEnvs;
+    return this.singleObservationSpace.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  }
+
+  private writeRow(batch: BoxValue, i: number, obs: Observation): void {
+    const size = this.singleObservationSpace.size;
+    if (typeof obs === 'number' || obs.length !== size) {
+      throw new EnvContractError(`SyncVectorEnv: env ${i} returned an observation of ${typeof obs === 'number' ? 'a number' : `${obs.length} values`}, expected ${size}`);
+    }
+    batch.set(obs, i * size);
+  }
+}
+
+function copyObservation(obs: Observation): Observation {
+  return typeof obs === 'number' ? obs : obs.slice();
+}
