@@ -8,6 +8,8 @@ import { UserError } from './core/errors.ts';
 import '../envs/index.ts';
 import { envsCommand } from './cli/envs-command.ts';
 import { simulateCommand } from './cli/simulate-command.ts';
+import { evaluateCommand, parseBackend, reportCommand, runCommand, trainCommand, validateCommand } from './cli/run-commands.ts';
+import type { RunFlags } from './run/run.ts';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 export const DOSEGYM_VERSION = packageJson.version;
@@ -16,6 +18,32 @@ class UsageError extends UserError {
   constructor(message: string) {
     super(message, 2);
   }
+}
+
+type Y = ReturnType<typeof yargs>;
+
+/** The options shared by run, train and evaluate. */
+function runOptions<T extends Y>(y: T) {
+  return y
+    .option('out', { type: 'string', describe: 'Run directory (default: results/<name>/<UTC date-time>/)' })
+    .option('seed', { type: 'number', describe: 'Train this one seed instead of train.seeds' })
+    .option('jobs', { type: 'number', default: 1, describe: 'Seeds / evaluation shards in parallel worker processes (results identical to --jobs 1)' })
+    .option('backend', { type: 'string', default: 'auto', describe: 'TensorFlow.js backend: auto (node-gpu, node, then wasm), wasm, cpu, node, node-gpu' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'No progress bars (plain lines are also used when stderr is not a TTY)' })
+    .option('resume', { type: 'boolean', default: false, describe: 'Continue the latest incomplete run of this config (or the one at --out)' })
+    .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing --out directory' });
+}
+
+function runFlags(args: Record<string, unknown>): RunFlags {
+  return {
+    out: args['out'] as string | undefined,
+    seed: args['seed'] as number | undefined,
+    jobs: Number(args['jobs'] ?? 1),
+    backend: parseBackend(args['backend'] ?? 'auto'),
+    quiet: Boolean(args['quiet']),
+    resume: Boolean(args['resume']),
+    force: Boolean(args['force']),
+  };
 }
 
 function buildParser(argv: string[]) {
@@ -33,6 +61,23 @@ function buildParser(argv: string[]) {
         .option('out', { type: 'string', describe: 'Output CSV path (default: results/simulate/<env>-<patient>-seed<seed>.csv)' })
         .option('states', { type: 'boolean', default: false, describe: 'Add the model state columns (T1D: the 13 UVA/Padova states)' })
         .example('$0 simulate experiments/simulate-adult001.yaml --out day.csv', 'Simulate adult#001 for one day with basal-bolus'),
+    )
+    .command('run <config>', 'Train every seed, evaluate every method on the same seeded episodes, write results and the report', (y) =>
+      runOptions(y.positional('config', { type: 'string', describe: 'Experiment config (.yaml/.json); see README "Experiment configs"' }))
+        .example('$0 run experiments/quickstart.yaml', 'The quick start: PPO vs basal-bolus and PID on one T1D patient')
+        .example('$0 run experiments/cartpole-ppo.yaml --jobs 2 --out results/cp', 'Two seeds in parallel into a fixed directory'),
+    )
+    .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', (y) =>
+      runOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })),
+    )
+    .command('evaluate <target>', 'Evaluate a run directory (re-running every method) or, for a baselines-only config, the config itself', (y) =>
+      runOptions(y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' })),
+    )
+    .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files', (y) =>
+      y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
+    )
+    .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', (y) =>
+      y.positional('config', { type: 'string', describe: 'Experiment config' }),
     )
     .demandCommand(1, 'Give a command; see dosegym --help')
     .recommendCommands()
@@ -57,6 +102,21 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'simulate':
         simulateCommand({ config: String(args['config']), out: args['out'] as string | undefined, states: Boolean(args['states']) });
+        break;
+      case 'run':
+        await runCommand(String(args['config']), runFlags(args));
+        break;
+      case 'train':
+        await trainCommand(String(args['config']), runFlags(args));
+        break;
+      case 'evaluate':
+        await evaluateCommand(String(args['target']), runFlags(args));
+        break;
+      case 'report':
+        await reportCommand(String(args['dir']), { ...runFlags({ quiet: args['quiet'] }) });
+        break;
+      case 'validate':
+        validateCommand(String(args['config']));
         break;
       default:
         throw new UsageError(`unknown command '${command}'; see dosegym --help`);

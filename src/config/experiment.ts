@@ -56,17 +56,14 @@ export const experimentSchema = z
         steps: positiveInt.default(100000),
         /** Training seeds; each trains one policy. */
         seeds: z.array(nonNegativeInt, { error: 'expected a list of non-negative integers' }).min(1, { error: 'expected at least one seed' }).default([1]),
-        /** Parallel environments per training run (PPO rollouts; DQN uses 1). */
-        numEnvs: positiveInt.default(1),
-        /** Algorithm hyperparameters (camelCase; defaults = Stable-Baselines3's). Validated by the agent. */
+        /**
+         * Algorithm hyperparameters (camelCase; defaults = Stable-Baselines3's), including numEnvs
+         * (parallel envs) and normalizeObservations. Validated by the agent (agents/common/hyperparameters.ts).
+         */
         hyperparameters: z.record(z.string(), z.unknown()).default({}),
-        /** Wrap the training env in NormalizeObservation (statistics saved with the policy). */
-        normalizeObservations: z.boolean().default(false),
-        /** Write a checkpoint every this many environment steps (0 = only at the end). */
-        checkpointEvery: nonNegativeInt.default(0),
       })
       .strict()
-      .default({ algo: 'ppo', steps: 100000, seeds: [1], numEnvs: 1, hyperparameters: {}, normalizeObservations: false, checkpointEvery: 0 }),
+      .default({ algo: 'ppo', steps: 100000, seeds: [1], hyperparameters: {} }),
     evaluate: z
       .object({
         /** Episodes per patient (T1D cohorts) or per method and seed. */

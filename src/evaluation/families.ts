@@ -9,6 +9,8 @@ import type { Action, Env, Info, Observation } from '../core/env.ts';
 import type { Policy } from '../core/policy.ts';
 import type { Cell } from '../io/csv.ts';
 import { Rng as RngCtor } from '../core/rng.ts';
+import { make } from '../core/registry.ts';
+import { Box } from '../core/spaces.ts';
 import { glucoseMetrics } from '../metrics/glucose.ts';
 import { dePillisOutcomes, zhaoOutcomes } from '../metrics/chemo.ts';
 import { COHORTS, PATIENT_NAMES } from '../../envs/glucose/patient.ts';
@@ -82,7 +84,7 @@ const t1d: Family = {
     };
   },
   patients(options) {
-    const p = options['patient'] ?? options['cohort'];
+    const p = options['patient'];
     if (Array.isArray(p)) return p.map(String);
     if (typeof p === 'string' && p in COHORTS) return [...COHORTS[p as keyof typeof COHORTS]];
     if (typeof p === 'string') return [p];
@@ -90,8 +92,15 @@ const t1d: Family = {
   },
   envOptions(options, patient, baseline) {
     const out: Record<string, unknown> = { ...options };
-    delete out['cohort'];
     if (patient !== null) out['patient'] = patient;
+    // A policy trained on a cohort acts in the cohort's action range (the largest patient basal x
+    // maxBasalMultiple); keep that range when it is evaluated one patient at a time.
+    if (!baseline && out['action'] !== 'discrete' && (out['actionMaxUnitsPerHour'] ?? null) === null) {
+      const cohortEnv = make('T1D-v0', { ...options });
+      const space = cohortEnv.actionSpace;
+      cohortEnv.close();
+      if (space instanceof Box) out['actionMaxUnitsPerHour'] = space.high[0];
+    }
     // Meal boluses need more than the agent's basal-multiple range; the episode's draws do not
     // depend on the action space, so the baseline still sees the same patient, meals and noise.
     if (baseline) Object.assign(out, { action: 'continuous', actionMaxUnitsPerHour: 'pump' });

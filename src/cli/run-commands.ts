@@ -1,0 +1,59 @@
+/** `dosegym run|train|evaluate|report|validate`: the experiment commands (see src/run/run.ts). */
+import { existsSync, statSync } from 'node:fs';
+import { loadExperimentFile } from '../config/experiment.ts';
+import { UserError } from '../core/errors.ts';
+import { planExperiment } from '../run/plan.ts';
+import { runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
+import { runFiles } from '../run/layout.ts';
+import { BACKEND_NAMES, type BackendName } from '../../agents/common/backend.ts';
+import { formatTable } from './output.ts';
+
+export function parseBackend(value: unknown): BackendName {
+  if (typeof value !== 'string' || !(BACKEND_NAMES as readonly string[]).includes(value)) {
+    throw new UserError(`--backend: expected one of ${BACKEND_NAMES.join(', ')}, got ${String(value)}`, 2);
+  }
+  return value as BackendName;
+}
+
+/** Print where the report is and a short table of the main numbers. */
+function printResult(result: RunResult): void {
+  const key = ['method', 'seed', 'episodes', 'mean_return', 'mean_cost', 'tir', 'tbr70', 'tar180', 'risk_index', 'final_tumor', 'min_normal', 'survival_probability'];
+  const columns = key.filter((c) => result.columns.includes(c));
+  if (result.summary.length > 0) {
+    process.stdout.write('\n' + formatTable(columns, result.summary.map((r) => columns.map((c) => (r[c] ?? '') as string | number))) + '\n');
+  }
+  const files = runFiles(result.dir);
+  process.stdout.write(`\nstatus: ${result.manifest.status}\nresults: ${result.dir}\n${existsSync(files.report) ? `report:  ${files.report}\n` : ''}`);
+}
+
+export async function runCommand(config: string, flags: RunFlags): Promise<void> {
+  printResult(await runExperiment(config, flags, ['train', 'evaluate', 'report']));
+}
+
+export async function trainCommand(config: string, flags: RunFlags): Promise<void> {
+  const result = await runExperiment(config, flags, ['train']);
+  process.stdout.write(`trained ${result.manifest.seeds.length} seed(s); policies in ${result.dir}/policies\nnext: dosegym evaluate ${result.dir}\n`);
+}
+
+function isRunDir(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
+export async function evaluateCommand(target: string, flags: RunFlags): Promise<void> {
+  if (isRunDir(target)) printResult(await runStagesOnDir(target, flags, ['evaluate', 'report'], { redo: true }));
+  else printResult(await runExperiment(target, flags, ['evaluate', 'report']));
+}
+
+export async function reportCommand(dir: string, flags: RunFlags): Promise<void> {
+  if (!isRunDir(dir)) throw new UserError(`run directory: ${dir} is not a directory; give a run directory made by dosegym run`);
+  printResult(await runStagesOnDir(dir, flags, ['report']));
+}
+
+export function validateCommand(config: string): void {
+  const plan = planExperiment(loadExperimentFile(config));
+  const c = plan.config;
+  process.stdout.write(
+    `${config}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +
+      `evaluate ${plan.methods.map((m) => m.name).join(', ')} (${c.evaluate.episodes} episodes${plan.family.name === 't1d' ? ' per patient' : ''}, seed ${c.evaluate.seed})\n`,
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * Turns a validated experiment config into a checked plan: the env exists and accepts its options,
+ * the reward expression uses only known quantities, the hyperparameters are valid for the
+ * algorithm, and every evaluation method is either the trained algorithm or a known baseline of the
+ * env's family. Every problem is a one-line UserError naming the config field.
+ */
+import { UserError } from '../core/errors.ts';
+import { make } from '../core/registry.ts';
+import { Discrete } from '../core/spaces.ts';
+import { compileRewardExpression, rewardNamesOf } from '../config/reward-expression.ts';
+import { methodName, methodParams, methodType, type ExperimentConfig, type MethodSpec } from '../config/experiment.ts';
+import { familyOf, type AnyEnv, type Family } from '../evaluation/families.ts';
+import { parseDqnHyperparameters, parsePpoHyperparameters } from '../../agents/common/hyperparameters.ts';
+
+export interface PlannedMethod {
+  name: string;
+  type: string;
+  params: Record<string, unknown>;
+  /** True for the config's trained algorithm (evaluated once per training seed). */
+  trained: boolean;
+}
+
+export interface ExperimentPlan {
+  config: ExperimentConfig;
+  family: Family;
+  methods: PlannedMethod[];
+  /** Fully resolved hyperparameters (defaults filled in), for the manifest. */
+  hyperparameters: Record<string, unknown>;
+}
+
+function prefixed<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UserError && !err.message.startsWith(prefix)) throw new UserError(`${prefix}${err.message}`, err.exitCode);
+    throw err;
+  }
+}
+
+export function makeProbeEnv(config: ExperimentConfig): AnyEnv {
+  return prefixed('env: ', () => make(config.env.id, config.env.options));
+}
+
+export function planExperiment(config: ExperimentConfig): ExperimentPlan {
+  const probe = makeProbeEnv(config);
+  const family = familyOf(config.env.id);
+  if (config.env.reward !== undefined) {
+    const reward = config.env.reward;
+    compileRewardExpression(reward, rewardNamesOf(makeProbeEnv(config)));
+  }
+  const algo = config.train.algo;
+  let hyperparameters: Record<string, unknown> = {};
+  if (algo === 'ppo') hyperparameters = parsePpoHyperparameters(config.train.hyperparameters);
+  if (algo === 'dqn') {
+    if (!(probe.actionSpace instanceof Discrete)) {
+      throw new UserError(`train.algo: dqn needs a discrete action space, but ${config.env.id} with these options has ${probe.actionSpace.toString()}; use ppo or a discrete action option (T1D: action: discrete; chemo: levels: n)`);
+    }
+    hyperparameters = parseDqnHyperparameters(config.train.hyperparameters);
+  }
+  if (algo === 'none' && Object.keys(config.train.hyperparameters).length > 0) {
+    throw new UserError('train.hyperparameters: given, but train.algo is none');
+  }
+  const seen = new Set<string>();
+  const methods = config.evaluate.methods.map((spec: MethodSpec, i): PlannedMethod => {
+    const where = `evaluate.methods[${i}]`;
+    const name = methodName(spec);
+    const type = methodType(spec);
+    const params = methodParams(spec);
+    if (seen.has(name)) throw new UserError(`${where}: method name '${name}' appears twice; give one a different name`);
+    seen.add(name);
+    if (type === 'ppo' || type === 'dqn') {
+      if (type !== algo) throw new UserError(`${where}: '${type}' is not trained by this config (train.algo: ${algo}); allowed: ${[algo !== 'none' ? algo : null, ...family.baselineTypes].filter(Boolean).join(', ')}`);
+      if (Object.keys(params).length > 0) throw new UserError(`${where}: the trained method takes no parameters`);
+      return { name, type, params, trained: true };
+    }
+    family.makeBaseline(type, params, probe, where); // validates type and parameters now
+    return { name, type, params, trained: false };
+  });
+  probe.close();
+  return { config, family, methods, hyperparameters };
+}

@@ -1,0 +1,133 @@
+/**
+ * The units of work of a run: train one seed, or evaluate one method (one training seed of a
+ * trained method, or a baseline). Each task reads the plan and writes its result files atomically,
+ * so it runs the same in this process or in a worker process (`--jobs`), and a finished task is
+ * skipped on `--resume`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Action, Env, Observation } from '../core/env.ts';
+import { make } from '../core/registry.ts';
+import { compileRewardExpression, ExpressionReward, rewardNamesOf } from '../config/reward-expression.ts';
+import type { ExperimentConfig } from '../config/experiment.ts';
+import { evaluateMethod, type EvaluationPlan, type MethodEvaluation } from '../evaluation/evaluate.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
+import { toCsv } from '../io/csv.ts';
+import { planExperiment } from './plan.ts';
+import { fileSafe, runFiles } from './layout.ts';
+import { initBackend, type BackendName } from '../../agents/common/backend.ts';
+import { loadPolicy, savePolicy } from '../../agents/common/checkpoint.ts';
+import type { UpdateStats } from '../../agents/common/training.ts';
+import { trainAgent } from './trainer.ts';
+
+export type Task = { kind: 'train'; seed: number } | { kind: 'evaluate'; method: string; seed: number | null };
+
+export interface TaskContext {
+  config: ExperimentConfig;
+  runDir: string;
+  backend: BackendName;
+}
+
+export interface TaskProgress {
+  done: number;
+  total: number;
+  recentReturn?: number;
+}
+
+export function taskLabel(task: Task): string {
+  return task.kind === 'train' ? `train seed ${task.seed}` : `eval ${task.method}${task.seed === null ? '' : ` seed ${task.seed}`}`;
+}
+
+/** Where a task's result lives (its existence means the task is done). */
+export function taskOutput(runDir: string, task: Task): string {
+  const files = runFiles(runDir);
+  return task.kind === 'train' ? files.trainingSeedCsv(task.seed) : files.evaluationJson(fileSafe(task.method), task.seed);
+}
+
+export function isTaskDone(runDir: string, task: Task): boolean {
+  return existsSync(taskOutput(runDir, task));
+}
+
+/** The training env: the configured env, with the custom reward when one is given. */
+export function trainingEnvFactory(config: ExperimentConfig): () => Env<Observation, Action> {
+  const reward = config.env.reward === undefined ? undefined : compileRewardExpression(config.env.reward, rewardNamesOf(make(config.env.id, config.env.options)));
+  return () => {
+    const env = make(config.env.id, config.env.options);
+    return reward === undefined ? env : new ExpressionReward(env, reward);
+  };
+}
+
+export const TRAINING_COLUMNS = [
+  'seed', 'update', 'steps', 'episodes', 'episode_return', 'episode_length', 'episode_cost',
+  'loss_policy', 'loss_value', 'loss_entropy', 'loss_q', 'approx_kl', 'clip_fraction', 'entropy',
+  'learning_rate', 'exploration_rate', 'steps_per_s',
+] as const;
+
+function trainingRow(seed: number, s: UpdateStats): Record<string, number> {
+  const finite = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? Number.NaN : x);
+  return {
+    seed,
+    update: s.update,
+    steps: s.steps,
+    episodes: s.episodes,
+    episode_return: finite(s.recentReturn),
+    episode_length: finite(s.recentLength),
+    episode_cost: finite(s.recentCost),
+    loss_policy: finite(s.losses['policy']),
+    loss_value: finite(s.losses['value']),
+    loss_entropy: finite(s.losses['entropy']),
+    loss_q: finite(s.losses['q']),
+    approx_kl: finite(s.losses['approxKl']),
+    clip_fraction: finite(s.losses['clipFraction']),
+    entropy: finite(s.entropy),
+    learning_rate: s.learningRate,
+    exploration_rate: finite(s.explorationRate),
+    steps_per_s: Math.round(s.stepsPerSecond),
+  };
+}
+
+export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: TaskProgress) => void): Promise<void> {
+  const plan = planExperiment(ctx.config);
+  const files = runFiles(ctx.runDir);
+  if (task.kind === 'train') {
+    const backend = await initBackend(ctx.backend);
+    const rows: Record<string, number>[] = [];
+    const policy = await trainAgent(plan, trainingEnvFactory(ctx.config), {
+      seed: task.seed,
+      backend: ctx.backend,
+      onUpdate: (stats) => {
+        rows.push(trainingRow(task.seed, stats));
+        onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn });
+      },
+    });
+    void backend;
+    savePolicy(files.policyDir(task.seed), policy);
+    // Written last: its existence marks the seed as trained (for --resume).
+    writeFileAtomic(files.trainingSeedCsv(task.seed), toCsv(TRAINING_COLUMNS, rows.map((r) => ({ ...r, steps_per_s: null }))));
+    return;
+  }
+  const method = plan.methods.find((m) => m.name === task.method);
+  if (method === undefined) throw new Error(`executeTask: no method '${task.method}' in the plan`);
+  const evaluationPlan: EvaluationPlan = {
+    envId: ctx.config.env.id,
+    envOptions: ctx.config.env.options,
+    reward: ctx.config.env.reward,
+    episodes: ctx.config.evaluate.episodes,
+    seed: ctx.config.evaluate.seed,
+    trajectories: ctx.config.evaluate.trajectories,
+  };
+  const trainingSeed = task.seed;
+  const trained = method.trained && trainingSeed !== null ? loadPolicy(files.policyDir(trainingSeed)) : undefined;
+  const total = plan.family.patients(ctx.config.env.options).length * ctx.config.evaluate.episodes;
+  onProgress({ done: 0, total });
+  const result: MethodEvaluation = evaluateMethod(evaluationPlan, plan.family, {
+    name: method.name,
+    trainingSeed: method.trained ? trainingSeed : null,
+    makePolicy: (env) => (trained !== undefined ? trained : plan.family.makeBaseline(method.type, method.params, env, `evaluate.methods.${method.name}`)),
+  });
+  onProgress({ done: total, total });
+  writeJsonAtomic(taskOutput(ctx.runDir, task), result);
+}
+
+export function readEvaluation(runDir: string, task: Task): MethodEvaluation {
+  return JSON.parse(readFileSync(taskOutput(runDir, task), 'utf8')) as MethodEvaluation;
+}

@@ -1,0 +1,28 @@
+/** Dispatches training to the configured algorithm (agents/ppo.ts, agents/dqn.ts). */
+import { UserError } from '../core/errors.ts';
+import type { Action, Env, Observation } from '../core/env.ts';
+import type { BackendName } from '../../agents/common/backend.ts';
+import type { TrainedPolicy } from '../../agents/common/policy.ts';
+import type { UpdateStats } from '../../agents/common/training.ts';
+import { trainPpo } from '../../agents/ppo.ts';
+import { trainDqn } from '../../agents/dqn.ts';
+import type { ExperimentPlan } from './plan.ts';
+
+export interface TrainerOptions {
+  seed: number;
+  backend: BackendName;
+  onUpdate: (stats: UpdateStats) => void;
+}
+
+export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Observation, Action>, options: TrainerOptions): Promise<TrainedPolicy> {
+  const { algo, steps, hyperparameters } = plan.config.train;
+  const common = { totalSteps: steps, seed: options.seed, hyperparameters, backend: options.backend, onUpdate: options.onUpdate, envId: plan.config.env.id };
+  switch (algo) {
+    case 'ppo':
+      return trainPpo(envFactory, common);
+    case 'dqn':
+      return trainDqn(envFactory, common);
+    default:
+      throw new UserError(`train.algo: '${algo}' trains nothing; evaluate baselines with dosegym evaluate`);
+  }
+}
