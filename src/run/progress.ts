@@ -70,7 +70,7 @@ function lineProgress(stream: NodeJS.WriteStream, quiet: boolean): Progress {
   return {
     task(label, total, unit) {
       const start = Date.now();
-      let last = 0;
+      let last = start; // first line after 10 s: short tasks print only their 'done' line
       return {
         update(u) {
           const now = Date.now();

@@ -14,7 +14,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { toCsv } from '../io/csv.ts';
 import { planExperiment } from './plan.ts';
 import { fileSafe, runFiles } from './layout.ts';
-import { initBackend, type BackendName } from '../../agents/common/backend.ts';
+import type { BackendName } from '../../agents/common/backend.ts';
 import { loadPolicy, savePolicy } from '../../agents/common/checkpoint.ts';
 import type { UpdateStats } from '../../agents/common/training.ts';
 import { trainAgent } from './trainer.ts';
@@ -89,7 +89,6 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const plan = planExperiment(ctx.config);
   const files = runFiles(ctx.runDir);
   if (task.kind === 'train') {
-    const backend = await initBackend(ctx.backend);
     const rows: Record<string, number>[] = [];
     const policy = await trainAgent(plan, trainingEnvFactory(ctx.config), {
       seed: task.seed,
@@ -99,7 +98,6 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
         onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn });
       },
     });
-    void backend;
     savePolicy(files.policyDir(task.seed), policy);
     // Written last: its existence marks the seed as trained (for --resume).
     writeFileAtomic(files.trainingSeedCsv(task.seed), toCsv(TRAINING_COLUMNS, rows.map((r) => ({ ...r, steps_per_s: null }))));

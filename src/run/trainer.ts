@@ -4,8 +4,6 @@ import type { Action, Env, Observation } from '../core/env.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import type { TrainedPolicy } from '../../agents/common/policy.ts';
 import type { UpdateStats } from '../../agents/common/training.ts';
-import { trainPpo } from '../../agents/ppo.ts';
-import { trainDqn } from '../../agents/dqn.ts';
 import type { ExperimentPlan } from './plan.ts';
 
 export interface TrainerOptions {
@@ -18,10 +16,11 @@ export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Obs
   const { algo, steps, hyperparameters } = plan.config.train;
   const common = { totalSteps: steps, seed: options.seed, hyperparameters, backend: options.backend, onUpdate: options.onUpdate, envId: plan.config.env.id };
   switch (algo) {
+    // Loaded on demand: baselines-only runs never load TensorFlow.js.
     case 'ppo':
-      return trainPpo(envFactory, common);
+      return (await import('../../agents/ppo.ts')).trainPpo(envFactory, common);
     case 'dqn':
-      return trainDqn(envFactory, common);
+      return (await import('../../agents/dqn.ts')).trainDqn(envFactory, common);
     default:
       throw new UserError(`train.algo: '${algo}' trains nothing; evaluate baselines with dosegym evaluate`);
   }
