@@ -1,0 +1,413 @@
+/**
+ * Named safety constraints as per-step costs with an episode budget (a constrained MDP: the agent
+ * maximises return subject to E[episode cost] <= budget), and the `ConstraintCost` wrapper that
+ * writes them into `info`.
+ *
+ * Constraints (per-step cost from the step's `info`):
+ * - T1D-v0 `hypo70`: 1 when the true BG (info.bg, mg/dL) < 70 (level-1 hypoglycaemia), else 0.
+ * - T1D-v0 `hypo54`: 1 when BG < 54 mg/dL (level-2, clinically significant hypoglycaemia).
+ *   Default budgets follow the international consensus on time in range (Battelino et al.,
+ *   Diabetes Care 42(8):1593-1603, 2019, Table 2): at most 4 % of the time below 70 and 1 % below
+ *   54 mg/dL. With one cost unit per step in violation, the budget in cost units per episode is
+ *   fraction x episode steps (metadata.maxEpisodeSteps): e.g. T1D-v0 with a Dexcom sensor
+ *   (3-minute steps) over 1 day = 480 steps -> hypo70 budget 19.2, hypo54 budget 4.8.
+ * - Chemo-DePillis-v0 `toxicity`: 1 when the normal-cell population N (info.N, normalised) < 0.75,
+ *   the lower bound on N in de Pillis & Radunskaya's optimal-control problem (Comput. Math. Methods
+ *   Med. 3(2):79-100, 2001; J. Theor. Med. 2003). A state constraint: default budget 0 steps.
+ * - Chemo-DePillis-v0 `cumulativeDose`: cost = the dose delivered in the step in dose-days (the
+ *   increase of info.cumulativeDose), so the episode cost is the cumulative dose and the constraint
+ *   "cumulative dose <= budget" is violated from the first step at which the running total
+ *   exceeds the budget. Default budget (a DoseGym choice, not from the literature): 0.3 dose-days
+ *   per day of the horizon, the total of the metronomic baseline (constant dose 0.3, about the
+ *   lowest constant dose that clears the nominal patient's tumour; agents/baselines/chemo.ts),
+ *   i.e. 45 dose-days over the default 150 days.
+ *
+ * `info.cost` becomes the SUM of the selected constraints' costs (replacing the env's own cost);
+ * `info.costs` holds each one. The sum is what a single-multiplier PPO-Lagrangian constrains, so
+ * combine constraints only when their units agree (or give each its own multiplier).
+ */
+import { z } from 'zod';
+import { parseWithSchema } from '../config/load.ts';
+import { UserError } from '../core/errors.ts';
+import type { Action, Env, EnvMetadata, Info, Observation, ResetArgs, ResetResult, StepDuration, StepResult } from '../core/env.ts';
+import { Wrapper } from '../core/wrappers.ts';
+
+export const T1D_ENV = 'T1D-v0';
+export const DEPILLIS_ENV = 'Chemo-DePillis-v0';
+
+/** Consensus targets (Battelino 2019): fraction of time below 70 and 54 mg/dL. */
+export const CONSENSUS_MAX_FRACTION_BELOW_70 = 0.04;
+export const CONSENSUS_MAX_FRACTION_BELOW_54 = 0.01;
+/** Normal-cell lower bound of de Pillis & Radunskaya. */
+export const TOXICITY_MIN_N = 0.75;
+/** Default cumulative-dose budget per day of the horizon [dose-days / day]. */
+export const DEFAULT_DOSE_DAYS_PER_DAY = 0.3;
+
+/** What a default budget may depend on: the episode length and the step duration. */
+export interface ConstraintContext {
+  episodeSteps?: number;
+  stepDuration?: StepDuration;
+}
+
+export interface ConstraintDefinition {
+  name: string;
+  envId: string;
+  /** One line: what is counted, with units. */
+  description: string;
+  /** Unit of the per-step cost and of the budget. */
+  costUnit: string;
+  /** How the default budget is derived. */
+  budgetRule: string;
+  /** Default episode budget, or undefined when the context lacks what it needs. */
+  defaultBudget(ctx: ConstraintContext): number | undefined;
+  /** Per-step cost (>= 0) from the step's info; `previous` is the info before the step (undefined at reset). */
+  cost(info: Info, previous: Info | undefined): number;
+  /** Whether the constraint is violated after a step, given that step's cost and the episode's running cost. */
+  violated(stepCost: number, episodeCost: number, budget: number): boolean;
+}
+
+function num(info: Info, key: string, constraint: string): number {
+  const v = info[key];
+  if (typeof v !== 'number' || Number.isNaN(v)) {
+    throw new Error(`constraint '${constraint}': info.${key} is ${v === undefined ? 'missing' : `not a number (${String(v)})`}; is the env the right one?`);
+  }
+  return v;
+}
+
+const indicatorViolated = (stepCost: number): boolean => stepCost > 0;
+
+function stepFraction(fraction: number) {
+  return (ctx: ConstraintContext): number | undefined => (ctx.episodeSteps === undefined ? undefined : fraction * ctx.episodeSteps);
+}
+
+const DEFINITIONS: readonly ConstraintDefinition[] = Object.freeze([
+  {
+    name: 'hypo70',
+    envId: T1D_ENV,
+    description: 'steps with true BG < 70 mg/dL (level-1 hypoglycaemia)',
+    costUnit: 'steps',
+    budgetRule: '4 % of the episode steps (consensus: < 4 % of time below 70 mg/dL)',
+    defaultBudget: stepFraction(CONSENSUS_MAX_FRACTION_BELOW_70),
+    cost: (info) => (num(info, 'bg', 'hypo70') < 70 ? 1 : 0),
+    violated: indicatorViolated,
+  },
+  {
+    name: 'hypo54',
+    envId: T1D_ENV,
+    description: 'steps with true BG < 54 mg/dL (level-2 hypoglycaemia)',
+    costUnit: 'steps',
+    budgetRule: '1 % of the episode steps (consensus: < 1 % of time below 54 mg/dL)',
+    defaultBudget: stepFraction(CONSENSUS_MAX_FRACTION_BELOW_54),
+    cost: (info) => (num(info, 'bg', 'hypo54') < 54 ? 1 : 0),
+    violated: indicatorViolated,
+  },
+  {
+    name: 'toxicity',
+    envId: DEPILLIS_ENV,
+    description: `steps with normal cells N < ${TOXICITY_MIN_N}`,
+    costUnit: 'steps',
+    budgetRule: '0 steps (a state constraint in the optimal-control literature)',
+    defaultBudget: () => 0,
+    cost: (info) => (num(info, 'N', 'toxicity') < TOXICITY_MIN_N ? 1 : 0),
+    violated: indicatorViolated,
+  },
+  {
+    name: 'cumulativeDose',
+    envId: DEPILLIS_ENV,
+    description: 'dose delivered in the step [dose-days]; the episode cost is the cumulative dose',
+    costUnit: 'dose-days',
+    budgetRule: `${DEFAULT_DOSE_DAYS_PER_DAY} dose-days per day of the horizon (the metronomic baseline's total)`,
+    defaultBudget: (ctx) => {
+      const d = ctx.stepDuration;
+      if (ctx.episodeSteps === undefined || d === undefined || d.unit !== 'day') return undefined;
+      return DEFAULT_DOSE_DAYS_PER_DAY * ctx.episodeSteps * d.value;
+    },
+    cost: (info, previous) => {
+      if (previous === undefined) return 0;
+      // The env's own running total, so the cost matches its accounting exactly (>= 0 by construction).
+      return Math.max(0, num(info, 'cumulativeDose', 'cumulativeDose') - num(previous, 'cumulativeDose', 'cumulativeDose'));
+    },
+    violated: (_stepCost, episodeCost, budget) => episodeCost > budget,
+  },
+]);
+
+/** Environments that declare constraints. */
+export function constrainedEnvIds(): string[] {
+  return [...new Set(DEFINITIONS.map((d) => d.envId))];
+}
+
+/** A constraint available for an env, with its default budget for `context` (when computable). */
+export interface ConstraintInfo {
+  name: string;
+  description: string;
+  costUnit: string;
+  budgetRule: string;
+  defaultBudget: number | undefined;
+}
+
+/** The context an env's metadata gives for default budgets. */
+export function constraintContext(metadata: Pick<EnvMetadata, 'maxEpisodeSteps' | 'stepDuration'>): ConstraintContext {
+  return { ...(metadata.maxEpisodeSteps !== undefined ? { episodeSteps: metadata.maxEpisodeSteps } : {}), stepDuration: metadata.stepDuration };
+}
+
+/** The constraints available for `envId`, with default budgets for the given episode length / step. */
+export function constraintsFor(envId: string, context: ConstraintContext = {}): ConstraintInfo[] {
+  return DEFINITIONS.filter((d) => d.envId === envId).map((d) => ({
+    name: d.name,
+    description: d.description,
+    costUnit: d.costUnit,
+    budgetRule: d.budgetRule,
+    defaultBudget: d.defaultBudget(context),
+  }));
+}
+
+/** The definition of `name` for `envId`; UserError listing the allowed names otherwise. */
+export function getConstraint(envId: string, name: string): ConstraintDefinition {
+  const available = DEFINITIONS.filter((d) => d.envId === envId);
+  if (available.length === 0) {
+    throw new UserError(`constraints: environment '${envId}' declares no constraints; constrained environments: ${constrainedEnvIds().join(', ')}`);
+  }
+  const def = available.find((d) => d.name === name);
+  if (def === undefined) {
+    throw new UserError(`constraints: unknown constraint '${name}' for ${envId}; allowed: ${available.map((d) => d.name).join(', ')}`);
+  }
+  return def;
+}
+
+/** A selected constraint with its episode budget. */
+export interface ResolvedConstraint {
+  name: string;
+  budget: number;
+  definition: ConstraintDefinition;
+}
+
+/**
+ * Resolve a selection of constraint names (+ optional budgets in cost units per episode) for an
+ * env. Unknown or repeated names, budgets for unselected names and negative budgets are UserErrors.
+ */
+export function resolveConstraints(
+  envId: string,
+  names: readonly string[],
+  budgets: Readonly<Record<string, number>> = {},
+  context: ConstraintContext = {},
+): ResolvedConstraint[] {
+  if (!Array.isArray(names) || names.length === 0) {
+    throw new UserError(`constraints: expected a non-empty list of names; allowed for ${envId}: ${constraintsFor(envId).map((c) => c.name).join(', ') || '(none)'}`);
+  }
+  const seen = new Set<string>();
+  const out = names.map((name) => {
+    const definition = getConstraint(envId, name);
+    if (seen.has(name)) throw new UserError(`constraints: '${name}' is listed twice`);
+    seen.add(name);
+    const given = budgets[name];
+    let budget: number;
+    if (given !== undefined) {
+      if (typeof given !== 'number' || !Number.isFinite(given) || given < 0) {
+        throw new UserError(`budgets.${name}: expected a finite number >= 0 (${definition.costUnit} per episode), got ${String(given)}`);
+      }
+      budget = given;
+    } else {
+      const d = definition.defaultBudget(context);
+      if (d === undefined) {
+        throw new UserError(`budgets.${name}: no default budget without the episode length (metadata.maxEpisodeSteps); give one in ${definition.costUnit} per episode`);
+      }
+      budget = d;
+    }
+    return { name, budget, definition };
+  });
+  for (const key of Object.keys(budgets)) {
+    if (!seen.has(key)) throw new UserError(`budgets.${key}: not a selected constraint; selected: ${names.join(', ')}`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Episode-level helpers
+
+/** Total cost / environment steps (0 for no steps): the cost rate training logs. */
+export function costRate(totalCost: number, steps: number): number {
+  return steps > 0 ? totalCost / steps : 0;
+}
+
+/** True when an episode's cost is above its budget (equal to the budget is within it). */
+export function budgetExceeded(episodeCost: number, budget: number): boolean {
+  return episodeCost > budget;
+}
+
+/** Fraction of steps in violation (0 for an empty episode). */
+export function timeInViolation(flags: ArrayLike<boolean | number>): number {
+  if (flags.length === 0) return 0;
+  let n = 0;
+  for (let i = 0; i < flags.length; i++) if (flags[i]) n++;
+  return n / flags.length;
+}
+
+/** Per-constraint summary of one episode. */
+export interface ConstraintEpisodeSummary {
+  steps: number;
+  /** Episode cost per constraint (cost units). */
+  costs: Record<string, number>;
+  budgets: Record<string, number>;
+  exceeded: Record<string, boolean>;
+  /** Steps in violation per constraint. */
+  violationSteps: Record<string, number>;
+  /** Fraction of steps in violation per constraint. */
+  timeInViolation: Record<string, number>;
+  /** Summed cost (all constraints) / steps. */
+  costRate: number;
+}
+
+/** Accumulates per-step constraint costs into an episode summary. */
+export class ConstraintEpisodeTracker {
+  private steps = 0;
+  private readonly costs = new Map<string, number>();
+  private readonly violations = new Map<string, number>();
+
+  constructor(readonly constraints: readonly ResolvedConstraint[]) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.steps = 0;
+    for (const c of this.constraints) {
+      this.costs.set(c.name, 0);
+      this.violations.set(c.name, 0);
+    }
+  }
+
+  /** Add one step's costs; returns whether each constraint is violated after it. */
+  add(stepCosts: Readonly<Record<string, number>>): Record<string, boolean> {
+    this.steps++;
+    const violated: Record<string, boolean> = {};
+    for (const c of this.constraints) {
+      const cost = stepCosts[c.name] ?? 0;
+      const total = (this.costs.get(c.name) as number) + cost;
+      this.costs.set(c.name, total);
+      const v = c.definition.violated(cost, total, c.budget);
+      if (v) this.violations.set(c.name, (this.violations.get(c.name) as number) + 1);
+      violated[c.name] = v;
+    }
+    return violated;
+  }
+
+  summary(): ConstraintEpisodeSummary {
+    const s: ConstraintEpisodeSummary = { steps: this.steps, costs: {}, budgets: {}, exceeded: {}, violationSteps: {}, timeInViolation: {}, costRate: 0 };
+    let total = 0;
+    for (const c of this.constraints) {
+      const cost = this.costs.get(c.name) as number;
+      const v = this.violations.get(c.name) as number;
+      total += cost;
+      s.costs[c.name] = cost;
+      s.budgets[c.name] = c.budget;
+      s.exceeded[c.name] = budgetExceeded(cost, c.budget);
+      s.violationSteps[c.name] = v;
+      s.timeInViolation[c.name] = this.steps > 0 ? v / this.steps : 0;
+    }
+    s.costRate = costRate(total, this.steps);
+    return s;
+  }
+}
+
+/**
+ * Summarise an episode from its step infos (as logged by runEpisode, WITHOUT the reset info) of an
+ * env wrapped in ConstraintCost: reads `info.costs` of each step.
+ */
+export function summarizeConstraintEpisode(stepInfos: readonly Info[], constraints: readonly ResolvedConstraint[]): ConstraintEpisodeSummary {
+  const tracker = new ConstraintEpisodeTracker(constraints);
+  for (const info of stepInfos) {
+    const costs = info['costs'];
+    if (costs === null || typeof costs !== 'object') throw new Error('summarizeConstraintEpisode: a step info has no costs; wrap the env in ConstraintCost');
+    tracker.add(costs as Record<string, number>);
+  }
+  return tracker.summary();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wrapper
+
+type AnyEnv = Env<Observation, Action>;
+
+/**
+ * Writes the selected constraints' costs into every info: `info.costs = { name: cost }`,
+ * `info.cost` = their sum (replacing the env's own cost), `info.violations = { name: boolean }`
+ * (violated after this step); the info of the step that ends an episode also gets
+ * `constraintEpisode` (a ConstraintEpisodeSummary). Reset infos carry the costs of the initial
+ * state (cumulativeDose: 0), which no episode total counts.
+ *
+ * Budgets default from `metadata.maxEpisodeSteps` (apply TimeLimit first if it shortens episodes).
+ */
+export class ConstraintCost extends Wrapper {
+  readonly constraints: readonly ResolvedConstraint[];
+  private readonly meta: EnvMetadata;
+  private readonly tracker: ConstraintEpisodeTracker;
+  private previous: Info | undefined;
+
+  constructor(env: AnyEnv, names: readonly string[], budgets: Readonly<Record<string, number>> = {}) {
+    super(env);
+    const m = env.metadata;
+    this.constraints = Object.freeze(resolveConstraints(m.id, names, budgets, constraintContext(m)));
+    this.meta = { ...m, constraints: this.constraints.map((c) => c.name) };
+    this.tracker = new ConstraintEpisodeTracker(this.constraints);
+  }
+
+  override get metadata(): EnvMetadata {
+    return this.meta;
+  }
+
+  /** Budget per constraint (cost units per episode). */
+  get budgets(): Record<string, number> {
+    return Object.fromEntries(this.constraints.map((c) => [c.name, c.budget]));
+  }
+
+  /** Sum of the budgets: the limit on the summed info.cost (meaningful when the units agree). */
+  get totalBudget(): number {
+    return this.constraints.reduce((s, c) => s + c.budget, 0);
+  }
+
+  private costsOf(info: Info): { costs: Record<string, number>; total: number } {
+    const costs: Record<string, number> = {};
+    let total = 0;
+    for (const c of this.constraints) {
+      const v = c.definition.cost(info, this.previous);
+      costs[c.name] = v;
+      total += v;
+    }
+    return { costs, total };
+  }
+
+  override reset(args?: ResetArgs): ResetResult<Observation> {
+    const r = this.env.reset(args);
+    this.previous = undefined;
+    this.tracker.reset();
+    const { costs, total } = this.costsOf(r.info);
+    this.previous = r.info;
+    return { observation: r.observation, info: { ...r.info, costs, cost: total } };
+  }
+
+  override step(action: Action): StepResult<Observation> {
+    const r = this.env.step(action);
+    const { costs, total } = this.costsOf(r.info);
+    this.previous = r.info;
+    const violations = this.tracker.add(costs);
+    const info: Info = { ...r.info, costs, cost: total, violations };
+    if (r.terminated || r.truncated) info['constraintEpisode'] = this.tracker.summary();
+    return { ...r, info };
+  }
+}
+
+/**
+ * A config's choice of constraints, e.g. YAML `{ names: [hypo70, hypo54], budgets: { hypo54: 2 } }`
+ * (budgets in cost units per episode; omitted ones take the defaults above).
+ */
+export const constraintOptionsSchema = z.strictObject({
+  names: z.array(z.string({ error: 'expected a constraint name' }), { error: 'expected a list of constraint names' }).min(1, { error: 'expected at least one constraint name' }),
+  budgets: z.record(z.string(), z.number({ error: 'expected a budget >= 0 (cost units per episode)' }).min(0, { error: 'expected a budget >= 0 (cost units per episode)' }).finite()).optional(),
+});
+
+export type ConstraintOptions = z.infer<typeof constraintOptionsSchema>;
+
+/** Validate a config's constraint choice (UserError naming the field) and wrap `env` in ConstraintCost. */
+export function makeConstraintCost(env: AnyEnv, options: unknown, prefix = 'constraints.'): ConstraintCost {
+  const o = parseWithSchema(constraintOptionsSchema, options, prefix);
+  return new ConstraintCost(env, o.names, o.budgets ?? {});
+}

@@ -1,0 +1,229 @@
+/**
+ * Insulin shield for T1D-v0 (rates in U/h). Before each step the allowed rate is the minimum of:
+ *
+ * - low-glucose suspend (`low-cgm`): 0 while the latest CGM < `suspendBelowMgDl` (default 80);
+ * - predictive low-glucose suspend (`predicted-low`): 0 when the CGM trend, a least-squares line
+ *   through the readings of the last `trendWindowMin` minutes (default 30, including the latest),
+ *   evaluated `predictionHorizonMin` (default 30) minutes after the latest reading, is below
+ *   `predictiveBelowMgDl` (default 80). Needs two readings at different minutes, so the first
+ *   step of an episode uses the threshold rule only. This is the logic of commercial predictive
+ *   low-glucose management (e.g. Medtronic SmartGuard: suspend when the sensor value is predicted to
+ *   approach the low limit within 30 min; Abraham et al., Diabetes Care 41(2):303-310, 2018),
+ *   simplified to a linear extrapolation;
+ * - maximum rate (`max-rate`): `maxRateUnitsPerHour` and/or `maxRateBasalMultiple` x the patient's
+ *   basal rate (info.patientBasalUPerMin x 60);
+ * - maximum insulin on board (`max-iob`): the rate is capped so that the shield's IOB estimate
+ *   AFTER the step is <= `maxIobUnits` and/or `maxIobBasalMultiple` x the steady-state basal IOB.
+ *
+ * IOB estimate (kept here from info.insulin, the U actually delivered in each step; the same curve
+ * as T1D-v0's `iob` observation): a dose delivered `a` steps before the latest one counts with
+ * weight max(0, 1 - a Δ / D), Δ = step minutes (info.sampleTimeMin), D = `iobDurationMin` (default
+ * 240, linear decay over 4 h). So after the coming step of rate r [U/min]:
+ *   IOB' = r Δ + Σ_{a >= 0} dose_a · w(a + 1),   and   r <= (maxIob - Σ dose_a · w(a + 1)) / Δ.
+ * When the insulin already on board exceeds the cap (e.g. a cap below the steady-state basal IOB
+ * at reset), no step can meet it: the shield then suspends insulin until IOB has decayed to the cap.
+ * At reset the history is filled with steady basal doses (the env starts at the basal steady state),
+ * so the initial IOB is basal x Δ x Σ_a w(a) (= 1 x the steady-state basal IOB).
+ *
+ * Limits apply to the COMMANDED rate; T1D-v0's pump rounds it to its 0.05 pmol/min increment
+ * (at most 4.2e-6 U/min more), so delivered insulin and the IOB estimate may exceed a cap by that
+ * rounding only. A zero rate is delivered exactly.
+ *
+ * The info record adds `cgm`, `predictedCgm` (mg/dL, null when no trend) and `iobUnits` (the IOB
+ * estimate at the decision, before the step) to the common fields.
+ *
+ * Rate and IOB caps are off by default: in T1D-v0 meal boluses go through the same rate channel, so
+ * sensible caps are patient- and policy-specific (set them per experiment). The (predictive)
+ * suspend is on by default.
+ */
+import { UserError } from '../core/errors.ts';
+import type { Action, Env, Info, Observation } from '../core/env.ts';
+import { Box } from '../core/spaces.ts';
+import { Shield, infoNumber, type ShieldLimit } from './shield-base.ts';
+
+export interface T1DShieldConfig {
+  /** Suspend insulin while CGM < this [mg/dL]; null disables. */
+  suspendBelowMgDl: number | null;
+  /** Suspend when the projected CGM is below this [mg/dL]; null disables the predictive rule. */
+  predictiveBelowMgDl: number | null;
+  /** How far ahead the trend is projected [min]. */
+  predictionHorizonMin: number;
+  /** Readings of the last this many minutes enter the trend [min]. */
+  trendWindowMin: number;
+  /** Maximum rate [U/h]; null = none. */
+  maxRateUnitsPerHour: number | null;
+  /** Maximum rate as a multiple of the patient's basal rate; null = none. */
+  maxRateBasalMultiple: number | null;
+  /** Maximum insulin on board after a step [U]; null = none. */
+  maxIobUnits: number | null;
+  /** Maximum IOB as a multiple of the steady-state basal IOB; null = none. */
+  maxIobBasalMultiple: number | null;
+  /** Duration of the linear IOB decay [min]. */
+  iobDurationMin: number;
+}
+
+export const T1D_SHIELD_DEFAULTS: Readonly<T1DShieldConfig> = Object.freeze({
+  suspendBelowMgDl: 80,
+  predictiveBelowMgDl: 80,
+  predictionHorizonMin: 30,
+  trendWindowMin: 30,
+  maxRateUnitsPerHour: null,
+  maxRateBasalMultiple: null,
+  maxIobUnits: null,
+  maxIobBasalMultiple: null,
+  iobDurationMin: 240,
+});
+
+/** Reasons a T1D shield records. */
+export const T1D_REASONS = ['low-cgm', 'predicted-low', 'max-rate', 'max-iob'] as const;
+
+const WHO = 'T1D shield';
+
+/** Least-squares line through (t, g), evaluated at `at`; undefined without two distinct times. */
+export function linearProjection(points: ReadonlyArray<{ minute: number; cgm: number }>, at: number): number | undefined {
+  const n = points.length;
+  if (n < 2) return undefined;
+  let tm = 0;
+  let gm = 0;
+  for (const p of points) {
+    tm += p.minute;
+    gm += p.cgm;
+  }
+  tm /= n;
+  gm /= n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const p of points) {
+    sxx += (p.minute - tm) ** 2;
+    sxy += (p.minute - tm) * (p.cgm - gm);
+  }
+  if (!(sxx > 0)) return undefined;
+  return gm + (sxy / sxx) * (at - tm);
+}
+
+export class T1DShield extends Shield {
+  readonly unit = 'U/h';
+  readonly config: Readonly<T1DShieldConfig>;
+  private readings: Array<{ minute: number; cgm: number }> = [];
+  /** Delivered insulin per step [U], oldest first; the last entry is the latest step's. */
+  private doses: number[] = [];
+  private cgm = NaN;
+  private minute = 0;
+  private sampleTimeMin = 1;
+  private basalUPerMin = 0;
+  private levelsUPerHour: readonly number[] = [];
+
+  constructor(env: Env<Observation, Action>, config: Partial<T1DShieldConfig> = {}) {
+    super(env);
+    this.config = Object.freeze({ ...T1D_SHIELD_DEFAULTS, ...config });
+  }
+
+  /** IOB weight of a dose delivered `age` steps before the latest one. */
+  private weight(age: number): number {
+    return Math.max(0, 1 - (age * this.sampleTimeMin) / this.config.iobDurationMin);
+  }
+
+  /** Steps with a positive IOB weight. */
+  private get iobSteps(): number {
+    return Math.max(1, Math.ceil(this.config.iobDurationMin / this.sampleTimeMin - 1e-12));
+  }
+
+  /** The shield's current IOB estimate [U] (the latest step's dose at weight 1). */
+  get iobUnits(): number {
+    return this.iobWithShift(0);
+  }
+
+  /** Σ dose_a w(a + shift), with a = 0 the latest dose. */
+  private iobWithShift(shift: number): number {
+    let s = 0;
+    const n = this.doses.length;
+    for (let a = 0; a < n; a++) s += (this.doses[n - 1 - a] as number) * this.weight(a + shift);
+    return s;
+  }
+
+  /** IOB at steady basal delivery [U]. */
+  get steadyStateIobUnits(): number {
+    let w = 0;
+    for (let a = 0; a < this.iobSteps; a++) w += this.weight(a);
+    return this.basalUPerMin * this.sampleTimeMin * w;
+  }
+
+  /** CGM projected `predictionHorizonMin` ahead from the recent trend, or undefined. */
+  get predictedCgmMgDl(): number | undefined {
+    return linearProjection(this.readings, this.minute + this.config.predictionHorizonMin);
+  }
+
+  protected observe(info: Info, atReset: boolean): void {
+    this.cgm = infoNumber(info, 'cgm', WHO);
+    this.minute = infoNumber(info, 'minute', WHO);
+    if (atReset) {
+      this.sampleTimeMin = infoNumber(info, 'sampleTimeMin', WHO);
+      this.basalUPerMin = infoNumber(info, 'patientBasalUPerMin', WHO);
+      this.checkActionSpace(info);
+      this.readings = [];
+      this.doses = new Array<number>(this.iobSteps).fill(this.basalUPerMin * this.sampleTimeMin);
+    } else {
+      this.doses.push(infoNumber(info, 'insulin', WHO));
+      if (this.doses.length > this.iobSteps) this.doses.splice(0, this.doses.length - this.iobSteps);
+    }
+    this.readings.push({ minute: this.minute, cgm: this.cgm });
+    const from = this.minute - this.config.trendWindowMin;
+    while (this.readings.length > 0 && (this.readings[0] as { minute: number }).minute < from) this.readings.shift();
+  }
+
+  /** The shield reads doses in U/h: the env must be T1D-v0's physical action space. */
+  private checkActionSpace(info: Info): void {
+    const space = this.env.actionSpace;
+    if (space instanceof Box) {
+      const max = infoNumber(info, 'actionMaxUnitsPerHour', WHO);
+      if (info['actionKind'] !== 'continuous' || space.low[0] !== 0 || Math.abs((space.high[0] as number) - max) > 1e-6 * max) {
+        throw new UserError(`shield: ${this.metadata.id} action space ${space.toString()} is not the insulin rate in U/h [0, ${max}]; apply the shield to the env before RescaleAction/ClipAction`);
+      }
+      this.levelsUPerHour = [];
+    } else {
+      const levels = info['actionLevelsUnitsPerHour'];
+      if (!Array.isArray(levels) || levels.length !== space.n || levels.some((v) => typeof v !== 'number')) {
+        throw new UserError(`shield: ${this.metadata.id} is discrete but its info has no actionLevelsUnitsPerHour for ${space.n} levels`);
+      }
+      if (!levels.some((v: number) => v <= 0)) {
+        throw new UserError(`shield: ${this.metadata.id} discreteLevels must include 0 so the shield can suspend insulin; got ${levels.join(', ')} U/h`);
+      }
+      this.levelsUPerHour = [...(levels as number[])];
+    }
+  }
+
+  protected doseOf(action: Action): number {
+    return typeof action === 'number' ? (this.levelsUPerHour[action] as number) : (action[0] as number);
+  }
+
+  protected levels(): readonly number[] {
+    return this.levelsUPerHour;
+  }
+
+  protected limit(): ShieldLimit {
+    const c = this.config;
+    const rules: ShieldLimit['rules'] = [];
+    if (c.suspendBelowMgDl !== null && this.cgm < c.suspendBelowMgDl) rules.push({ reason: 'low-cgm', cap: 0 });
+    const predicted = c.predictiveBelowMgDl !== null ? this.predictedCgmMgDl : undefined;
+    if (predicted !== undefined && c.predictiveBelowMgDl !== null && predicted < c.predictiveBelowMgDl) rules.push({ reason: 'predicted-low', cap: 0 });
+    const basalUPerHour = this.basalUPerMin * 60;
+    const rateCaps = [c.maxRateUnitsPerHour, c.maxRateBasalMultiple === null ? null : c.maxRateBasalMultiple * basalUPerHour].filter((v): v is number => v !== null);
+    if (rateCaps.length > 0) rules.push({ reason: 'max-rate', cap: Math.min(...rateCaps) });
+    const maxIob = this.maxIobUnits;
+    let iobCapUPerHour: number | undefined;
+    if (maxIob !== undefined) {
+      const carried = this.iobWithShift(1); // the current doses one step older, after the coming step
+      iobCapUPerHour = (Math.max(0, maxIob - carried) / this.sampleTimeMin) * 60;
+      rules.push({ reason: 'max-iob', cap: iobCapUPerHour });
+    }
+    const cap = rules.reduce((m, r) => Math.min(m, r.cap), Infinity);
+    return { cap, rules, extra: { cgm: this.cgm, predictedCgm: predicted ?? null, iobUnits: this.iobUnits } };
+  }
+
+  /** The effective IOB limit [U], or undefined when none is set. */
+  get maxIobUnits(): number | undefined {
+    const c = this.config;
+    const caps = [c.maxIobUnits, c.maxIobBasalMultiple === null ? null : c.maxIobBasalMultiple * this.steadyStateIobUnits].filter((v): v is number => v !== null);
+    return caps.length > 0 ? Math.min(...caps) : undefined;
+  }
+}
