@@ -1,0 +1,125 @@
+/**
+ * Shared pieces of the clinical T1D baselines.
+ *
+ * Every baseline exists in two forms over the same core logic:
+ * - a `MinuteController`, called once per simulated minute by `dosegym simulate` (envs/glucose/
+ *   simulate.ts), returning the pump's basal and bolus channels in U/min for [minute, minute + 1);
+ * - a `Policy` for the `T1D-v0` env (one decision per sensor sample), which reads the clinical
+ *   signals from the env's latest `info` (see `T1dInfo` in envs/glucose/t1d-env.ts) and returns the
+ *   env's action: a rate in U/h for the continuous action space, or the index of the nearest level
+ *   for the discrete one (`envAction`).
+ */
+import type { Info } from '../../../src/core/env.ts';
+
+/** Therapy parameters a controller may use (from Quest.csv / vpatient_params.csv). */
+export interface TherapyParams {
+  /** Basal rate [U/min] = u2ss * BW / 6000. */
+  basalUPerMin: number;
+  /** Carbohydrate ratio [g per U]. */
+  CR: number;
+  /** Correction factor [mg/dL per U]. */
+  CF: number;
+}
+
+/** What a minute-level controller sees at the start of each minute. */
+export interface MinuteInput {
+  /** Minutes since the start of the simulation. */
+  minute: number;
+  /** Latest CGM reading [mg/dL] (held between sensor samples). */
+  cgmMgDl: number;
+  /** True when the sensor took a new reading at this minute. */
+  newSample: boolean;
+  /** Minutes between sensor samples. */
+  sampleTimeMin: number;
+  /** Carbohydrate announced (eaten from) this minute [g]; 0 when there is no meal. */
+  mealGrams: number;
+}
+
+/** Pump channels for one minute [U/min]; the simulator passes each through the pump (rounding, limits). */
+export interface InsulinRates {
+  basalUPerMin: number;
+  bolusUPerMin: number;
+}
+
+export interface MinuteController {
+  readonly name: string;
+  /** Clear the state (integrators, previous readings) before a new run. */
+  reset(): void;
+  insulin(input: MinuteInput): InsulinRates;
+}
+
+/** The env-info fields the baselines read (all provided by T1D-v0's reset and step infos). */
+export interface BaselineInfo {
+  /** Latest CGM reading [mg/dL]. */
+  cgm: number;
+  /** Minutes since the episode start at the decision time. */
+  minute: number;
+  /** Carbohydrate [g] of the meals starting during the coming step (the patient announces them). */
+  mealGrams: number;
+  sampleTimeMin: number;
+  patientBasalUPerMin: number;
+  CR: number;
+  CF: number;
+  /** 'continuous' (U/h in [0, actionMaxUnitsPerHour]) or 'discrete' (indices of `actionLevelsUnitsPerHour`). */
+  actionKind: 'continuous' | 'discrete';
+  actionMaxUnitsPerHour: number;
+  actionLevelsUnitsPerHour?: readonly number[];
+}
+
+function field(info: Info, key: string): unknown {
+  const v = info[key];
+  if (v === undefined) throw new Error(`glucose baseline: the env info has no '${key}'; run the baseline on T1D-v0`);
+  return v;
+}
+
+/** Read and check the fields a baseline needs from a T1D-v0 info. */
+export function baselineInfo(info: Info): BaselineInfo {
+  const num = (k: string): number => {
+    const v = field(info, k);
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`glucose baseline: info.${k} is not a number`);
+    return v;
+  };
+  const kind = field(info, 'actionKind');
+  if (kind !== 'continuous' && kind !== 'discrete') throw new Error(`glucose baseline: info.actionKind is ${String(kind)}`);
+  const levels = info.actionLevelsUnitsPerHour as readonly number[] | undefined;
+  return {
+    cgm: num('cgm'),
+    minute: num('minute'),
+    mealGrams: num('mealGrams'),
+    sampleTimeMin: num('sampleTimeMin'),
+    patientBasalUPerMin: num('patientBasalUPerMin'),
+    CR: num('CR'),
+    CF: num('CF'),
+    actionKind: kind,
+    actionMaxUnitsPerHour: num('actionMaxUnitsPerHour'),
+    ...(levels !== undefined ? { actionLevelsUnitsPerHour: levels } : {}),
+  };
+}
+
+/**
+ * The env action for a desired insulin rate [U/min]: continuous -> Float32Array([U/h]) clipped to
+ * [0, max] (clipping is where a too-narrow action space shows: use `actionMaxUnitsPerHour: 'pump'`
+ * to let boluses through); discrete -> the index of the nearest level (ties to the lower one).
+ */
+export function envAction(uPerMin: number, b: BaselineInfo): Float32Array | number {
+  const uPerHour = Math.max(0, uPerMin * 60);
+  if (b.actionKind === 'continuous') {
+    // Round down to float32 so the value never exceeds the float32 bound of the Box.
+    const clipped = Math.min(uPerHour, b.actionMaxUnitsPerHour);
+    const a = new Float32Array([clipped]);
+    if ((a[0] as number) > Math.fround(b.actionMaxUnitsPerHour)) a[0] = Math.fround(b.actionMaxUnitsPerHour);
+    return a;
+  }
+  const levels = b.actionLevelsUnitsPerHour;
+  if (levels === undefined || levels.length === 0) throw new Error('glucose baseline: discrete env info has no actionLevelsUnitsPerHour');
+  let best = 0;
+  for (let i = 1; i < levels.length; i++) {
+    if (Math.abs((levels[i] as number) - uPerHour) < Math.abs((levels[best] as number) - uPerHour)) best = i;
+  }
+  return best;
+}
+
+/** Patient therapy parameters from a baseline info. */
+export function therapyFromInfo(b: BaselineInfo): TherapyParams {
+  return { basalUPerMin: b.patientBasalUPerMin, CR: b.CR, CF: b.CF };
+}

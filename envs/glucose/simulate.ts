@@ -1,0 +1,286 @@
+/**
+ * `dosegym simulate <config>` for T1D-v0: one patient, open or closed loop, minute by minute.
+ *
+ * Config (a stable contract; keep these names):
+ *   env: T1D-v0
+ *   patient: adult#001                          # one of the 30 ids
+ *   minutes: 1440                               # integer > 0
+ *   sensor: { model: Dexcom, noise: false }     # Dexcom | GuardianRT | Navigator; noise defaults to true
+ *   pump: Insulet                               # Insulet | Cozmo (default Insulet)
+ *   meals: [ { minute: 420, grams: 45 } ]       # or scenario: { type: random } (or neither: no meals)
+ *   controller: { type: basal-bolus }           # basal-bolus | pid | constant (unitsPerHour) | schedule (steps)
+ *   seed: 1                                     # default 0; seeds the sensor noise and the random scenario
+ *
+ * Loop, for m = 0 .. minutes: bg = Gs/Vg and plasma_bg = Gp/Vg at minute m; cgm = the sensor at m
+ * (a new reading when m is a multiple of its sample time, else held). For m < minutes: a meal of
+ * the scenario at m is announced to the patient; the controller sees (m, cgm, meal grams at m) and
+ * returns basal and bolus rates, each passed through the pump (rounding to 0.05 pmol/min, limits);
+ * insulin = basal + bolus [U/min] and cho [g/min, <= 5] are the inputs over [m, m + 1). The last row
+ * has empty inputs. The metrics are computed on the per-minute bg (rows 0..minutes).
+ *
+ * `schedule` replays recorded pump output: its rates go through the pump too. Rates that a pump
+ * produced (multiples of 0.05 pmol/min = 1/120000 U/min) are fixed points of the rounding up to
+ * float rounding (tested on the simglucose reference runs), so a replay is exact.
+ */
+import { z } from 'zod';
+import { UserError } from '../../src/core/errors.ts';
+import { Rng } from '../../src/core/rng.ts';
+import type { SimulateFlags, SimulationOutput } from '../../src/core/simulators.ts';
+import { parseWithSchema, show } from '../../src/config/load.ts';
+import type { Cell } from '../../src/io/csv.ts';
+import { glucoseMetrics } from '../../src/metrics/glucose.ts';
+import { BasalBolusController } from '../../agents/baselines/glucose/basal-bolus.ts';
+import { ConstantController } from '../../agents/baselines/glucose/constant.ts';
+import { PidController } from '../../agents/baselines/glucose/pid.ts';
+import { ScheduleController } from '../../agents/baselines/glucose/schedule.ts';
+import type { MinuteController } from '../../agents/baselines/glucose/common.ts';
+import { PATIENT_NAMES, getPatient } from './patient.ts';
+import { PUMP_NAMES, Pump, type PumpName } from './pump.ts';
+import { CgmSensor, SENSOR_NAMES, type SensorName } from './sensor.ts';
+import { randomDailyMeals, type Meal } from './scenario.ts';
+import { PatientSimulator } from './simulator.ts';
+import { T1D_ENV_ID } from './t1d-env.ts';
+
+export const SIMULATE_COLUMNS = ['minute', 'bg', 'plasma_bg', 'cgm', 'insulin', 'cho'] as const;
+
+/** State column names for `--states`, in state order (as in the simglucose reference files). */
+export const STATE_COLUMNS = [
+  'x0_Qsto1_mg', 'x1_Qsto2_mg', 'x2_Qgut_mg', 'x3_Gp_mg_per_kg', 'x4_Gt_mg_per_kg', 'x5_Ip_pmol_per_kg',
+  'x6_X_pmol_per_L', 'x7_I1_pmol_per_L', 'x8_Id_pmol_per_L', 'x9_Il_pmol_per_kg', 'x10_Isc1_pmol_per_kg',
+  'x11_Isc2_pmol_per_kg', 'x12_Gs_mg_per_kg',
+] as const;
+
+export const CONTROLLER_TYPES = ['basal-bolus', 'pid', 'constant', 'schedule'] as const;
+
+/** Longest simulation accepted [min] (one year), to keep memory bounded. */
+const MAX_MINUTES = 525600;
+
+const mealSchema = z.strictObject({ minute: z.number().int().min(0), grams: z.number().positive().finite() });
+const finiteNonNeg = z.number().min(0).finite();
+
+const controllerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('basal-bolus'),
+    targetMgDl: z.number().positive().optional(),
+    correctAboveMgDl: z.number().positive().optional(),
+    suspendBelowMgDl: z.number().positive().optional(),
+  }),
+  z.strictObject({
+    type: z.literal('pid'),
+    targetMgDl: z.number().positive().optional(),
+    tauPMin: z.number().positive().optional(),
+    tauIMin: z.number().positive().optional(),
+    tauDMin: z.number().min(0).optional(),
+    suspendBelowMgDl: z.number().positive().nullable().optional(),
+  }),
+  z.strictObject({ type: z.literal('constant'), unitsPerHour: finiteNonNeg }),
+  z.strictObject({
+    type: z.literal('schedule'),
+    steps: z.array(z.strictObject({ minute: z.number().int().min(0), unitsPerMinute: finiteNonNeg })).min(1),
+  }),
+]);
+
+const configSchema = z.strictObject({
+  env: z.literal(T1D_ENV_ID),
+  patient: z.string().refine((s) => PATIENT_NAMES.includes(s), {
+    message: 'unknown patient; allowed: adolescent#001..#010, adult#001..#010, child#001..#010',
+  }),
+  minutes: z.number().int().positive().max(MAX_MINUTES),
+  sensor: z
+    .preprocess(
+      (v) => (typeof v === 'string' ? { model: v } : v),
+      z.strictObject({ model: z.enum(SENSOR_NAMES as unknown as [SensorName, ...SensorName[]]), noise: z.boolean().default(true) }),
+    )
+    .default({ model: 'Dexcom', noise: true }),
+  pump: z.enum(PUMP_NAMES as unknown as [PumpName, ...PumpName[]]).default('Insulet'),
+  meals: z.array(mealSchema).optional(),
+  scenario: z.strictObject({ type: z.literal('random') }).optional(),
+  controller: controllerSchema,
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+});
+
+export type SimulateConfig = z.infer<typeof configSchema>;
+
+/** Validate a raw config; every problem is one UserError naming the field. */
+export function parseSimulateConfig(raw: unknown): SimulateConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`config: expected a mapping of fields, got ${show(raw)}`);
+  const r = raw as Record<string, unknown>;
+  // Friendlier messages than the schema's for the two most common mistakes.
+  if (typeof r.patient === 'string' && !PATIENT_NAMES.includes(r.patient)) {
+    throw new UserError(`patient: unknown patient '${r.patient}'; allowed: adolescent#001..#010, adult#001..#010, child#001..#010`);
+  }
+  const c = r.controller;
+  if (c !== null && typeof c === 'object' && !Array.isArray(c)) {
+    const type = (c as Record<string, unknown>).type;
+    if (!(CONTROLLER_TYPES as readonly unknown[]).includes(type)) {
+      throw new UserError(`controller.type: unknown controller ${show(type)}; allowed: ${CONTROLLER_TYPES.join(', ')}`);
+    }
+  }
+  const config = parseWithSchema(configSchema, raw);
+  if (config.meals !== undefined && config.scenario !== undefined) {
+    throw new UserError('scenario: give either meals or scenario, not both');
+  }
+  config.meals?.forEach((m, i) => {
+    if (m.minute >= config.minutes) {
+      throw new UserError(`meals[${i}].minute: ${m.minute} is outside the horizon; allowed: 0..${config.minutes - 1} (minutes = ${config.minutes})`);
+    }
+  });
+  if (config.controller.type === 'schedule') {
+    config.controller.steps.forEach((s, i, steps) => {
+      if (i > 0 && s.minute <= (steps[i - 1] as { minute: number }).minute) {
+        throw new UserError(`controller.steps[${i}].minute: ${s.minute} must be greater than the previous step's minute ${(steps[i - 1] as { minute: number }).minute}`);
+      }
+    });
+  }
+  return config;
+}
+
+function makeController(config: SimulateConfig, pump: Pump): MinuteController {
+  const p = getPatient(config.patient);
+  const therapy = { basalUPerMin: p.basalUPerMin, CR: p.CR, CF: p.CF };
+  const c = config.controller;
+  switch (c.type) {
+    case 'basal-bolus': {
+      const { type: _t, ...options } = c;
+      return new BasalBolusController(therapy, options, pump.maxBolusUPerMin);
+    }
+    case 'pid': {
+      const { type: _t, ...options } = c;
+      return new PidController(therapy, options);
+    }
+    case 'constant':
+      return new ConstantController(c.unitsPerHour);
+    case 'schedule':
+      return new ScheduleController(c.steps);
+  }
+}
+
+/** The per-minute trajectory as typed arrays (length minutes + 1; insulin/cho NaN in the last slot). */
+export interface T1DTrajectory {
+  minute: Float64Array;
+  bg: Float64Array;
+  plasmaBg: Float64Array;
+  cgm: Float64Array;
+  insulin: Float64Array;
+  cho: Float64Array;
+  /** 13 x (minutes + 1) states, state-major, only with `states: true`. */
+  states?: Float64Array[];
+  meals: Meal[];
+}
+
+/** Run a validated config. */
+export function simulateT1D(config: SimulateConfig, options: { states?: boolean } = {}): T1DTrajectory {
+  const n = config.minutes + 1;
+  const rng = new Rng(config.seed);
+  const patient = getPatient(config.patient);
+  const sim = new PatientSimulator(patient);
+  const pump = new Pump(config.pump);
+  const sensor = new CgmSensor(config.sensor.model, { noise: config.sensor.noise, rng: rng.child('sensor') });
+  const controller = makeController(config, pump);
+  controller.reset();
+  const meals =
+    config.scenario !== undefined
+      ? randomDailyMeals(rng.child('scenario'), Math.ceil(config.minutes / 1440)).filter((m) => m.minute < config.minutes)
+      : [...(config.meals ?? [])];
+  const gramsAt = new Float64Array(config.minutes);
+  for (const m of meals) gramsAt[m.minute] = (gramsAt[m.minute] as number) + m.grams;
+
+  const out: T1DTrajectory = {
+    minute: new Float64Array(n),
+    bg: new Float64Array(n),
+    plasmaBg: new Float64Array(n),
+    cgm: new Float64Array(n),
+    insulin: new Float64Array(n),
+    cho: new Float64Array(n),
+    meals,
+  };
+  const states = options.states ? Array.from({ length: 13 }, () => new Float64Array(n)) : undefined;
+  if (states !== undefined) out.states = states;
+  const input = { minute: 0, cgmMgDl: 0, newSample: false, sampleTimeMin: sensor.sampleTimeMin, mealGrams: 0 };
+  for (let m = 0; m < n; m++) {
+    const bg = sim.bgMgDl;
+    const cgm = sensor.read(bg, m);
+    out.minute[m] = m;
+    out.bg[m] = bg;
+    out.plasmaBg[m] = sim.plasmaBgMgDl;
+    out.cgm[m] = cgm;
+    if (states !== undefined) for (let s = 0; s < 13; s++) (states[s] as Float64Array)[m] = sim.state[s] as number;
+    if (m === n - 1) {
+      out.insulin[m] = NaN;
+      out.cho[m] = NaN;
+      break;
+    }
+    const grams = gramsAt[m] as number;
+    if (grams > 0) sim.announceMeal(grams);
+    input.minute = m;
+    input.cgmMgDl = cgm;
+    input.newSample = m % sensor.sampleTimeMin === 0;
+    input.mealGrams = grams;
+    const rates = controller.insulin(input);
+    const insulin = pump.basal(rates.basalUPerMin) + pump.bolus(rates.bolusUPerMin);
+    out.insulin[m] = insulin;
+    out.cho[m] = sim.stepMinute(insulin);
+  }
+  return out;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** The `Simulator` registered for T1D-v0. */
+export function simulateT1DConfig(raw: Record<string, unknown>, flags: SimulateFlags): SimulationOutput {
+  const config = parseSimulateConfig(raw);
+  const traj = simulateT1D(config, { states: flags.states });
+  const columns: string[] = [...SIMULATE_COLUMNS, ...(flags.states ? STATE_COLUMNS : [])];
+  const rows: Record<string, Cell>[] = [];
+  for (let m = 0; m <= config.minutes; m++) {
+    const last = m === config.minutes;
+    const row: Record<string, Cell> = {
+      minute: m,
+      bg: traj.bg[m],
+      plasma_bg: traj.plasmaBg[m],
+      cgm: traj.cgm[m],
+      insulin: last ? undefined : traj.insulin[m],
+      cho: last ? undefined : traj.cho[m],
+    };
+    if (traj.states !== undefined) STATE_COLUMNS.forEach((name, s) => (row[name] = (traj.states as Float64Array[])[s]?.[m]));
+    rows.push(row);
+  }
+  const g = glucoseMetrics(traj.bg);
+  let insulinU = 0;
+  let choG = 0;
+  for (let m = 0; m < config.minutes; m++) {
+    insulinU += traj.insulin[m] as number;
+    choG += traj.cho[m] as number;
+  }
+  const metrics: Record<string, number | string> = {
+    patient: config.patient,
+    controller: config.controller.type,
+    minutes: config.minutes,
+    mean_bg_mg_dl: round(g.meanMgDl, 2),
+    sd_bg_mg_dl: round(g.sdMgDl, 2),
+    cv_percent: round(g.cvPercent, 2),
+    min_bg_mg_dl: round(g.minMgDl, 2),
+    max_bg_mg_dl: round(g.maxMgDl, 2),
+    tir_70_180_percent: round(g.tirPercent, 2),
+    tbr_70_percent: round(g.tbr70Percent, 2),
+    tbr_54_percent: round(g.tbr54Percent, 2),
+    tar_180_percent: round(g.tar180Percent, 2),
+    tar_250_percent: round(g.tar250Percent, 2),
+    gmi_percent: round(g.gmiPercent, 3),
+    lbgi: round(g.lbgi, 3),
+    hbgi: round(g.hbgi, 3),
+    risk_index: round(g.riskIndex, 3),
+    cvga_zone: g.cvgaZone,
+    total_insulin_u: round(insulinU, 3),
+    total_cho_g: round(choG, 3),
+  };
+  return {
+    columns,
+    rows,
+    metrics,
+    defaultFileName: `simulate-${T1D_ENV_ID}-${config.patient.replace('#', '')}-${config.controller.type}-seed${config.seed}.csv`,
+  };
+}

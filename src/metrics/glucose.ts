@@ -1,0 +1,180 @@
+/**
+ * Clinical glucose metrics for CGM-style traces (all glucose values in mg/dL).
+ *
+ * Sources:
+ * - Time in ranges: International Consensus on Time in Range, Battelino et al., Diabetes Care
+ *   2019;42(8):1593-1603. TIR = 70-180 mg/dL inclusive; TBR < 70 and < 54; TAR > 180 and > 250;
+ *   each the percentage of readings.
+ * - GMI: Bergenstal et al., Diabetes Care 2018;41:2275: GMI (%) = 3.31 + 0.02392 * mean (mg/dL).
+ * - Risk: Kovatchev et al., Diabetes Care 1997;20(11):1655 (and LBGI/HBGI 1998/2006):
+ *   f(BG) = 1.509 * ((ln BG)^1.084 - 5.381), r = 10 f^2; the low part counts where f < 0, the
+ *   high part where f > 0. LBGI / HBGI are means over ALL readings (a reading contributes 0 to the
+ *   side it is not on), RI = LBGI + HBGI. Like simglucose (risk.py), a reading <= 20 mg/dL scores
+ *   (100, 0, 100) and >= 600 mg/dL scores (0, 100, 100), so the risk is bounded in [0, 100].
+ *   (simglucose's `risk_index` helper averages rl over the low readings only; with its horizon of 1
+ *   that is the same number, over a trace it is not; we use the published definition.)
+ * - CVGA: Magni et al., J Diabetes Sci Technol 2008;2(4):630-635. See `cvgaZone`.
+ * - SD is the sample standard deviation (divide by n - 1, as pandas and R do); CV = SD / mean in %.
+ */
+
+/** Kovatchev's symmetrising transform f(BG); zero at about 112.5 mg/dL. */
+export function riskTransform(bgMgDl: number): number {
+  return 1.509 * (Math.pow(Math.log(bgMgDl), 1.084) - 5.381);
+}
+
+/** Glucose below/at which (and above/at which) the risk is capped at 100, as simglucose does. */
+export const RISK_MIN_BG_MG_DL = 20;
+export const RISK_MAX_BG_MG_DL = 600;
+
+export interface RiskComponents {
+  /** Low-glucose risk of this reading (0 when BG is above the f = 0 point). */
+  low: number;
+  /** High-glucose risk of this reading (0 when BG is below the f = 0 point). */
+  high: number;
+  /** low + high = 10 f(BG)^2, in [0, 100]. */
+  risk: number;
+}
+
+/** Per-reading Kovatchev risk with simglucose's cap (BG <= 20 -> low 100, BG >= 600 -> high 100). */
+export function riskComponents(bgMgDl: number): RiskComponents {
+  if (!(bgMgDl > RISK_MIN_BG_MG_DL)) return { low: 100, high: 0, risk: 100 }; // also NaN -> worst low
+  if (bgMgDl >= RISK_MAX_BG_MG_DL) return { low: 0, high: 100, risk: 100 };
+  const f = riskTransform(bgMgDl);
+  const r = 10 * f * f;
+  return f < 0 ? { low: r, high: 0, risk: r } : { low: 0, high: r, risk: r };
+}
+
+/** Per-reading risk 10 f(BG)^2 in [0, 100] (capped as in `riskComponents`); allocation-free. */
+export function risk(bgMgDl: number): number {
+  if (!(bgMgDl > RISK_MIN_BG_MG_DL) || bgMgDl >= RISK_MAX_BG_MG_DL) return 100;
+  const f = riskTransform(bgMgDl);
+  return 10 * f * f;
+}
+
+/**
+ * CVGA zones (Magni et al. 2008). Each patient is one point (min BG, max BG) over the evaluation
+ * period. The chart has a 3 x 3 grid (axes reversed for the minimum):
+ *
+ *   max BG \ min BG   |  > 90     | 70 - 90   | < 70
+ *   ------------------+-----------+-----------+---------
+ *   > 300             | Upper C   | Upper D   | E
+ *   180 - 300         | Upper B   | B         | Lower D
+ *   < 180             | A         | Lower B   | Lower C
+ *
+ * Boundaries: min > 90 is the left column, 70 <= min <= 90 the middle one, min < 70 the right
+ * one; max < 180 the bottom row, 180 <= max <= 300 the middle one, max > 300 the top one. The
+ * chart's outer bands (min < 50, max > 400) only clip where a point is drawn (`cvgaPlotPoint`);
+ * they belong to the outer column / row and do not change the zone.
+ */
+export type CvgaZone = 'A' | 'Lower B' | 'Upper B' | 'B' | 'Lower C' | 'Upper C' | 'Lower D' | 'Upper D' | 'E';
+
+const CVGA_GRID: readonly (readonly CvgaZone[])[] = [
+  // rows: max band 0 (< 180), 1 (180-300), 2 (> 300); columns: min band 0 (> 90), 1 (70-90), 2 (< 70)
+  ['A', 'Lower B', 'Lower C'],
+  ['Upper B', 'B', 'Lower D'],
+  ['Upper C', 'Upper D', 'E'],
+];
+
+export function cvgaZone(minBgMgDl: number, maxBgMgDl: number): CvgaZone {
+  if (Number.isNaN(minBgMgDl) || Number.isNaN(maxBgMgDl)) throw new RangeError('cvgaZone: BG is NaN');
+  if (minBgMgDl > maxBgMgDl) throw new RangeError(`cvgaZone: min BG ${minBgMgDl} > max BG ${maxBgMgDl}`);
+  const col = minBgMgDl > 90 ? 0 : minBgMgDl >= 70 ? 1 : 2;
+  const row = maxBgMgDl < 180 ? 0 : maxBgMgDl <= 300 ? 1 : 2;
+  return (CVGA_GRID[row] as readonly CvgaZone[])[col] as CvgaZone;
+}
+
+/** Where the point is drawn on the CVGA chart: min clipped to [50, 110], max to [110, 400]. */
+export function cvgaPlotPoint(minBgMgDl: number, maxBgMgDl: number): { x: number; y: number } {
+  return { x: Math.min(110, Math.max(50, minBgMgDl)), y: Math.min(400, Math.max(110, maxBgMgDl)) };
+}
+
+export interface GlucoseMetrics {
+  /** Number of readings. */
+  n: number;
+  meanMgDl: number;
+  /** Sample SD (n - 1); 0 for a single reading. */
+  sdMgDl: number;
+  /** Coefficient of variation SD / mean, in percent. */
+  cvPercent: number;
+  minMgDl: number;
+  maxMgDl: number;
+  /** Percent of readings with 70 <= BG <= 180. */
+  tirPercent: number;
+  /** Percent of readings < 70 (levels 1 + 2). */
+  tbr70Percent: number;
+  /** Percent of readings < 54 (level 2). */
+  tbr54Percent: number;
+  /** Percent of readings > 180 (levels 1 + 2). */
+  tar180Percent: number;
+  /** Percent of readings > 250 (level 2). */
+  tar250Percent: number;
+  /** Glucose management indicator, percent (HbA1c-like). */
+  gmiPercent: number;
+  lbgi: number;
+  hbgi: number;
+  /** LBGI + HBGI. */
+  riskIndex: number;
+  cvgaZone: CvgaZone;
+}
+
+/** Glucose management indicator (%) from the mean glucose in mg/dL. */
+export function gmiPercent(meanMgDl: number): number {
+  return 3.31 + 0.02392 * meanMgDl;
+}
+
+/** All metrics of one trace (at least one reading; NaN readings are rejected). */
+export function glucoseMetrics(bgMgDl: ArrayLike<number>): GlucoseMetrics {
+  const n = bgMgDl.length;
+  if (n === 0) throw new RangeError('glucoseMetrics: no readings');
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let inRange = 0;
+  let below70 = 0;
+  let below54 = 0;
+  let above180 = 0;
+  let above250 = 0;
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < n; i++) {
+    const g = bgMgDl[i] as number;
+    if (Number.isNaN(g)) throw new RangeError(`glucoseMetrics: reading ${i} is NaN`);
+    sum += g;
+    if (g < min) min = g;
+    if (g > max) max = g;
+    if (g >= 70 && g <= 180) inRange++;
+    if (g < 70) below70++;
+    if (g < 54) below54++;
+    if (g > 180) above180++;
+    if (g > 250) above250++;
+    const rc = riskComponents(g);
+    low += rc.low;
+    high += rc.high;
+  }
+  const mean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (bgMgDl[i] as number) - mean;
+    ss += d * d;
+  }
+  const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  const pct = (k: number): number => (100 * k) / n;
+  return {
+    n,
+    meanMgDl: mean,
+    sdMgDl: sd,
+    cvPercent: (100 * sd) / mean,
+    minMgDl: min,
+    maxMgDl: max,
+    tirPercent: pct(inRange),
+    tbr70Percent: pct(below70),
+    tbr54Percent: pct(below54),
+    tar180Percent: pct(above180),
+    tar250Percent: pct(above250),
+    gmiPercent: gmiPercent(mean),
+    lbgi: low / n,
+    hbgi: high / n,
+    riskIndex: (low + high) / n,
+    cvgaZone: cvgaZone(min, max),
+  };
+}

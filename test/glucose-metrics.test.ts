@@ -1,0 +1,107 @@
+import test from 'ava';
+import { readFileSync, existsSync } from 'node:fs';
+import { parseCsv } from '../src/io/csv.ts';
+import { cvgaPlotPoint, cvgaZone, glucoseMetrics, gmiPercent, risk, riskComponents, riskTransform } from '../src/metrics/glucose.ts';
+
+test('risk is ~0 at 112.5 mg/dL (zero of the Kovatchev transform at 112.517)', (t) => {
+  t.true(risk(112.5) < 1e-5);
+  t.true(Math.abs(riskTransform(112.517)) < 1e-5);
+  const m = glucoseMetrics(new Array(288).fill(112.5));
+  t.true(m.lbgi < 1e-5 && m.hbgi === 0 && m.riskIndex < 1e-5);
+  t.is(m.sdMgDl, 0);
+  t.is(m.tirPercent, 100);
+  t.is(m.cvgaZone, 'A');
+});
+
+test('GMI of 150 mg/dL is 6.898 % (Bergenstal 2018)', (t) => {
+  t.true(Math.abs(gmiPercent(150) - 6.898) < 1e-12);
+  t.true(Math.abs(glucoseMetrics([100, 200]).gmiPercent - 6.898) < 1e-12);
+});
+
+test('risk caps at 100 below 20 and above 600 as simglucose does', (t) => {
+  t.deepEqual(riskComponents(20), { low: 100, high: 0, risk: 100 });
+  t.deepEqual(riskComponents(5), { low: 100, high: 0, risk: 100 });
+  t.deepEqual(riskComponents(600), { low: 0, high: 100, risk: 100 });
+  t.deepEqual(riskComponents(900), { low: 0, high: 100, risk: 100 });
+  // continuous-ish at the caps
+  t.true(Math.abs(risk(20.001) - 100) < 0.1);
+  t.true(Math.abs(risk(599.99) - 100) < 0.1);
+  // low side / high side
+  t.true(riskComponents(60).low > 0 && riskComponents(60).high === 0);
+  t.true(riskComponents(250).high > 0 && riskComponents(250).low === 0);
+});
+
+test('time in ranges, mean, SD, CV, LBGI, HBGI on a worked list', (t) => {
+  // 10 readings: 2 below 54, 1 in [54,70), 4 in range (incl. 70 and 180 exactly), 1 in (180,250], 2 above 250
+  const bg = [40, 50, 60, 70, 100, 150, 180, 200, 260, 300];
+  const m = glucoseMetrics(bg);
+  t.is(m.n, 10);
+  t.is(m.tbr54Percent, 20);
+  t.is(m.tbr70Percent, 30);
+  t.is(m.tirPercent, 40);
+  t.is(m.tar180Percent, 30);
+  t.is(m.tar250Percent, 20);
+  t.is(m.meanMgDl, 141);
+  // sample SD computed by hand: sum of squared deviations = 76290, / 9
+  const ss = bg.reduce((a, g) => a + (g - 141) ** 2, 0);
+  t.is(ss, 76290);
+  t.true(Math.abs(m.sdMgDl - Math.sqrt(76290 / 9)) < 1e-12);
+  t.true(Math.abs(m.cvPercent - (100 * Math.sqrt(76290 / 9)) / 141) < 1e-12);
+  let lo = 0;
+  let hi = 0;
+  for (const g of bg) {
+    const f = 1.509 * (Math.log(g) ** 1.084 - 5.381);
+    if (f < 0) lo += 10 * f * f;
+    else hi += 10 * f * f;
+  }
+  t.true(Math.abs(m.lbgi - lo / 10) < 1e-12);
+  t.true(Math.abs(m.hbgi - hi / 10) < 1e-12);
+  t.true(Math.abs(m.riskIndex - (lo + hi) / 10) < 1e-12);
+  t.is(m.minMgDl, 40);
+  t.is(m.maxMgDl, 300);
+  t.is(m.cvgaZone, 'Lower D');
+});
+
+test('CVGA: the 3x3 grid and its boundaries', (t) => {
+  t.is(cvgaZone(100, 170), 'A');
+  t.is(cvgaZone(80, 170), 'Lower B');
+  t.is(cvgaZone(100, 250), 'Upper B');
+  t.is(cvgaZone(80, 250), 'B');
+  t.is(cvgaZone(60, 170), 'Lower C');
+  t.is(cvgaZone(100, 350), 'Upper C');
+  t.is(cvgaZone(60, 250), 'Lower D');
+  t.is(cvgaZone(80, 350), 'Upper D');
+  t.is(cvgaZone(45, 450), 'E');
+  // boundaries: min 90 is not > 90; max 180 is not < 180; min 70 and max 300 stay in the middle band
+  t.is(cvgaZone(90, 179.9), 'Lower B');
+  t.is(cvgaZone(90.1, 180), 'Upper B');
+  t.is(cvgaZone(70, 300), 'B');
+  t.is(cvgaZone(69.9, 300.1), 'E');
+  t.deepEqual(cvgaPlotPoint(30, 500), { x: 50, y: 400 });
+  t.throws(() => cvgaZone(200, 100), { instanceOf: RangeError });
+});
+
+test('metrics reject empty and NaN traces', (t) => {
+  t.throws(() => glucoseMetrics([]), { message: /no readings/ });
+  t.throws(() => glucoseMetrics([100, Number.NaN]), { message: /reading 1 is NaN/ });
+});
+
+test('per-step LBGI/HBGI/Risk of the simglucose reference run are reproduced', (t) => {
+  const local = 'test/fixtures/simglucose/adolescent001_1d_bb_nonoise.csv';
+  const path = existsSync(local) ? local : '/work/shared/data/reference/simglucose/adolescent001_1d_bb_nonoise.csv';
+  const rows = parseCsv(readFileSync(path, 'utf8'));
+  t.is(rows.length, 481);
+  let maxErr = 0;
+  let lowRows = 0;
+  let highRows = 0;
+  for (const row of rows) {
+    const bg = Number(row.BG_avg_mg_dl);
+    const rc = riskComponents(bg);
+    maxErr = Math.max(maxErr, Math.abs(rc.low - Number(row.LBGI)), Math.abs(rc.high - Number(row.HBGI)), Math.abs(rc.risk - Number(row.Risk)));
+    if (Number(row.LBGI) > 0) lowRows++;
+    if (Number(row.HBGI) > 0) highRows++;
+  }
+  t.true(lowRows > 10 && highRows > 10, 'the run visits both sides of 112.5 mg/dL');
+  // the file carries 10 significant digits
+  t.true(maxErr < 1e-7, `max risk error ${maxErr}`);
+});
