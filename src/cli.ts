@@ -8,8 +8,12 @@ import { UserError } from './core/errors.ts';
 import '../envs/index.ts';
 import { envsCommand } from './cli/envs-command.ts';
 import { simulateCommand } from './cli/simulate-command.ts';
-import { evaluateCommand, parseBackend, reportCommand, runCommand, trainCommand, validateCommand } from './cli/run-commands.ts';
 import type { RunFlags } from './run/run.ts';
+
+// The experiment commands load TensorFlow.js, vega and the runner: import them only when used, so
+// `dosegym --help`, `envs` and `simulate` start quickly.
+const runCommands = () => import('./cli/run-commands.ts');
+
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 export const DOSEGYM_VERSION = packageJson.version;
@@ -39,7 +43,7 @@ function runFlags(args: Record<string, unknown>): RunFlags {
     out: args['out'] as string | undefined,
     seed: args['seed'] as number | undefined,
     jobs: Number(args['jobs'] ?? 1),
-    backend: parseBackend(args['backend'] ?? 'auto'),
+    backend: String(args['backend'] ?? 'auto') as RunFlags['backend'], // checked by the run commands
     quiet: Boolean(args['quiet']),
     resume: Boolean(args['resume']),
     force: Boolean(args['force']),
@@ -104,19 +108,19 @@ export async function main(argv: string[]): Promise<number> {
         simulateCommand({ config: String(args['config']), out: args['out'] as string | undefined, states: Boolean(args['states']) });
         break;
       case 'run':
-        await runCommand(String(args['config']), runFlags(args));
+        await (await runCommands()).runCommand(String(args['config']), runFlags(args));
         break;
       case 'train':
-        await trainCommand(String(args['config']), runFlags(args));
+        await (await runCommands()).trainCommand(String(args['config']), runFlags(args));
         break;
       case 'evaluate':
-        await evaluateCommand(String(args['target']), runFlags(args));
+        await (await runCommands()).evaluateCommand(String(args['target']), runFlags(args));
         break;
       case 'report':
-        await reportCommand(String(args['dir']), { ...runFlags({ quiet: args['quiet'] }) });
+        await (await runCommands()).reportCommand(String(args['dir']), { ...runFlags({ quiet: args['quiet'] }) });
         break;
       case 'validate':
-        validateCommand(String(args['config']));
+        (await runCommands()).validateCommand(String(args['config']));
         break;
       default:
         throw new UsageError(`unknown command '${command}'; see dosegym --help`);

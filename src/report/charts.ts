@@ -232,7 +232,7 @@ export interface GlucoseTraceRow {
   method: string;
   /** Minutes since the start of the day shown. */
   minute: number;
-  /** Plasma glucose (mg/dL). */
+  /** True glucose (mg/dL; for T1D-v0 the subcutaneous Gs/Vg that simglucose calls BG). */
   bg: number;
   /** Sensor reading (mg/dL). */
   cgm: number;
@@ -285,7 +285,6 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
   const values = rows.flatMap((r) => [r.bg, r.cgm]).filter(Number.isFinite);
   const yMax = Math.max(300, Math.ceil(Math.max(...values) / 50) * 50 + 50);
   const yMin = Math.min(40, Math.floor(Math.min(...values) / 10) * 10);
-  const insulinMax = Math.max(...rows.map((r) => r.insulin), 1e-9);
   const x = {
     field: 'hour',
     type: 'quantitative',
@@ -302,9 +301,11 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
     const colour = colors[method] ?? methodScale([method], colors).range[0]!;
     const stepH = medianStep(mRows.map((r) => r.minute)) / 60;
     const glucose = mRows.flatMap((r) => [
-      { hour: round(r.minute / 60, 4), series: 'BG (plasma)', value: round(r.bg, 1) },
+      { hour: round(r.minute / 60, 4), series: 'BG (true, Gs/Vg)', value: round(r.bg, 1) },
       { hour: round(r.minute / 60, 4), series: 'CGM (sensor)', value: round(r.cgm, 1) },
     ]);
+    // Each method gets its own insulin scale: meal boluses (~100 U/h) would flatten a basal-only trace.
+    const insulinMax = Math.max(...mRows.map((r) => r.insulin), 1e-9);
     const insulin = mRows.map((r) => ({ hour: round(r.minute / 60, 4), hour2: round(r.minute / 60 + stepH, 4), insulin: roundSig(r.insulin, 4) }));
     const meals = mealMarkers(mRows).map((m) => ({ ...m, y: yMax - (yMax - yMin) * 0.06, label: `${m.grams} g` }));
     // Only the bottom insulin panel carries the time-axis title; every insulin panel keeps its labels.
@@ -334,10 +335,10 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
               field: 'series',
               type: 'nominal',
               title: 'Signal',
-              scale: { domain: ['BG (plasma)', 'CGM (sensor)'], range: [[1, 0], [5, 3]] },
+              scale: { domain: ['BG (true, Gs/Vg)', 'CGM (sensor)'], range: [[1, 0], [5, 3]] },
               legend: { symbolStrokeWidth: 2 },
             },
-            strokeWidth: { field: 'series', type: 'ordinal', sort: ['BG (plasma)', 'CGM (sensor)'], scale: { domain: ['BG (plasma)', 'CGM (sensor)'], range: [2.2, 1.3] } },
+            strokeWidth: { field: 'series', type: 'ordinal', sort: ['BG (true, Gs/Vg)', 'CGM (sensor)'], scale: { domain: ['BG (true, Gs/Vg)', 'CGM (sensor)'], range: [2.2, 1.3] } },
             tooltip: [{ field: 'series' }, { field: 'hour', title: 'time (h)', format: '.2f' }, { field: 'value', title: 'mg/dL', format: '.0f' }],
           },
         },
@@ -380,7 +381,7 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
   return finish({
     title: titleOf(
       'Glucose trace on a representative day',
-      `Per method: blood glucose (solid) and CGM (dashed) with the 70-180 mg/dL target band shaded; insulin delivery below; triangles mark meals (g carbohydrate).`,
+      `Per method: true glucose (solid) and CGM (dashed) with the 70-180 mg/dL target band shaded; insulin delivery below (each method on its own scale); triangles mark meals (g carbohydrate).`,
       opts,
     ),
     vconcat: panels,

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ExperimentConfig } from '../config/experiment.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
+import { envSpec } from '../core/registry.ts';
 
 export type RunStatus = 'incomplete' | 'complete';
 
@@ -13,6 +14,8 @@ export interface RunManifest {
   /** The resolved config (defaults filled in). */
   config: ExperimentConfig;
   configFile: string | null;
+  /** The env options in force: the environment's defaults overlaid with the config's options. */
+  envOptions: Record<string, unknown>;
   seeds: number[];
   hyperparameters: Record<string, unknown>;
   dosegymVersion: string;
@@ -57,6 +60,7 @@ export function newManifest(config: ExperimentConfig, configFile: string | null,
     status: 'incomplete',
     config,
     configFile,
+    envOptions: { ...envSpec(config.env.id).defaults, ...config.env.options },
     seeds: config.train.algo === 'none' ? [] : config.train.seeds,
     hyperparameters,
     dosegymVersion: dosegymVersion(),
