@@ -8,26 +8,6 @@ import { runFiles } from '../run/layout.ts';
 import { BACKEND_NAMES, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
 
-/** The experiment config's fields, for `dosegym run|train|evaluate|validate --help` (as README "Experiment configs"). */
-export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in brackets, written back to the run's manifest.json):
-  name                   results go to results/<name>/<UTC date-time>/ (letters, digits, - _ .)
-  description            free text for the report ['']
-  env.id                 a registered environment (dosegym envs)
-  env.options            the environment's options, e.g. { patient: adolescents, sensor: GuardianRT } [{}]
-  env.reward             optional custom reward: a mathjs expression over the step's numeric info fields,
-                         reward, terminated, truncated; e.g. "-risk - 0.01 * insulin"
-  train.algo             ppo | dqn | none (evaluate baselines only) [ppo]
-  train.steps            environment steps per seed [100000]
-  train.seeds            one policy per seed [[1]]
-  train.hyperparameters  e.g. { learningRate: 0.0003, numEnvs: 4 }; defaults = Stable-Baselines3's [{}]
-  evaluate.episodes      episodes per patient (T1D cohorts) and method [10]
-  evaluate.seed          seeds the evaluation episodes, the same for every method [1000]
-  evaluate.methods       the trained algo and/or baselines, by name or { type, name?, ...parameters }:
-                         T1D basal-bolus, pid, constant, basal; chemotherapy mtd, mtd-cycles, metronomic,
-                         none, constant, pulsed; classic control random [[ppo]]
-  evaluate.trajectories  per-step CSVs of the first N episodes per patient [1]
-  evaluate.bootstrap     resamples for the 95 % confidence intervals [2000]`;
-
 export function parseBackend(value: unknown): BackendName {
   if (typeof value !== 'string' || !(BACKEND_NAMES as readonly string[]).includes(value)) {
     throw new UserError(`--backend: expected one of ${BACKEND_NAMES.join(', ')}, got ${String(value)}`, 2);

@@ -39,14 +39,14 @@ export const experimentSchema = z
         /** Registered environment id (see `dosegym envs`). */
         id: z.string({ error: 'expected a registered environment id (see dosegym envs)' }).min(1),
         /** Options passed to make(id, options); checked against the environment's options. */
-        options: z.record(z.string(), z.unknown()).default({}),
+        options: z.record(z.string(), z.unknown(), { error: 'expected an object of environment options (see dosegym envs)' }).default({}),
         /**
          * Optional custom reward: a mathjs expression over the step's named quantities (numeric
          * info fields such as bg, risk, insulin, N, T, dose, plus `reward`, the env's own reward).
          * Never evaluated as JavaScript.
          */
-        reward: z.string().min(1).optional(),
-      })
+        reward: z.string({ error: 'expected a mathjs expression, e.g. "-risk - 0.01 * insulin"' }).min(1, { error: 'expected a mathjs expression, e.g. "-risk - 0.01 * insulin"' }).optional(),
+      }, { error: 'expected { id, options?, reward? }' })
       .strict(),
     train: z
       .object({
@@ -60,8 +60,8 @@ export const experimentSchema = z
          * Algorithm hyperparameters (camelCase; defaults = Stable-Baselines3's), including numEnvs
          * (parallel envs) and normalizeObservations. Validated by the agent (agents/common/hyperparameters.ts).
          */
-        hyperparameters: z.record(z.string(), z.unknown()).default({}),
-      })
+        hyperparameters: z.record(z.string(), z.unknown(), { error: 'expected an object of hyperparameters, e.g. { learningRate: 0.0003 }' }).default({}),
+      }, { error: 'expected { algo?, steps?, seeds?, hyperparameters? }' })
       .strict()
       .default({ algo: 'ppo', steps: 100000, seeds: [1], hyperparameters: {} }),
     evaluate: z
@@ -76,11 +76,31 @@ export const experimentSchema = z
         trajectories: nonNegativeInt.default(1),
         /** Bootstrap resamples for the 95 % confidence intervals. */
         bootstrap: positiveInt.default(2000),
-      })
+      }, { error: 'expected { episodes?, seed?, methods?, trajectories?, bootstrap? }' })
       .strict()
       .default({ episodes: 10, seed: 1000, methods: ['ppo'], trajectories: 1, bootstrap: 2000 }),
-  })
+  }, { error: 'expected a config object with name, env, train, evaluate' })
   .strict();
+
+/** The fields above, for `dosegym run|train|evaluate|validate --help` (as README "Experiment configs"); keep in step with the schema. */
+export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in brackets, written back to the run's manifest.json):
+  name                   results go to results/<name>/<UTC date-time>/ (letters, digits, - _ .)
+  description            free text for the report ['']
+  env.id                 a registered environment (dosegym envs)
+  env.options            the environment's options, e.g. { patient: adolescents, sensor: GuardianRT } [{}]
+  env.reward             optional custom reward: a mathjs expression over the step's numeric info fields,
+                         reward, terminated, truncated; e.g. "-risk - 0.01 * insulin"
+  train.algo             ppo | dqn | none (evaluate baselines only) [ppo]
+  train.steps            environment steps per seed [100000]
+  train.seeds            one policy per seed [[1]]
+  train.hyperparameters  e.g. { learningRate: 0.0003, numEnvs: 4 }; defaults = Stable-Baselines3's [{}]
+  evaluate.episodes      episodes per patient (T1D cohorts) and method [10]
+  evaluate.seed          seeds the evaluation episodes, the same for every method [1000]
+  evaluate.methods       the trained algo and/or baselines, by name or { type, name?, ...parameters }:
+                         T1D basal-bolus, pid, constant, basal; chemotherapy mtd, mtd-cycles, metronomic,
+                         none, constant, pulsed; classic control random [[ppo]]
+  evaluate.trajectories  per-step CSVs of the first N episodes per patient [1]
+  evaluate.bootstrap     resamples for the 95 % confidence intervals [2000]`;
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type MethodSpec = ExperimentConfig['evaluate']['methods'][number];

@@ -3,13 +3,21 @@
  * `-risk - 0.01 * insulin`. The expression is parsed and checked when the config loads: unknown
  * names and functions outside a small whitelist are errors. It is never evaluated as JavaScript.
  */
-import { create, all, type EvalFunction, type MathNode } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { EvalFunction, MathNode } from 'mathjs';
 import { UserError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { Action, Env, Info, Observation, StepResult } from '../core/env.ts';
 import { Wrapper } from '../core/wrappers.ts';
 
-const math = create(all ?? {});
+// mathjs is loaded on first use: it is hundreds of modules (1-4 s to load), and most configs have
+// no reward expression. Synchronous require keeps compileRewardExpression synchronous.
+const require = createRequire(import.meta.url);
+let parseExpression: ((source: string) => MathNode) | undefined;
+function mathParse(source: string): MathNode {
+  parseExpression ??= (require('mathjs') as typeof import('mathjs')).parse;
+  return parseExpression(source);
+}
 
 /** Functions an expression may call. */
 export const REWARD_FUNCTIONS = ['abs', 'min', 'max', 'exp', 'log', 'sqrt', 'pow', 'square', 'sign', 'tanh'] as const;
@@ -25,7 +33,7 @@ export interface CompiledReward {
 export function compileRewardExpression(source: string, allowedNames: readonly string[], field = 'env.reward'): CompiledReward {
   let node: MathNode;
   try {
-    node = math.parse(source);
+    node = mathParse(source);
   } catch (err) {
     throw new UserError(`${field}: cannot parse expression '${source}': ${(err as Error).message}`);
   }

@@ -64,7 +64,12 @@ export function evaluationEnv(plan: EvaluationPlan, family: Family, patient: str
   return new ExpressionReward(env, compileRewardExpression(plan.reward, rewardNamesOf(make(plan.envId, family.envOptions(plan.envOptions, patient, baseline)))));
 }
 
-export function evaluateMethod(plan: EvaluationPlan, family: Family, method: MethodUnderTest): MethodEvaluation {
+/**
+ * Runs every evaluation episode of one method. Async only to yield to the event loop after each
+ * episode, so Ctrl-C (run.ts's SIGINT handler), worker messages and progress bars get through
+ * during a long evaluation; the results do not depend on it.
+ */
+export async function evaluateMethod(plan: EvaluationPlan, family: Family, method: MethodUnderTest, onEpisode?: (done: number) => void): Promise<MethodEvaluation> {
   const out: MethodEvaluation = { episodes: [], trajectories: [] };
   for (const patient of family.patients(plan.envOptions)) {
     const env = evaluationEnv(plan, family, patient, method.trainingSeed === null);
@@ -89,6 +94,8 @@ export function evaluateMethod(plan: EvaluationPlan, family: Family, method: Met
           out.trajectories.push({ method: method.name, seed: method.trainingSeed, patient, episode: k, ...row });
         }
       }
+      onEpisode?.(out.episodes.length);
+      await new Promise((resolve) => setImmediate(resolve));
     }
     env.close();
   }

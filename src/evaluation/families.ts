@@ -58,6 +58,19 @@ function numberParam(params: Record<string, unknown>, key: string, where: string
   return v;
 }
 
+/**
+ * Checks the optional numeric parameters of a baseline: each given one must be a number above
+ * `min` (or at least `min` when `inclusive`); null allowed where `nullable` (e.g. no suspend).
+ */
+function checkNumbers(params: Record<string, unknown>, where: string, rules: Record<string, { min: number; inclusive?: boolean; nullable?: boolean }>): void {
+  for (const [key, rule] of Object.entries(rules)) {
+    const v = params[key];
+    if (v === undefined || (v === null && rule.nullable)) continue;
+    const ok = typeof v === 'number' && Number.isFinite(v) && (rule.inclusive ? v >= rule.min : v > rule.min);
+    if (!ok) throw new UserError(`${where}.${key}: expected a number ${rule.inclusive ? '>=' : '>'} ${rule.min}${rule.nullable ? ' or null' : ''}, got ${JSON.stringify(v) ?? 'nothing'}`);
+  }
+}
+
 const t1d: Family = {
   name: 't1d',
   metricColumns: ['tir', 'tbr70', 'tbr54', 'tar180', 'tar250', 'mean_bg', 'cv', 'gmi', 'lbgi', 'hbgi', 'risk_index', 'terminations'],
@@ -111,12 +124,15 @@ const t1d: Family = {
     switch (type) {
       case 'basal-bolus':
         expectNoParams(params, ['suspendBelowMgDl', 'targetMgDl', 'correctAboveMgDl'], where);
+        checkNumbers(params, where, { suspendBelowMgDl: { min: 0, inclusive: true }, targetMgDl: { min: 0 }, correctAboveMgDl: { min: 0 } });
         return new BasalBolusPolicy(params as ConstructorParameters<typeof BasalBolusPolicy>[0]) as AnyPolicy;
       case 'pid':
         expectNoParams(params, ['targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl'], where);
+        checkNumbers(params, where, { targetMgDl: { min: 0 }, tauPMin: { min: 0 }, tauIMin: { min: 0 }, tauDMin: { min: 0, inclusive: true }, suspendBelowMgDl: { min: 0, inclusive: true, nullable: true } });
         return new PidPolicy(params as ConstructorParameters<typeof PidPolicy>[0]) as AnyPolicy;
       case 'constant':
         expectNoParams(params, ['unitsPerHour'], where);
+        checkNumbers(params, where, { unitsPerHour: { min: 0, inclusive: true } });
         return new ConstantPolicy(numberParam(params, 'unitsPerHour', where)) as AnyPolicy;
       case 'basal':
         expectNoParams(params, [], where);
@@ -125,7 +141,8 @@ const t1d: Family = {
         throw new UserError(`${where}: unknown T1D baseline '${type}'; allowed: basal-bolus, pid, constant, basal, or the trained algorithm`);
     }
   },
-  trajectoryColumns: ['step', 'minute', 'bg', 'cgm', 'insulin', 'cho', 'reward', 'cost', 'patient'],
+  // (the patient is in the method/seed/patient/episode columns evaluate.ts puts first)
+  trajectoryColumns: ['step', 'minute', 'bg', 'cgm', 'insulin', 'cho', 'reward', 'cost'],
   trajectoryRows(log) {
     return log.infos.map((info, k) => ({
       step: k,
@@ -136,7 +153,6 @@ const t1d: Family = {
       cho: num(info, 'cho'),
       reward: k === 0 ? null : (log.rewards[k - 1] ?? null),
       cost: k === 0 ? null : num(info, 'cost'),
-      patient: String(info['patient'] ?? ''),
     }));
   },
 };

@@ -5,7 +5,7 @@
  * env's family. Every problem is a one-line UserError naming the config field.
  */
 import { UserError } from '../core/errors.ts';
-import { make } from '../core/registry.ts';
+import { envSpec, make } from '../core/registry.ts';
 import { Discrete } from '../core/spaces.ts';
 import { compileRewardExpression, rewardNamesOf } from '../config/reward-expression.ts';
 import { methodName, methodParams, methodType, type ExperimentConfig, type MethodSpec } from '../config/experiment.ts';
@@ -38,7 +38,9 @@ function prefixed<T>(prefix: string, fn: () => T): T {
 }
 
 export function makeProbeEnv(config: ExperimentConfig): AnyEnv {
-  return prefixed('env: ', () => make(config.env.id, config.env.options));
+  // Name the field at fault: the id (unknown environment) or the options (unknown or bad option).
+  prefixed('env.id: ', () => envSpec(config.env.id));
+  return prefixed('env.options: ', () => make(config.env.id, config.env.options));
 }
 
 export function planExperiment(config: ExperimentConfig): ExperimentPlan {
@@ -73,7 +75,13 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
       if (Object.keys(params).length > 0) throw new UserError(`${where}: the trained method takes no parameters`);
       return { name, type, params, trained: true };
     }
-    family.makeBaseline(type, params, probe, where); // validates type and parameters now
+    // Validates the type and parameters now; the baselines' own range checks get the field path.
+    try {
+      family.makeBaseline(type, params, probe, where);
+    } catch (err) {
+      if (!(err instanceof UserError || err instanceof RangeError)) throw err;
+      throw err.message.startsWith(where) ? err : new UserError(`${where}: ${err.message}`);
+    }
     return { name, type, params, trained: false };
   });
   probe.close();

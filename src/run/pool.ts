@@ -1,53 +1,110 @@
 /**
- * Runs tasks with up to `jobs` at once. jobs = 1 runs them in this process; jobs > 1 forks one
- * worker process per task (the wasm backend is single-threaded, so processes are how seeds train
- * in parallel). A task computes the same result in either place: everything it does is seeded.
+ * Runs tasks with up to `jobs` at once. jobs = 1 runs them in this process; jobs > 1 starts one
+ * worker process per lane (the wasm backend is single-threaded, so processes are how seeds train
+ * in parallel) and feeds it tasks one after another: a worker pays its start-up (tsx, env
+ * registry, TensorFlow.js) once, not once per task. A task computes the same result in either
+ * place: everything it does is seeded.
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.ts';
 import type { Progress } from './progress.ts';
-import { executeTask, taskLabel, type Task, type TaskContext } from './tasks.ts';
-import type { WorkerMessage } from './worker.ts';
+import { executeTask, taskLabel, type Task, type TaskContext, type TaskProgress } from './tasks.ts';
+import type { WorkerMessage, WorkerRequest } from './worker.ts';
 
 const workerPath = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const tsxLoader = import.meta.resolve('tsx');
 
-function runInWorker(ctx: TaskContext, task: Task, onProgress: (m: { done: number; total: number; recentReturn?: number }) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = fork(workerPath, [], { execArgv: [`--import=${tsxLoader}`], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let settled = false;
-    const settle = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      if (err) reject(err);
-      else resolve();
-    };
-    child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') onProgress(m);
-      else if (m.type === 'done') settle();
-      else settle(m.userError ? new UserError(m.message) : Object.assign(new Error(m.message), { stack: m.stack }));
+/** Live worker processes, so an interrupted run can stop them (see stopWorkers). */
+const liveWorkers = new Set<ChildProcess>();
+
+/** Kill every worker process this process started (Ctrl-C: they must not keep computing). */
+export function stopWorkers(): void {
+  for (const child of liveWorkers) child.kill('SIGTERM');
+  liveWorkers.clear();
+}
+
+/** One worker process that runs the tasks it is given, one at a time. */
+class Worker {
+  private readonly child: ChildProcess;
+  private current: { task: Task; onProgress: (p: TaskProgress) => void; resolve: () => void; reject: (err: Error) => void } | undefined;
+  private exited: Error | undefined;
+
+  constructor() {
+    this.child = fork(workerPath, [], { execArgv: [`--import=${tsxLoader}`], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    liveWorkers.add(this.child);
+    this.child.on('message', (m: WorkerMessage) => {
+      const current = this.current;
+      if (current === undefined) return;
+      if (m.type === 'progress') {
+        current.onProgress(m);
+        return;
+      }
+      this.current = undefined;
+      if (m.type === 'done') current.resolve();
+      else current.reject(m.userError ? new UserError(m.message) : Object.assign(new Error(m.message), m.stack ? { stack: m.stack } : {}));
     });
-    child.on('exit', (code, signal) => settle(code === 0 ? undefined : new Error(`${taskLabel(task)}: worker exited with ${signal ?? `code ${code}`}`)));
-    child.on('error', (err) => settle(err));
-    child.send({ ctx, task });
-  });
+    const fail = (err: Error) => {
+      liveWorkers.delete(this.child);
+      this.exited ??= err;
+      const current = this.current;
+      this.current = undefined;
+      current?.reject(new Error(`${taskLabel(current.task)}: ${err.message}`));
+    };
+    this.child.on('exit', (code, signal) => fail(new Error(`worker exited with ${signal ?? `code ${code}`}`)));
+    this.child.on('error', fail);
+  }
+
+  run(ctx: TaskContext, task: Task, onProgress: (p: TaskProgress) => void): Promise<void> {
+    if (this.exited) return Promise.reject(new Error(`${taskLabel(task)}: ${this.exited.message}`));
+    return new Promise((resolve, reject) => {
+      this.current = { task, onProgress, resolve, reject };
+      const request: WorkerRequest = { ctx, task };
+      this.child.send(request);
+    });
+  }
+
+  /** Let the worker exit (it exits when its IPC channel closes). */
+  close(): void {
+    liveWorkers.delete(this.child);
+    if (this.child.connected) this.child.disconnect();
+  }
 }
 
 export async function runTasks(tasks: readonly Task[], jobs: number, ctx: TaskContext, progress: Progress, unit: (t: Task) => string): Promise<void> {
   const queue = [...tasks];
-  const runOne = async (task: Task) => {
+  let failed = false;
+  let firstError: unknown;
+  const runOne = async (task: Task, worker: Worker | undefined) => {
     let bar: ReturnType<Progress['task']> | undefined;
-    const onProgress = (p: { done: number; total: number; recentReturn?: number }) => {
+    const onProgress = (p: TaskProgress) => {
       bar ??= progress.task(taskLabel(task), p.total, unit(task));
       bar.update({ done: p.done, ...(p.recentReturn !== undefined && Number.isFinite(p.recentReturn) ? { recentReturn: p.recentReturn } : {}) });
     };
-    if (jobs === 1) await executeTask(ctx, task, onProgress);
-    else await runInWorker(ctx, task, onProgress);
+    if (worker === undefined) await executeTask(ctx, task, onProgress);
+    else await worker.run(ctx, task, onProgress);
     bar?.finish();
   };
   const lanes = Array.from({ length: Math.min(jobs, queue.length) }, async () => {
-    for (let task = queue.shift(); task !== undefined; task = queue.shift()) await runOne(task);
+    const worker = jobs === 1 ? undefined : new Worker();
+    try {
+      // Stop taking tasks once any lane failed: the run stops with the first error.
+      for (let task = queue.shift(); task !== undefined && !failed; task = queue.shift()) {
+        try {
+          await runOne(task, worker);
+        } catch (err) {
+          if (!failed) {
+            failed = true;
+            firstError = err;
+            stopWorkers(); // the other lanes' tasks are abandoned, not left running
+          }
+          throw err;
+        }
+      }
+    } finally {
+      worker?.close();
+    }
   });
-  await Promise.all(lanes);
+  await Promise.allSettled(lanes);
+  if (failed) throw firstError;
 }

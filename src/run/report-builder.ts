@@ -99,8 +99,9 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
       heading: 'Glucose control',
       text: `Every method faced the same patients (${plan.family.patients(plan.config.env.options).length}), meal days and sensor noise (${plan.config.evaluate.episodes} episodes each, evaluation seed ${plan.config.evaluate.seed}).`,
       charts: [
-        { name: 'glucose-trace', spec: charts.glucoseTrace(trace, { ...o, insulinUnit: 'U/h' }), caption: CAPTIONS.glucoseTrace },
-        { name: 'agp', spec: charts.agp(agpRows, o), caption: CAPTIONS.agp },
+        // The trace and AGP need per-step trajectories (none when evaluate.trajectories is 0).
+        ...(trace.length > 0 ? [{ name: 'glucose-trace', spec: charts.glucoseTrace(trace, { ...o, insulinUnit: 'U/h' }), caption: CAPTIONS.glucoseTrace }] : []),
+        ...(agpRows.length > 0 ? [{ name: 'agp', spec: charts.agp(agpRows, o), caption: CAPTIONS.agp }] : []),
         { name: 'time-in-ranges', spec: charts.timeInRanges(tir, o), caption: CAPTIONS.timeInRanges },
         { name: 'cvga', spec: charts.cvga(cvgaRows, o), caption: CAPTIONS.cvga },
         { name: 'risk-index', spec: charts.riskIndex(risk, o), caption: CAPTIONS.riskIndex },
@@ -120,7 +121,7 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
     sections.push({
       heading: 'Tumour, immune and normal cells',
       charts: [
-        { name: 'chemo-trajectories', spec: charts.chemoTrajectories(traj, o), caption: CAPTIONS.chemoTrajectories },
+        ...(traj.length > 0 ? [{ name: 'chemo-trajectories', spec: charts.chemoTrajectories(traj, o), caption: CAPTIONS.chemoTrajectories }] : []),
         { name: 'tumor-vs-toxicity', spec: charts.tumorVsToxicity(tumor, o), caption: CAPTIONS.tumorVsToxicity },
         returnChart,
       ],

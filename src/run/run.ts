@@ -19,11 +19,10 @@ import { parseCsv, toCsv, type Cell } from '../io/csv.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import { newManifest, readManifest, writeManifest, type RunManifest } from './manifest.ts';
 import { planExperiment, type ExperimentPlan } from './plan.ts';
-import { runTasks } from './pool.ts';
+import { runTasks, stopWorkers } from './pool.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import { isTaskDone, readEvaluation, TRAINING_COLUMNS, type Task, type TaskContext } from './tasks.ts';
-import { buildRunReport } from './report-builder.ts';
 
 export interface RunFlags {
   out?: string | undefined;
@@ -39,6 +38,14 @@ export type Stage = 'train' | 'evaluate' | 'report';
 
 function runId(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+}
+
+/** results/<name>/<UTC date-time>/, with -2, -3, ... when a run of the same second exists. */
+function uniqueRunDir(name: string): string {
+  const base = join('results', name, runId());
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
 }
 
 /** The latest run directory of `name` whose manifest says incomplete. */
@@ -64,7 +71,8 @@ function chooseRunDir(config: ExperimentConfig, flags: RunFlags): { dir: string;
     }
     return { dir, resumed: true };
   }
-  const dir = resolve(flags.out ?? join('results', config.name, runId()));
+  const dir = resolve(flags.out ?? uniqueRunDir(config.name));
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`--out: ${dir} is a file, not a directory; give a directory`);
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     if (!flags.force) throw new UserError(`--out: ${dir} already exists; use --force to overwrite it or --resume to continue it`);
     rmSync(dir, { recursive: true, force: true });
@@ -100,6 +108,9 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
   const config = applySeedFlag(typeof configInput === 'string' ? loadExperimentFile(configInput) : parseExperiment(configInput), flags.seed);
   if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
   const plan = planExperiment(config);
+  if (stages.length === 1 && stages[0] === 'train' && config.train.algo === 'none') {
+    throw new UserError('train.algo: none trains nothing; evaluate its baselines with dosegym run or dosegym evaluate <config>');
+  }
   if (stages.includes('evaluate') && !stages.includes('train') && plan.methods.some((m) => m.trained)) {
     throw new UserError(`evaluate.methods: '${plan.methods.find((m) => m.trained)?.name}' needs trained policies; use dosegym run, or dosegym evaluate <run-dir> after dosegym train`);
   }
@@ -112,6 +123,7 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
   const progress = createProgress({ quiet: flags.quiet });
   progress.log(`${resumed ? 'resuming' : 'run'} ${config.name} -> ${dir}`);
   const onSigint = () => {
+    stopWorkers();
     progress.stop();
     process.stderr.write(`\ninterrupted: ${dir} is marked incomplete; continue with --resume${flags.out ? ` --out ${flags.out}` : ''}\n`);
     process.exit(130);
@@ -146,6 +158,8 @@ export async function continueRun(dir: string, plan: ExperimentPlan, manifest: R
   }
   if (stages.includes('report')) {
     progress.log('writing charts and report.html');
+    // Loaded here: vega, vega-lite and resvg take a while to load and only this stage needs them.
+    const { buildRunReport } = await import('./report-builder.ts');
     await buildRunReport(dir, plan);
     markStage(files.manifest, manifest, 'report');
   }
@@ -219,7 +233,13 @@ export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jo
     const missing = plan.config.train.seeds.filter((s) => !existsSync(join(files.policyDir(s), 'manifest.json')));
     if (missing.length > 0) throw new UserError(`run directory: no trained policy for seed(s) ${missing.join(', ')} in ${dir}; finish training with dosegym run --resume --out ${dirInput}`);
   }
-  if (options.redo && stages.includes('evaluate')) rmSync(join(dir, 'evaluation'), { recursive: true, force: true });
+  if (options.redo && stages.includes('evaluate')) {
+    // Until the new evaluation is written, the run's results are not complete.
+    manifest.status = 'incomplete';
+    manifest.finishedAt = null;
+    writeManifest(files.manifest, manifest);
+    rmSync(join(dir, 'evaluation'), { recursive: true, force: true });
+  }
   if (stages.includes('report') && !stages.includes('evaluate') && !existsSync(files.summaryJson)) {
     throw new UserError(`run directory: ${dirInput} has no evaluation results yet; run dosegym evaluate ${dirInput} first`);
   }

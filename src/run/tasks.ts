@@ -90,6 +90,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const files = runFiles(ctx.runDir);
   if (task.kind === 'train') {
     const rows: Record<string, number>[] = [];
+    onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
     const policy = await trainAgent(plan, trainingEnvFactory(ctx.config), {
       seed: task.seed,
       backend: ctx.backend,
@@ -117,11 +118,16 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const trained = method.trained && trainingSeed !== null ? loadPolicy(files.policyDir(trainingSeed)) : undefined;
   const total = plan.family.patients(ctx.config.env.options).length * ctx.config.evaluate.episodes;
   onProgress({ done: 0, total });
-  const result: MethodEvaluation = evaluateMethod(evaluationPlan, plan.family, {
-    name: method.name,
-    trainingSeed: method.trained ? trainingSeed : null,
-    makePolicy: (env) => (trained !== undefined ? trained : plan.family.makeBaseline(method.type, method.params, env, `evaluate.methods.${method.name}`)),
-  });
+  const result: MethodEvaluation = await evaluateMethod(
+    evaluationPlan,
+    plan.family,
+    {
+      name: method.name,
+      trainingSeed: method.trained ? trainingSeed : null,
+      makePolicy: (env) => (trained !== undefined ? trained : plan.family.makeBaseline(method.type, method.params, env, `evaluate.methods.${method.name}`)),
+    },
+    (done) => onProgress({ done, total }),
+  );
   onProgress({ done: total, total });
   writeJsonAtomic(taskOutput(ctx.runDir, task), result);
 }

@@ -14,13 +14,14 @@ export interface TrainerOptions {
 
 export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Observation, Action>, options: TrainerOptions): Promise<TrainedPolicy> {
   const { algo, steps, hyperparameters } = plan.config.train;
-  const common = { totalSteps: steps, seed: options.seed, hyperparameters, backend: options.backend, onUpdate: options.onUpdate, envId: plan.config.env.id };
+  const common = { totalSteps: steps, seed: options.seed, hyperparameters, backend: options.backend, onUpdate: options.onUpdate };
   switch (algo) {
-    // Loaded on demand: baselines-only runs never load TensorFlow.js.
+    // Loaded on demand: baselines-only runs never load TensorFlow.js. The agents export `train`
+    // (agents/ppo.ts, agents/dqn.ts), the same entry point their own tests use.
     case 'ppo':
-      return (await import('../../agents/ppo.ts')).trainPpo(envFactory, common);
+      return (await import('../../agents/ppo.ts')).train(envFactory, common);
     case 'dqn':
-      return (await import('../../agents/dqn.ts')).trainDqn(envFactory, common);
+      return (await import('../../agents/dqn.ts')).train(envFactory, common);
     default:
       throw new UserError(`train.algo: '${algo}' trains nothing; evaluate baselines with dosegym evaluate`);
   }
