@@ -9,6 +9,7 @@ import '../envs/index.ts';
 import { envsCommand } from './cli/envs-command.ts';
 import { simulateCommand } from './cli/simulate-command.ts';
 import type { RunFlags } from './run/run.ts';
+import { CONFIG_HELP } from './config/experiment.ts';
 
 // The experiment commands load TensorFlow.js, vega and the runner: import them only when used, so
 // `dosegym --help`, `envs` and `simulate` start quickly.
@@ -69,19 +70,21 @@ function buildParser(argv: string[]) {
     .command('run <config>', 'Train every seed, evaluate every method on the same seeded episodes, write results and the report', (y) =>
       runOptions(y.positional('config', { type: 'string', describe: 'Experiment config (.yaml/.json); see README "Experiment configs"' }))
         .example('$0 run experiments/quickstart.yaml', 'The quick start: PPO vs basal-bolus and PID on one T1D patient')
-        .example('$0 run experiments/cartpole-ppo.yaml --jobs 2 --out results/cp', 'Two seeds in parallel into a fixed directory'),
+        .example('$0 run experiments/cartpole-ppo.yaml --jobs 2', 'Three seeds, two at a time')
+        .example('$0 run experiments/quickstart.yaml --resume', 'Continue an interrupted run')
+        .epilog(CONFIG_HELP),
     )
     .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', (y) =>
-      runOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })),
+      runOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(CONFIG_HELP),
     )
     .command('evaluate <target>', 'Evaluate a run directory (re-running every method) or, for a baselines-only config, the config itself', (y) =>
-      runOptions(y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' })),
+      runOptions(y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' })).epilog(CONFIG_HELP),
     )
     .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
     .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', (y) =>
-      y.positional('config', { type: 'string', describe: 'Experiment config' }),
+      y.positional('config', { type: 'string', describe: 'Experiment config' }).epilog(CONFIG_HELP),
     )
     .demandCommand(1, 'Give a command; see dosegym --help')
     .recommendCommands()
