@@ -11,7 +11,10 @@ import { parseWithSchema, readConfigFile } from './load.ts';
 const positiveInt = z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).nonnegative({ error: 'expected a non-negative integer' });
 
-export const TRAIN_ALGOS = ['ppo', 'dqn', 'none'] as const;
+export const TRAIN_ALGOS = ['ppo', 'dqn', 'ppo-lagrangian', 'none'] as const;
+
+/** Which shield variants evaluation runs: each method without it, with it, or both (`<method>+shield`). */
+export const SHIELD_MODES = ['without', 'with', 'both'] as const;
 
 /** A baseline or trained method to evaluate: a name, or an object with a type and its parameters. */
 const methodSchema = z.union(
@@ -50,7 +53,7 @@ export const experimentSchema = z
       .strict(),
     train: z
       .object({
-        /** ppo | dqn | none (evaluate baselines only). */
+        /** ppo | dqn | ppo-lagrangian | none (evaluate baselines only). */
         algo: z.enum(TRAIN_ALGOS, { error: `expected one of ${TRAIN_ALGOS.join(', ')}` }).default('ppo'),
         /** Environment steps per seed. */
         steps: positiveInt.default(100000),
@@ -61,7 +64,12 @@ export const experimentSchema = z
          * (parallel envs) and normalizeObservations. Validated by the agent (agents/common/hyperparameters.ts).
          */
         hyperparameters: z.record(z.string(), z.unknown(), { error: 'expected an object of hyperparameters, e.g. { learningRate: 0.0003 }' }).default({}),
-      }, { error: 'expected { algo?, steps?, seeds?, hyperparameters? }' })
+        /**
+         * ppo-lagrangian only: the episode cost budget d (summed info.cost per episode). Defaults to
+         * the sum of the safety.constraints budgets when constraints are given.
+         */
+        costLimit: z.number({ error: 'expected a cost budget >= 0 per episode' }).min(0, { error: 'expected a cost budget >= 0 per episode' }).finite().optional(),
+      }, { error: 'expected { algo?, steps?, seeds?, hyperparameters?, costLimit? }' })
       .strict()
       .default({ algo: 'ppo', steps: 100000, seeds: [1], hyperparameters: {} }),
     evaluate: z
@@ -76,9 +84,30 @@ export const experimentSchema = z
         trajectories: nonNegativeInt.default(1),
         /** Bootstrap resamples for the 95 % confidence intervals. */
         bootstrap: positiveInt.default(2000),
-      }, { error: 'expected { episodes?, seed?, methods?, trajectories?, bootstrap? }' })
+        /**
+         * With safety.shield: evaluate each method without the shield, with it, or both (the shielded
+         * variant is named `<method>+shield`). Default: both when a shield is configured.
+         */
+        shield: z.enum(SHIELD_MODES, { error: `expected one of ${SHIELD_MODES.join(', ')}` }).optional(),
+      }, { error: 'expected { episodes?, seed?, methods?, trajectories?, bootstrap?, shield? }' })
       .strict()
       .default({ episodes: 10, seed: 1000, methods: ['ppo'], trajectories: 1, bootstrap: 2000 }),
+    /** Safety (src/safety/): constraint costs and a shield. */
+    safety: z
+      .object({
+        /**
+         * Constraints whose summed per-step cost becomes info.cost (training, PPO-Lagrangian and
+         * evaluation), e.g. { names: [hypo70, hypo54], budgets: { hypo54: 2 } }; budgets in cost units
+         * per episode, default from the clinical consensus (T1D: 4 % of steps below 70, 1 % below 54).
+         */
+        constraints: z.unknown().optional(),
+        /** Shield options (src/safety/shield.ts), e.g. { suspendBelowMgDl: 80, maxIobBasalMultiple: 3 }. */
+        shield: z.unknown().optional(),
+        /** Apply the shield during training too (default: only at evaluation). */
+        shieldTraining: z.boolean({ error: 'expected true or false' }).default(false),
+      }, { error: 'expected { constraints?, shield?, shieldTraining? }' })
+      .strict()
+      .optional(),
   }, { error: 'expected a config object with name, env, train, evaluate' })
   .strict();
 
@@ -90,7 +119,7 @@ export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in bracket
   env.options            the environment's options, e.g. { patient: adolescents, sensor: GuardianRT } [{}]
   env.reward             optional custom reward: a mathjs expression over the step's numeric info fields,
                          reward, terminated, truncated; e.g. "-risk - 0.01 * insulin"
-  train.algo             ppo | dqn | none (evaluate baselines only) [ppo]
+  train.algo             ppo | dqn | ppo-lagrangian | none (evaluate baselines only) [ppo]
   train.steps            environment steps per seed [100000]
   train.seeds            one policy per seed [[1]]
   train.hyperparameters  e.g. { learningRate: 0.0003, numEnvs: 4 }; defaults = Stable-Baselines3's [{}]
@@ -100,7 +129,13 @@ export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in bracket
                          T1D basal-bolus, pid, constant, basal; chemotherapy mtd, mtd-cycles, metronomic,
                          none, constant, pulsed; classic control random [[ppo]]
   evaluate.trajectories  per-step CSVs of the first N episodes per patient [1]
-  evaluate.bootstrap     resamples for the 95 % confidence intervals [2000]`;
+  evaluate.bootstrap     resamples for the 95 % confidence intervals [2000]
+  evaluate.shield        with safety.shield: without | with | both (adds <method>+shield) [both]
+  train.costLimit        ppo-lagrangian: episode cost budget [sum of safety.constraints budgets]
+  safety.constraints     { names: [hypo70, hypo54 | toxicity, cumulativeDose], budgets?: {...} }: info.cost
+  safety.shield          shield options, e.g. { suspendBelowMgDl: 80, maxIobBasalMultiple: 3 } (T1D) or
+                         { maxDosePerDay: 0.5, maxCumulativeDose: 45 } (chemotherapy)
+  safety.shieldTraining  also shield the training env [false]`;
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type MethodSpec = ExperimentConfig['evaluate']['methods'][number];

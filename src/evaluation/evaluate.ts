@@ -7,9 +7,9 @@
  * noise come from that seed alone, so every method faces identical days. Trained policies act
  * deterministically.
  */
-import { make } from '../core/registry.ts';
+import type { Info } from '../core/env.ts';
 import { Rng } from '../core/rng.ts';
-import { compileRewardExpression, ExpressionReward, rewardNamesOf } from '../config/reward-expression.ts';
+import { buildEnv } from './env-stack.ts';
 import type { Cell } from '../io/csv.ts';
 import { runEpisode } from './episode.ts';
 import { bootstrapMeanCI, mean, pairedDifferences, sd, type Interval } from './stats.ts';
@@ -24,12 +24,18 @@ export interface EvaluationPlan {
   seed: number;
   /** Keep per-step trajectories of the first N episodes (per patient). */
   trajectories: number;
+  /** Constraint choice (config safety.constraints): info.cost = their summed cost. */
+  constraints?: unknown;
+  /** Shield options (config safety.shield), used by methods evaluated shielded. */
+  shield?: unknown;
 }
 
 export interface MethodUnderTest {
   name: string;
   /** The training seed of a trained policy; null for a baseline. */
   trainingSeed: number | null;
+  /** Evaluate behind the shield (plan.shield). */
+  shielded?: boolean;
   makePolicy(env: AnyEnv): AnyPolicy;
 }
 
@@ -58,10 +64,25 @@ export function evaluationEpisodeSeed(evaluationSeed: number, patient: string | 
 }
 
 /** Build the env a method is evaluated on (baselines may get a wider action space; same dynamics). */
-export function evaluationEnv(plan: EvaluationPlan, family: Family, patient: string | null, baseline: boolean): AnyEnv {
-  const env = make(plan.envId, family.envOptions(plan.envOptions, patient, baseline));
-  if (plan.reward === undefined) return env;
-  return new ExpressionReward(env, compileRewardExpression(plan.reward, rewardNamesOf(make(plan.envId, family.envOptions(plan.envOptions, patient, baseline)))));
+export function evaluationEnv(plan: EvaluationPlan, family: Family, patient: string | null, baseline: boolean, shielded = false): AnyEnv {
+  return buildEnv({ envId: plan.envId, envOptions: family.envOptions(plan.envOptions, patient, baseline), reward: plan.reward, constraints: plan.constraints, shield: plan.shield }, shielded);
+}
+
+/**
+ * Safety outcomes of an episode, when the env carries constraints or a shield: per constraint
+ * whether the episode exceeded its budget (0/1) and the fraction of steps in violation, and the
+ * number of shield interventions.
+ */
+export function safetyMetrics(last: Info): Record<string, number> {
+  const out: Record<string, number> = {};
+  const summary = last['constraintEpisode'] as { exceeded: Record<string, boolean>; timeInViolation: Record<string, number> } | undefined;
+  if (summary !== undefined) {
+    for (const [name, exceeded] of Object.entries(summary.exceeded)) out[`exceeded_${name}`] = exceeded ? 1 : 0;
+    for (const [name, fraction] of Object.entries(summary.timeInViolation)) out[`violation_${name}`] = fraction;
+  }
+  const shield = last['shieldEpisode'] as { interventions: number } | undefined;
+  if (shield !== undefined) out['shield_interventions'] = shield.interventions;
+  return out;
 }
 
 /**
@@ -72,7 +93,7 @@ export function evaluationEnv(plan: EvaluationPlan, family: Family, patient: str
 export async function evaluateMethod(plan: EvaluationPlan, family: Family, method: MethodUnderTest, onEpisode?: (done: number) => void): Promise<MethodEvaluation> {
   const out: MethodEvaluation = { episodes: [], trajectories: [] };
   for (const patient of family.patients(plan.envOptions)) {
-    const env = evaluationEnv(plan, family, patient, method.trainingSeed === null);
+    const env = evaluationEnv(plan, family, patient, method.trainingSeed === null, method.shielded ?? false);
     const policy = method.makePolicy(env);
     for (let k = 0; k < plan.episodes; k++) {
       const episodeSeed = evaluationEpisodeSeed(plan.seed, patient, k);
@@ -87,7 +108,7 @@ export async function evaluateMethod(plan: EvaluationPlan, family: Family, metho
         length: log.length,
         cost: log.cost,
         terminated: log.terminated,
-        metrics: family.episodeMetrics(log),
+        metrics: { ...family.episodeMetrics(log), ...safetyMetrics(log.infos[log.infos.length - 1] ?? {}) },
       });
       if (k < plan.trajectories) {
         for (const row of family.trajectoryRows(log)) {
@@ -116,8 +137,19 @@ function meanDefined(values: (number | null)[]): number | null {
   return xs.length === 0 ? null : mean(xs);
 }
 
+/**
+ * Safety columns appended to the summary when the run has constraints or a shield (after the
+ * family's stable columns): `exceeded_<c>` = fraction of episodes over constraint c's budget,
+ * `violation_<c>` = mean fraction of time in violation, `shield_interventions` = mean per episode.
+ */
+export function safetyColumns(episodes: readonly EpisodeRecord[]): string[] {
+  const keys = new Set(episodes.flatMap((e) => Object.keys(e.metrics).filter((k) => /^(exceeded_|violation_|shield_interventions$)/.test(k))));
+  return [...keys].sort();
+}
+
 /** One summary row per (method, seed): means over its episodes (sums for count columns). */
 export function summaryRows(episodes: readonly EpisodeRecord[], family: Family): Record<string, Cell>[] {
+  const extraColumns = safetyColumns(episodes);
   const groups = new Map<string, EpisodeRecord[]>();
   for (const e of episodes) {
     const key = `${e.method}\u0000${e.seed ?? ''}`;
@@ -141,6 +173,7 @@ export function summaryRows(episodes: readonly EpisodeRecord[], family: Family):
       const values = list.map((e) => e.metrics[column] ?? null);
       row[column] = family.summedColumns.includes(column) ? values.reduce<number>((s, v) => s + (v ?? 0), 0) : meanDefined(values);
     }
+    for (const column of extraColumns) row[column] = meanDefined(list.map((e) => e.metrics[column] ?? null));
     rows.push(row);
   }
   return rows;

@@ -128,6 +128,10 @@ export interface LearningCurveOptions extends ChartOptions {
   bins?: number;
   /** Band across seeds: 'minmax' (default; honest with 3-5 seeds) or 'sd' (mean +- one SD). */
   band?: 'minmax' | 'sd';
+  /** y-axis title for other training series (e.g. the Lagrange multiplier); default episode return. */
+  yTitle?: string;
+  /** Subtitle replacing the default description. */
+  subtitle?: string;
 }
 
 /** Per-seed binned returns and their mean with a band across seeds, at the same step bins. */
@@ -182,7 +186,7 @@ export function learningCurves(rows: readonly LearningCurveRow[], opts: Learning
   const x = { field: 'steps', type: 'quantitative', title: 'Environment steps', scale: { domain: [0, maxSteps], nice: false }, axis: { format: '~s' } };
   const color = colorEncoding(methods, opts, 'Algorithm');
   return finish({
-    title: titleOf('Learning curves', `${seeds} seed(s). Thin lines: each seed (episode return averaged per step bin); thick line: mean across seeds; band: ${bandText} across seeds.`, opts),
+    title: titleOf('Learning curves', opts.subtitle ?? `${seeds} seed(s). Thin lines: each seed (episode return averaged per step bin); thick line: mean across seeds; band: ${bandText} across seeds.`, opts),
     width: 640,
     height: 300,
     data: { values: data },
@@ -190,7 +194,7 @@ export function learningCurves(rows: readonly LearningCurveRow[], opts: Learning
       {
         transform: [{ filter: "datum.kind === 'mean'" }],
         mark: { type: 'area', opacity: 0.2 },
-        encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'Episode return (dimensionless)' }, y2: { field: 'hi' }, color },
+        encoding: { x, y: { field: 'lo', type: 'quantitative', title: opts.yTitle ?? 'Episode return (dimensionless)' }, y2: { field: 'hi' }, color },
       },
       {
         transform: [{ filter: "datum.kind === 'seed'" }],
@@ -966,20 +970,52 @@ export interface ReturnsByMethodRow {
 
 export function returnsByMethod(rows: readonly ReturnsByMethodRow[], opts: ChartOptions = {}): Spec {
   requireRows('returnsByMethod', rows);
+  return metricByMethod(
+    rows.map((r) => ({ method: r.method, seed: r.seed, value: r.meanReturn })),
+    {
+      ...opts,
+      title: opts.title ?? 'Evaluation return by method',
+      subtitle: 'Bars: mean over seeds; whiskers: +- 1 SD; dots: one per training seed (each the mean over its evaluation episodes).',
+      yTitle: 'Mean episode return (dimensionless)',
+      valueName: 'return',
+    },
+  );
+}
+
+export interface MetricByMethodRow {
+  method: string;
+  /** Training seed, or a label for baselines. */
+  seed: number | string;
+  value: number;
+}
+
+export interface MetricByMethodOptions extends ChartOptions {
+  subtitle: string;
+  yTitle: string;
+  /** Tooltip name of the value. */
+  valueName: string;
+  /** Horizontal reference lines, e.g. the consensus target for time below 70 mg/dL. */
+  thresholds?: { value: number; label: string }[];
+}
+
+/** One bar per method (mean over seeds) with +- 1 SD whiskers and a dot per seed; optional reference lines. */
+export function metricByMethod(rows: readonly MetricByMethodRow[], opts: MetricByMethodOptions): Spec {
+  requireRows('metricByMethod', rows);
   const byMethod = groupBy(rows, (r) => r.method);
   const methods = [...byMethod.keys()];
   const summary = methods.map((method) => {
-    const vs = byMethod.get(method)!.map((r) => r.meanReturn);
+    const vs = byMethod.get(method)!.map((r) => r.value);
     const m = mean(vs);
     const s = sd(vs);
     return { method, mean: round(m, 3), lo: round(m - s, 3), hi: round(m + s, 3), sd: round(s, 3), seeds: vs.length };
   });
-  const points = rows.map((r) => ({ method: r.method, seed: String(r.seed), meanReturn: round(r.meanReturn, 3) }));
-  const x = { field: 'method', type: 'nominal', title: 'Method', sort: methods, axis: { labelAngle: 0 } };
+  const points = rows.map((r) => ({ method: r.method, seed: String(r.seed), value: round(r.value, 3) }));
+  const x = { field: 'method', type: 'nominal', title: 'Method', sort: methods, axis: { labelAngle: methods.length > 5 ? -30 : 0 } };
   const color = colorEncoding(methods, opts);
   const step = Math.max(60, Math.min(110, 440 / methods.length));
+  const thresholds = (opts.thresholds ?? []).map((t) => ({ ...t, text: t.label }));
   return finish({
-    title: titleOf('Evaluation return by method', 'Bars: mean over seeds; whiskers: +- 1 SD; dots: one per training seed (each the mean over its evaluation episodes).', opts, Math.max(380, step * methods.length + 60)),
+    title: titleOf(opts.title ?? opts.valueName, opts.subtitle, opts, Math.max(380, step * methods.length + 60)),
     width: { step },
     height: 300,
     layer: [
@@ -988,7 +1024,7 @@ export function returnsByMethod(rows: readonly ReturnsByMethodRow[], opts: Chart
         mark: { type: 'bar', opacity: 0.55, size: 34 },
         encoding: {
           x,
-          y: { field: 'mean', type: 'quantitative', title: 'Mean episode return (dimensionless)' },
+          y: { field: 'mean', type: 'quantitative', title: opts.yTitle },
           color: { ...color, legend: null },
           tooltip: [{ field: 'method' }, { field: 'mean', format: '.2f' }, { field: 'sd', title: 'SD', format: '.2f' }, { field: 'seeds' }],
         },
@@ -997,8 +1033,14 @@ export function returnsByMethod(rows: readonly ReturnsByMethodRow[], opts: Chart
       {
         data: { values: points },
         mark: { type: 'point', filled: true, size: 55, stroke: '#222', strokeWidth: 0.6, opacity: 0.95 },
-        encoding: { x, y: { field: 'meanReturn', type: 'quantitative' }, color, tooltip: [{ field: 'method' }, { field: 'seed' }, { field: 'meanReturn', format: '.2f' }] },
+        encoding: { x, y: { field: 'value', type: 'quantitative' }, color, tooltip: [{ field: 'method' }, { field: 'seed' }, { field: 'value', title: opts.valueName, format: '.2f' }] },
       },
+      ...(thresholds.length
+        ? [
+            { data: { values: thresholds }, mark: { type: 'rule', color: '#c0392b', strokeDash: [5, 3] }, encoding: { y: { field: 'value', type: 'quantitative' } } },
+            { data: { values: thresholds }, mark: { type: 'text', align: 'right', dy: -6, color: '#c0392b', fontSize: 10.5 }, encoding: { y: { field: 'value', type: 'quantitative' }, x: { value: { expr: 'width' } }, text: { field: 'text' } } },
+          ]
+        : []),
     ],
   });
 }

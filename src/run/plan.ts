@@ -7,10 +7,11 @@
 import { UserError } from '../core/errors.ts';
 import { envSpec, make } from '../core/registry.ts';
 import { Discrete } from '../core/spaces.ts';
-import { compileRewardExpression, rewardNamesOf } from '../config/reward-expression.ts';
+import { buildEnv, constraintBudget, envStackSpec } from '../evaluation/env-stack.ts';
 import { methodName, methodParams, methodType, type ExperimentConfig, type MethodSpec } from '../config/experiment.ts';
 import { familyOf, type AnyEnv, type Family } from '../evaluation/families.ts';
 import { parseDqnHyperparameters, parsePpoHyperparameters } from '../../agents/common/hyperparameters.ts';
+import { parsePpoLagrangianHyperparameters } from '../../agents/ppo-lagrangian.ts';
 
 export interface PlannedMethod {
   name: string;
@@ -18,6 +19,8 @@ export interface PlannedMethod {
   params: Record<string, unknown>;
   /** True for the config's trained algorithm (evaluated once per training seed). */
   trained: boolean;
+  /** Evaluated behind safety.shield (named `<method>+shield`). */
+  shielded: boolean;
 }
 
 export interface ExperimentPlan {
@@ -26,7 +29,11 @@ export interface ExperimentPlan {
   methods: PlannedMethod[];
   /** Fully resolved hyperparameters (defaults filled in), for the manifest. */
   hyperparameters: Record<string, unknown>;
+  /** ppo-lagrangian: the episode cost budget (train.costLimit or the constraints' budgets). */
+  costLimit?: number;
 }
+
+const TRAINED_TYPES = ['ppo', 'dqn', 'ppo-lagrangian'];
 
 function prefixed<T>(prefix: string, fn: () => T): T {
   try {
@@ -46,13 +53,23 @@ export function makeProbeEnv(config: ExperimentConfig): AnyEnv {
 export function planExperiment(config: ExperimentConfig): ExperimentPlan {
   const probe = makeProbeEnv(config);
   const family = familyOf(config.env.id);
-  if (config.env.reward !== undefined) {
-    const reward = config.env.reward;
-    compileRewardExpression(reward, rewardNamesOf(makeProbeEnv(config)));
+  // Builds the full stack once, shielded and not: validates safety.* and env.reward with their field names.
+  const spec = envStackSpec(config);
+  buildEnv(spec, false).close();
+  if (spec.shield !== undefined) buildEnv(spec, true).close();
+  if (config.evaluate.shield !== undefined && spec.shield === undefined) {
+    throw new UserError(`evaluate.shield: '${config.evaluate.shield}' needs safety.shield options (e.g. safety: { shield: {} } for the defaults)`);
   }
   const algo = config.train.algo;
   let hyperparameters: Record<string, unknown> = {};
+  let costLimit: number | undefined;
+  if (config.train.costLimit !== undefined && algo !== 'ppo-lagrangian') throw new UserError(`train.costLimit: only used by ppo-lagrangian, but train.algo is ${algo}`);
   if (algo === 'ppo') hyperparameters = parsePpoHyperparameters(config.train.hyperparameters);
+  if (algo === 'ppo-lagrangian') {
+    hyperparameters = parsePpoLagrangianHyperparameters(config.train.hyperparameters);
+    costLimit = config.train.costLimit ?? constraintBudget(spec);
+    if (costLimit === undefined) throw new UserError('train.costLimit: ppo-lagrangian needs an episode cost budget; give train.costLimit or safety.constraints');
+  }
   if (algo === 'dqn') {
     if (!(probe.actionSpace instanceof Discrete)) {
       throw new UserError(`train.algo: dqn needs a discrete action space, but ${config.env.id} with these options has ${probe.actionSpace.toString()}; use ppo or a discrete action option (T1D: action: discrete; chemo: levels: n)`);
@@ -70,10 +87,10 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
     const params = methodParams(spec);
     if (seen.has(name)) throw new UserError(`${where}: method name '${name}' appears twice; give one a different name`);
     seen.add(name);
-    if (type === 'ppo' || type === 'dqn') {
+    if (TRAINED_TYPES.includes(type)) {
       if (type !== algo) throw new UserError(`${where}: '${type}' is not trained by this config (train.algo: ${algo}); allowed: ${[algo !== 'none' ? algo : null, ...family.baselineTypes].filter(Boolean).join(', ')}`);
       if (Object.keys(params).length > 0) throw new UserError(`${where}: the trained method takes no parameters`);
-      return { name, type, params, trained: true };
+      return { name, type, params, trained: true, shielded: false };
     }
     // Validates the type and parameters now; the baselines' own range checks get the field path.
     try {
@@ -82,8 +99,14 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
       if (!(err instanceof UserError || err instanceof RangeError)) throw err;
       throw err.message.startsWith(where) ? err : new UserError(`${where}: ${err.message}`);
     }
-    return { name, type, params, trained: false };
+    return { name, type, params, trained: false, shielded: false };
   });
   probe.close();
-  return { config, family, methods, hyperparameters };
+  // With a shield, each method runs without it, with it (`<method>+shield`), or both.
+  const mode = spec.shield === undefined ? 'without' : (config.evaluate.shield ?? 'both');
+  const variants = methods.flatMap((m) => [
+    ...(mode !== 'with' ? [m] : []),
+    ...(mode !== 'without' ? [{ ...m, name: `${m.name}+shield`, shielded: true }] : []),
+  ]);
+  return { config, family, methods: variants, hyperparameters, ...(costLimit !== undefined ? { costLimit } : {}) };
 }

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as charts from '../report/charts.ts';
+import { metricByMethod } from '../report/charts.ts';
 import { methodColors } from '../report/colors.ts';
 import { writeReportWithCharts, type ReportChart, type ReportSection } from '../report/html.ts';
 import { CAPTIONS } from '../report/sample.ts';
@@ -130,6 +131,9 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
     sections.push({ heading: 'Evaluation returns', charts: [returnChart] });
   }
 
+  const safety = safetySection(plan, summary.rows, training, o);
+  if (safety !== undefined) sections.push(safety);
+
   const table = { columns: summary.columns, rows: summary.rows.map((r) => summary.columns.map((c) => r[c] ?? null)) };
   const { report } = await writeReportWithCharts(dir, {
     title: `DoseGym: ${plan.config.name}`,
@@ -139,4 +143,64 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
     manifest,
   });
   return report;
+}
+
+/**
+ * Safety panels (when the run has constraints, a shield or a cost): episode cost and shield
+ * interventions per method; the Lagrange multiplier and cost rate over training; for T1D, time below
+ * 70 and 54 mg/dL per method against the consensus targets (< 4 % and < 1 %).
+ */
+function safetySection(plan: ExperimentPlan, rows: Record<string, string | number | null>[], training: Row[], o: { colors: Record<string, string> }): ReportSection | undefined {
+  const safetyConfigured = plan.config.safety !== undefined || plan.config.train.algo === 'ppo-lagrangian';
+  const hasCost = rows.some((r) => Number(r['mean_cost']) > 0);
+  if (!safetyConfigured && !hasCost) return undefined;
+  const seedOf = (r: Record<string, string | number | null>) => (r['seed'] === null || r['seed'] === '' ? 'baseline' : String(r['seed']));
+  const byMethod = (column: string) => rows.filter((r) => r[column] !== null && r[column] !== undefined && r[column] !== '').map((r) => ({ method: String(r['method']), seed: seedOf(r), value: Number(r[column]) }));
+  const budget = plan.costLimit;
+  const panels: ReportChart[] = [
+    {
+      name: 'safety-cost',
+      spec: metricByMethod(byMethod('mean_cost'), { ...o, title: 'Constraint cost per episode', subtitle: 'Mean summed info.cost per evaluation episode (bars: mean over seeds; dots: seeds)' + (budget !== undefined ? '; dashed line: the training budget.' : '.'), yTitle: 'Cost per episode', valueName: 'cost', ...(budget !== undefined ? { thresholds: [{ value: budget, label: `budget ${budget}` }] } : {}) }),
+      caption: 'Average constraint cost of an evaluation episode per method; lower is safer. With a budget, bars above the dashed line break the constraint on average.',
+    },
+  ];
+  const interventions = byMethod('shield_interventions');
+  if (interventions.length > 0) {
+    panels.push({
+      name: 'shield-interventions',
+      spec: metricByMethod(interventions, { ...o, title: 'Shield interventions per episode', subtitle: 'Steps per evaluation episode at which the shield lowered the requested dose (shielded variants only).', yTitle: 'Interventions per episode', valueName: 'interventions' }),
+      caption: 'How often the shield had to rewrite each method\'s action. A method that needs many interventions relies on the shield for its safety.',
+    });
+  }
+  if (plan.family.name === 't1d') {
+    panels.push(
+      {
+        name: 'time-below-70',
+        spec: metricByMethod(byMethod('tbr70'), { ...o, title: 'Time below 70 mg/dL', subtitle: 'Percent of readings below 70 mg/dL per method; dashed line: consensus target (< 4 %).', yTitle: 'Time below 70 mg/dL (%)', valueName: 'TBR<70 %', thresholds: [{ value: 4, label: 'target < 4 %' }] }),
+        caption: 'Level 1+2 hypoglycaemia exposure; the International Consensus on Time in Range asks for less than 4 %.',
+      },
+      {
+        name: 'time-below-54',
+        spec: metricByMethod(byMethod('tbr54'), { ...o, title: 'Time below 54 mg/dL', subtitle: 'Percent of readings below 54 mg/dL per method; dashed line: consensus target (< 1 %).', yTitle: 'Time below 54 mg/dL (%)', valueName: 'TBR<54 %', thresholds: [{ value: 1, label: 'target < 1 %' }] }),
+        caption: 'Level 2 (clinically significant) hypoglycaemia; the consensus target is less than 1 %.',
+      },
+    );
+  }
+  const lagrange = training.filter((r) => Number.isFinite(num(r['lagrange'])));
+  if (lagrange.length > 0) {
+    panels.push({
+      name: 'lagrange-multiplier',
+      spec: charts.learningCurves(lagrange.map((r) => ({ seed: r['seed'] as string, steps: num(r['steps']), episodeReturn: num(r['lagrange']), method: plan.config.train.algo })), { ...o, title: 'Lagrange multiplier during training', subtitle: 'PPO-Lagrangian raises the multiplier while the episode cost exceeds the budget and lowers it (to 0) when within.', yTitle: 'Multiplier lambda' }),
+      caption: 'The price PPO-Lagrangian puts on cost. It should settle once the training cost meets the budget.',
+    });
+  }
+  const costRate = training.filter((r) => Number.isFinite(num(r['cost_rate'])));
+  if (costRate.length > 0 && (hasCost || safetyConfigured)) {
+    panels.push({
+      name: 'training-cost-rate',
+      spec: charts.learningCurves(costRate.map((r) => ({ seed: r['seed'] as string, steps: num(r['steps']), episodeReturn: num(r['cost_rate']), method: plan.config.train.algo })), { ...o, title: 'Cost rate during training', subtitle: 'Constraint cost per environment step during training (PPO-Lagrangian: since the start; other algorithms: recent episodes).', yTitle: 'Cost per step' }),
+      caption: 'Safety during learning: the cost the agent incurred while exploring, per environment step.',
+    });
+  }
+  return { heading: 'Safety', text: plan.config.safety?.constraints !== undefined ? `Costs are the configured constraints (${JSON.stringify(plan.config.safety.constraints)}).` : 'Costs are the environment\'s own info.cost.', charts: panels };
 }

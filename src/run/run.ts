@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, statSync } fr
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { loadExperimentFile, parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
-import { aggregateByMethod, episodeRow, EPISODE_BASE_COLUMNS, summaryRows, SUMMARY_BASE_COLUMNS, type EpisodeRecord } from '../evaluation/evaluate.ts';
+import { aggregateByMethod, episodeRow, EPISODE_BASE_COLUMNS, safetyColumns, summaryRows, SUMMARY_BASE_COLUMNS, type EpisodeRecord } from '../evaluation/evaluate.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { parseCsv, toCsv, type Cell } from '../io/csv.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
@@ -201,7 +201,7 @@ function writeEvaluationOutputs(dir: string, plan: ExperimentPlan): void {
   const family = plan.family;
   const extraEpisodeColumns = [...new Set(episodes.flatMap((e) => Object.keys(e.metrics)))].filter((c) => !family.metricColumns.includes(c));
   writeFileAtomic(files.episodesCsv, toCsv([...EPISODE_BASE_COLUMNS, ...family.metricColumns, ...extraEpisodeColumns], episodes.map(episodeRow)));
-  const columns = [...SUMMARY_BASE_COLUMNS, ...family.metricColumns];
+  const columns = [...SUMMARY_BASE_COLUMNS, ...family.metricColumns, ...safetyColumns(episodes)];
   const rows = summaryRows(episodes, family);
   // summary.csv and summary.json hold no timestamps: the same config and seed give identical bytes.
   writeFileAtomic(files.summaryCsv, toCsv(columns, rows));

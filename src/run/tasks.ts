@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Action, Env, Observation } from '../core/env.ts';
 import { make } from '../core/registry.ts';
-import { compileRewardExpression, ExpressionReward, rewardNamesOf } from '../config/reward-expression.ts';
+import { buildEnv, envStackSpec } from '../evaluation/env-stack.ts';
 import type { ExperimentConfig } from '../config/experiment.ts';
 import { evaluateMethod, type EvaluationPlan, type MethodEvaluation } from '../evaluation/evaluate.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
@@ -48,18 +48,17 @@ export function isTaskDone(runDir: string, task: Task): boolean {
 }
 
 /** The training env: the configured env, with the custom reward when one is given. */
+/** The training env: the configured env with its shield (if safety.shieldTraining), constraint costs and custom reward. */
 export function trainingEnvFactory(config: ExperimentConfig): () => Env<Observation, Action> {
-  const reward = config.env.reward === undefined ? undefined : compileRewardExpression(config.env.reward, rewardNamesOf(make(config.env.id, config.env.options)));
-  return () => {
-    const env = make(config.env.id, config.env.options);
-    return reward === undefined ? env : new ExpressionReward(env, reward);
-  };
+  const spec = envStackSpec(config);
+  const shielded = config.safety?.shieldTraining === true && spec.shield !== undefined;
+  return () => buildEnv(spec, shielded);
 }
 
 export const TRAINING_COLUMNS = [
   'seed', 'update', 'steps', 'episodes', 'episode_return', 'episode_length', 'episode_cost',
   'loss_policy', 'loss_value', 'loss_entropy', 'loss_q', 'approx_kl', 'clip_fraction', 'entropy',
-  'learning_rate', 'exploration_rate', 'steps_per_s',
+  'learning_rate', 'exploration_rate', 'lagrange', 'cost_rate', 'steps_per_s',
 ] as const;
 
 function trainingRow(seed: number, s: UpdateStats): Record<string, number> {
@@ -81,6 +80,10 @@ function trainingRow(seed: number, s: UpdateStats): Record<string, number> {
     entropy: finite(s.entropy),
     learning_rate: s.learningRate,
     exploration_rate: finite(s.explorationRate),
+    // PPO-Lagrangian's multiplier and cost rate (total cost / env steps so far); for the other
+    // algorithms the cost rate of the recent episodes (mean episode cost / mean episode length).
+    lagrange: finite((s as { lagrange?: number }).lagrange),
+    cost_rate: finite((s as { costRate?: number }).costRate ?? s.recentCost / s.recentLength),
     steps_per_s: Math.round(s.stepsPerSecond),
   };
 }
@@ -110,6 +113,8 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
     envId: ctx.config.env.id,
     envOptions: ctx.config.env.options,
     reward: ctx.config.env.reward,
+    constraints: ctx.config.safety?.constraints,
+    shield: ctx.config.safety?.shield,
     episodes: ctx.config.evaluate.episodes,
     seed: ctx.config.evaluate.seed,
     trajectories: ctx.config.evaluate.trajectories,
@@ -124,6 +129,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
     {
       name: method.name,
       trainingSeed: method.trained ? trainingSeed : null,
+      shielded: method.shielded,
       makePolicy: (env) => (trained !== undefined ? trained : plan.family.makeBaseline(method.type, method.params, env, `evaluate.methods.${method.name}`)),
     },
     (done) => onProgress({ done, total }),

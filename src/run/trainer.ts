@@ -20,6 +20,8 @@ export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Obs
     // (agents/ppo.ts, agents/dqn.ts), the same entry point their own tests use.
     case 'ppo':
       return (await import('../../agents/ppo.ts')).train(envFactory, common);
+    case 'ppo-lagrangian':
+      return (await import('../../agents/ppo-lagrangian.ts')).train(envFactory, { ...common, ...(plan.costLimit !== undefined ? { costLimit: plan.costLimit } : {}) });
     case 'dqn':
       return (await import('../../agents/dqn.ts')).train(envFactory, common);
     default:
