@@ -67,7 +67,8 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
   if (algo === 'ppo') hyperparameters = parsePpoHyperparameters(config.train.hyperparameters);
   if (algo === 'ppo-lagrangian') {
     hyperparameters = parsePpoLagrangianHyperparameters(config.train.hyperparameters);
-    costLimit = config.train.costLimit ?? constraintBudget(spec);
+    const fromHyperparameters = (hyperparameters as { costLimit?: number }).costLimit;
+    costLimit = config.train.costLimit ?? fromHyperparameters ?? constraintBudget(spec);
     if (costLimit === undefined) throw new UserError('train.costLimit: ppo-lagrangian needs an episode cost budget; give train.costLimit or safety.constraints');
   }
   if (algo === 'dqn') {

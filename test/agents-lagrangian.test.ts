@@ -1,0 +1,245 @@
+/**
+ * PPO-Lagrangian (agents/ppo-lagrangian.ts): on the RiskyPath toy (envs/toy/risky-path.ts) plain
+ * PPO takes the hazardous short route and exceeds the episode cost budget, while PPO-Lagrangian
+ * with the same seed raises its multiplier, keeps its training cost at the budget and ends on the
+ * safe route. Also the multiplier update, the penalised advantage and the cost GAE on hand-computed
+ * numbers, determinism, reduction to PPO at lambda = 0, the checkpoint and option errors.
+ */
+import test from 'ava';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '../envs/index.ts';
+import { initBackend } from '../agents/common/backend.ts';
+import { loadPolicy, savePolicy } from '../agents/common/checkpoint.ts';
+import type { TrainedPolicy } from '../agents/common/policy.ts';
+import type { UpdateStats } from '../agents/common/training.ts';
+import { constraintBudgetOf, costGae, lagrangianAdvantages, parsePpoLagrangianHyperparameters, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats } from '../agents/ppo-lagrangian.ts';
+import { train as trainPpo } from '../agents/ppo.ts';
+import { FORWARD, RiskyPath, SWITCH_LANE } from '../envs/toy/risky-path.ts';
+import { checkEnv } from '../src/core/check-env.ts';
+import { make } from '../src/core/registry.ts';
+import { ConstraintCost } from '../src/safety/constraints.ts';
+
+test.before(async () => {
+  await initBackend('wasm');
+});
+
+const BUDGET = 1; // cost units (hazard steps) per episode
+const SEED = 1;
+/** Small, fast settings shared by both algorithms (32 updates of 2 x 256 steps). */
+const HP = { nSteps: 256, numEnvs: 2, batchSize: 64, nEpochs: 4, learningRate: 1e-3, entCoef: 0.01, netArch: [32, 32] };
+const TOTAL_STEPS = 16_384;
+/** A larger multiplier step than the default 0.05: 32 rollouts of ~100 episodes each, not hundreds of epochs. */
+const LAGRANGE = { lagrangeLr: 0.3 };
+
+function close(t: { true(v: boolean, m?: string): void }, actual: number, expected: number, tol: number, what: string): void {
+  t.true(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected} (tol ${tol})`);
+}
+
+/** Run one episode of RiskyPath with a fixed action sequence or a policy; returns its return and cost. */
+function episode(act: (obs: Float32Array, t: number) => number): { ret: number; cost: number; steps: number } {
+  const env = new RiskyPath();
+  let { observation } = env.reset({ seed: 0 });
+  let ret = 0;
+  let cost = 0;
+  for (let t = 0; ; t++) {
+    const r = env.step(act(observation, t));
+    ret += r.reward;
+    cost += r.info.cost ?? 0;
+    observation = r.observation;
+    if (r.terminated || r.truncated) return { ret, cost, steps: t + 1 };
+  }
+}
+
+const greedyEpisode = (policy: TrainedPolicy) => episode((obs) => policy.act(obs, { deterministic: true, info: {} }) as number);
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+// ---- the toy environment ----
+
+test('RiskyPath: the short route costs 3 hazard steps, the detour none and pays less', (t) => {
+  const risky = episode(() => FORWARD);
+  t.is(risky.steps, 4);
+  t.is(risky.cost, 3);
+  close(t, risky.ret, 0.6, 1e-12, 'risky return');
+  const safe = episode((_o, step) => (step === 0 || step === 5 ? SWITCH_LANE : FORWARD));
+  t.is(safe.steps, 6);
+  t.is(safe.cost, 0);
+  close(t, safe.ret, 0.4, 1e-12, 'safe return');
+  const dithering = episode(() => SWITCH_LANE); // never reaches the goal: truncated at the time limit
+  t.is(dithering.steps, 20);
+  t.is(dithering.cost, 0);
+  checkEnv(new RiskyPath());
+});
+
+// ---- the learning claim ----
+
+test('plain PPO exceeds the cost budget on RiskyPath; PPO-Lagrangian evaluates within it, its training cost settling at the budget', async (t) => {
+  const ppoStats: UpdateStats[] = [];
+  const ppo = await trainPpo(() => new RiskyPath(), { totalSteps: TOTAL_STEPS, seed: SEED, hyperparameters: HP, onUpdate: (s) => ppoStats.push(s) });
+  const lagStats: LagrangianUpdateStats[] = [];
+  const lag = await trainLagrangian(() => new RiskyPath(), {
+    totalSteps: TOTAL_STEPS,
+    seed: SEED,
+    costLimit: BUDGET,
+    hyperparameters: { ...HP, ...LAGRANGE },
+    onUpdate: (s) => lagStats.push(s as LagrangianUpdateStats),
+  });
+  t.is(lagStats.length, 32);
+
+  // Evaluation (deterministic policy): PPO takes the hazard, PPO-Lagrangian the detour.
+  const ppoEval = greedyEpisode(ppo);
+  const lagEval = greedyEpisode(lag);
+  t.is(ppoEval.cost, 3, 'PPO: greedy episode cost');
+  t.true(ppoEval.cost > BUDGET);
+  t.is(lagEval.cost, 0, 'PPO-Lagrangian: greedy episode cost');
+  t.true(lagEval.cost <= BUDGET);
+  close(t, lagEval.ret, 0.4, 1e-9, 'PPO-Lagrangian: greedy return (the detour)');
+
+  // Training cost (stochastic policy): PPO's recent episodes cost ~3; PPO-Lagrangian's hover at the
+  // budget over the second half of training, as the multiplier settles (the Lagrangian's fixed point).
+  const ppoFinal = (ppoStats.at(-1) as UpdateStats).recentCost;
+  t.true(ppoFinal > 2.5, `PPO's final mean episode cost ${ppoFinal}`);
+  const secondHalf = lagStats.slice(16).map((s) => s.rolloutEpisodeCost);
+  const lagSecondHalf = mean(secondHalf);
+  t.true(lagSecondHalf <= 1.2 * BUDGET && lagSecondHalf >= 0.5 * BUDGET, `PPO-Lagrangian's mean episode cost over the second half ${lagSecondHalf}`);
+
+  // The multiplier rose from 0 and is positive at the end (the constraint is active); the stats carry it.
+  const lambdas = lagStats.map((s) => s.lagrange);
+  t.is(parsePpoLagrangianHyperparameters({}).lagrangeInit, 0);
+  t.true(Math.max(...lambdas) > 0.5, `max lambda ${Math.max(...lambdas)}`);
+  t.true((lambdas.at(-1) as number) > 0);
+  for (const s of lagStats) {
+    t.is(s.losses.lagrange, s.lagrange);
+    t.is(s.costLimit, BUDGET);
+    t.true(s.costRate >= 0 && s.costRate <= 1, 'cost rate (hazard steps / env steps)');
+  }
+  // Cost rate = total cost / env steps: the first rollout's episodes of a near-uniform policy cost ~3 in ~10 steps.
+  t.true((lagStats[0] as LagrangianUpdateStats).costRate > 0.1);
+  t.true((lagStats.at(-1) as LagrangianUpdateStats).costRate < (lagStats[0] as LagrangianUpdateStats).costRate);
+  t.log(
+    `PPO: greedy return ${ppoEval.ret.toFixed(2)} cost ${ppoEval.cost}, final training cost ${ppoFinal.toFixed(2)}; ` +
+      `PPO-Lagrangian: greedy return ${lagEval.ret.toFixed(2)} cost ${lagEval.cost}, 2nd-half training cost ${lagSecondHalf.toFixed(2)}, ` +
+      `lambda max ${Math.max(...lambdas).toFixed(2)} final ${(lambdas.at(-1) as number).toFixed(2)}`,
+  );
+});
+
+// ---- the pieces, on hand-computed numbers ----
+
+test('lambda update: projected step lambda + lr (J_C - d), floored at 0', (t) => {
+  close(t, updateLagrange(0, 3, 1, 0.05), 0.1, 1e-15, 'over budget raises lambda');
+  close(t, updateLagrange(0.5, 0.2, 1, 0.5), 0.1, 1e-15, 'under budget lowers lambda');
+  t.is(updateLagrange(0.1, 0, 1, 0.5), 0, 'projected onto lambda >= 0');
+  t.is(updateLagrange(0, 0, 1, 0.05), 0, 'stays at 0 while within budget');
+  t.is(updateLagrange(2, 1, 1, 0.3), 2, 'unchanged at the budget');
+  t.is(updateLagrange(1.5, 7, 1, 0), 1.5, 'lr 0 freezes it');
+});
+
+test('penalised advantage (A_R - lambda A_C) / (1 + lambda), A_R normalised and A_C centred', (t) => {
+  // A_R = [1, 3]: mean 2, std (Bessel) sqrt 2 -> [-1/sqrt2, 1/sqrt2]; A_C = [2, 0] centred -> [1, -1].
+  const a = lagrangianAdvantages(new Float32Array([1, 3]), new Float32Array([2, 0]), 1, true);
+  close(t, a[0] as number, (-Math.SQRT1_2 - 1) / 2, 1e-6, 'a0');
+  close(t, a[1] as number, (Math.SQRT1_2 + 1) / 2, 1e-6, 'a1');
+  const raw = lagrangianAdvantages(new Float32Array([1, 3]), new Float32Array([2, 0]), 3, false);
+  close(t, raw[0] as number, (1 - 6) / 4, 1e-7, 'raw a0');
+  close(t, raw[1] as number, 3 / 4, 1e-7, 'raw a1');
+  const zero = lagrangianAdvantages(new Float32Array([0.5, -2]), new Float32Array([9, -9]), 0, false);
+  t.deepEqual(Array.from(zero), [0.5, -2], 'lambda 0: the reward advantage unchanged');
+});
+
+test('cost GAE: hand-computed, terminated cuts without bootstrap, truncated bootstraps V_C(final obs)', (t) => {
+  // 2 envs x 3 steps, index t * 2 + e; costGamma 0.9, costGaeLambda 0.5.
+  // env 0: costs 1, 0, 1; V_C 2, 1, 0.5; terminated at t = 1 (also flagged truncated: terminated wins); V_C(s_3) 0.8
+  // env 1: costs 0, 1, 0; V_C 1, 1.5, 0.2; truncated at t = 1 with V_C(final obs) 2; V_C(s_3) 0.4
+  const { advantages, returns } = costGae({
+    costs: [1, 0, 0, 1, 1, 0],
+    costValues: [2, 1, 1, 1.5, 0.5, 0.2],
+    terminated: [0, 0, 1, 0, 0, 0],
+    truncated: [0, 0, 1, 1, 0, 0],
+    finalCostValues: [0, 0, 100, 2, 0, 0],
+    lastCostValues: [0.8, 0.4],
+    numSteps: 3,
+    numEnvs: 2,
+    costGamma: 0.9,
+    costGaeLambda: 0.5,
+  });
+  // env 0: t2 delta = 1 + 0.9 * 0.8 - 0.5 = 1.22; t1 delta = 0 - 1 = -1 (terminal);
+  //        t0 delta = 1 + 0.9 * 1 - 2 = -0.1, A = -0.1 + 0.45 * -1 = -0.55
+  // env 1: t2 delta = 0 + 0.9 * 0.4 - 0.2 = 0.16; t1: cost 1 + 0.9 * 2 = 2.8, delta = 2.8 - 1.5 = 1.3;
+  //        t0 delta = 0 + 0.9 * 1.5 - 1 = 0.35, A = 0.35 + 0.45 * 1.3 = 0.935
+  const expectedA = [-0.55, 0.935, -1, 1.3, 1.22, 0.16];
+  const expectedR = [1.45, 1.935, 0, 2.8, 1.72, 0.36];
+  expectedA.forEach((v, i) => close(t, advantages[i] as number, v, 1e-12, `A[${i}]`));
+  expectedR.forEach((v, i) => close(t, returns[i] as number, v, 1e-12, `R[${i}]`));
+});
+
+// ---- reproducibility, reduction to PPO, checkpoint ----
+
+const SHORT = { totalSteps: 2048, seed: 7 };
+
+test('determinism: the same seed twice gives identical weights and multipliers', async (t) => {
+  const run = async () => {
+    const lambdas: number[] = [];
+    const p = await trainLagrangian(() => new RiskyPath(), { ...SHORT, costLimit: BUDGET, hyperparameters: { ...HP, ...LAGRANGE }, onUpdate: (s) => lambdas.push((s as LagrangianUpdateStats).lagrange) });
+    return { weights: Array.from(p.params.data), lambdas };
+  };
+  const a = await run();
+  const tensors = tf.memory().numTensors;
+  const b = await run();
+  t.is(tf.memory().numTensors, tensors, 'no tensors leak from a training run');
+  t.true(a.lambdas.some((l) => l > 0), 'the multiplier moved');
+  t.deepEqual(a.lambdas, b.lambdas);
+  t.deepEqual(a.weights, b.weights);
+  const other = await trainLagrangian(() => new RiskyPath(), { ...SHORT, seed: 8, costLimit: BUDGET, hyperparameters: { ...HP, ...LAGRANGE } });
+  t.notDeepEqual(Array.from(other.params.data), a.weights, 'another seed trains differently');
+});
+
+test('with the multiplier held at 0 PPO-Lagrangian trains exactly as PPO', async (t) => {
+  const ppo = await trainPpo(() => new RiskyPath(), { ...SHORT, hyperparameters: HP });
+  const lag = await trainLagrangian(() => new RiskyPath(), { ...SHORT, costLimit: BUDGET, hyperparameters: { ...HP, lagrangeInit: 0, lagrangeLr: 0 } });
+  t.deepEqual(Array.from(lag.params.data), Array.from(ppo.params.data));
+  const penalised = await trainLagrangian(() => new RiskyPath(), { ...SHORT, costLimit: BUDGET, hyperparameters: { ...HP, lagrangeInit: 1, lagrangeLr: 0 } });
+  t.notDeepEqual(Array.from(penalised.params.data), Array.from(ppo.params.data), 'a positive multiplier changes the updates');
+});
+
+test('the trained policy saves and loads with the PPO checkpoint format', async (t) => {
+  const policy = await trainLagrangian(() => new RiskyPath(), { totalSteps: 512, seed: 3, costLimit: 0.5, hyperparameters: { ...HP, ...LAGRANGE } });
+  const dir = mkdtempSync(join(tmpdir(), 'dosegym-lagrangian-'));
+  try {
+    const loaded = loadPolicy(savePolicy(join(dir, 'policy'), policy));
+    t.deepEqual(Array.from(loaded.params.data), Array.from(policy.params.data));
+    t.is(loaded.hyperparameters.algorithm, 'ppo-lagrangian');
+    t.is(loaded.hyperparameters.costLimit, 0.5);
+    t.is(loaded.hyperparameters.lagrangeLr, 0.3);
+    for (let cell = 0; cell < 10; cell++) {
+      const obs = new Float32Array(10);
+      obs[cell] = 1;
+      t.is(loaded.act(obs, { deterministic: true, info: {} }), policy.act(obs, { deterministic: true, info: {} }));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// ---- options ----
+
+test('costLimit: required, validated, given once; defaults to a ConstraintCost budget', async (t) => {
+  const opts = { totalSteps: 256, seed: 0, hyperparameters: { nSteps: 64 } };
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), opts), {
+    name: 'UserError',
+    message: 'train.costLimit: ppo-lagrangian needs the episode cost budget (a number >= 0 in info.cost units), or an env wrapped in ConstraintCost',
+  });
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: -1 }), { message: 'train.costLimit: expected a number >= 0 (cost per episode), got -1' });
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { nSteps: 64, costLimit: 2 } }), {
+    message: 'train.costLimit: 1 differs from train.hyperparameters.costLimit 2; give the budget once',
+  });
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { lagrangeLr: -0.1 } }), { message: /^train\.hyperparameters\.lagrangeLr: expected a number >= 0/ });
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { costGamma: 2 } }), { message: /^train\.hyperparameters\.costGamma: expected a number in \[0, 1\]/ });
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { lagrangeRate: 1 } }), { message: /^train\.hyperparameters\.lagrangeRate: unknown field; allowed: .*lagrangeLr/ });
+
+  t.is(constraintBudgetOf(new RiskyPath()), undefined);
+  const wrapped = new ConstraintCost(make('Chemo-DePillis-v0'), ['toxicity', 'cumulativeDose'], { cumulativeDose: 40 });
+  t.is(constraintBudgetOf(wrapped), 40, 'toxicity 0 + cumulativeDose 40');
+});
