@@ -2,10 +2,22 @@
 // Runs ava with TAP output, echoes it, and ends with the line `ava: N passed, M failed` that generic
 // CI log readers recognise (ava's own summary is not), keeping ava's exit code.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
-const avaCli = require.resolve('ava/entrypoints/cli.mjs');
+/** ava's CLI script, from its package.json "bin" (ava's exports map hides the file from require.resolve). */
+function findAvaCli() {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const pkg = join(dir, 'node_modules', 'ava', 'package.json');
+    if (existsSync(pkg)) {
+      const { bin } = JSON.parse(readFileSync(pkg, 'utf8'));
+      return join(dirname(pkg), typeof bin === 'string' ? bin : bin.ava);
+    }
+    if (dirname(dir) === dir) throw new Error('run-ava: ava is not installed; run npm install');
+  }
+}
+const avaCli = findAvaCli();
 const child = spawn(process.execPath, [avaCli, '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
 
 let pass = 0;

@@ -94,7 +94,7 @@ test('CartPole spaces and metadata are Gymnasium CartPole-v1', (t) => {
   t.is(obs.high[1], 3.4028234663852886e38);
   t.true(Math.abs((obs.high[2] as number) - 0.418879) < 1e-6);
   t.is(obs.high[3], 3.4028234663852886e38);
-  t.deepEqual(obs.low, obs.high.map((v) => -v));
+  t.deepEqual(obs.low, obs.high.map((v) => -(v as number)));
   t.is(env.metadata.maxEpisodeSteps, 500);
   t.deepEqual(env.metadata.stepDuration, { value: 0.02, unit: 'second' });
 });

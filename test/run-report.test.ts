@@ -19,7 +19,8 @@ const read = (run: string, file: string) => readFileSync(join(run, file), 'utf8'
 
 const EXPECTED: Record<string, string[]> = {
   t1d: ['glucose-trace', 'agp', 'time-in-ranges', 'cvga', 'risk-index', 'returns-by-method'],
-  chemo: ['chemo-trajectories', 'tumor-vs-toxicity', 'returns-by-method'],
+  // The de Pillis env reports a toxicity cost (N < 0.75), so its report has the safety cost panel.
+  chemo: ['chemo-trajectories', 'tumor-vs-toxicity', 'returns-by-method', 'safety-cost'],
   ppo: ['learning-curves', 'returns-by-method'],
 };
 const CONFIGS: Record<string, object> = {
