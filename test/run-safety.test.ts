@@ -27,17 +27,17 @@ const SAFE_T1D = {
 
 test('a shield adds shielded variants on the same episodes, with safety columns in the summary', async (t) => {
   const out = join(dir, 't1d');
-  const result = await runExperiment(SAFE_T1D, flags(out));
+  const result = await runExperiment(parseExperiment(SAFE_T1D), flags(out));
   t.deepEqual(result.summary.map((r) => r['method']), ['basal-bolus', 'basal-bolus+shield', 'overdose', 'overdose+shield']);
   for (const column of ['exceeded_hypo54', 'exceeded_hypo70', 'violation_hypo54', 'violation_hypo70', 'shield_interventions']) t.true(result.columns.includes(column), column);
   const episodes = parseCsv(readFileSync(join(out, 'episodes.csv'), 'utf8'));
   const seeds = (m: string) => episodes.filter((e) => e['method'] === m).map((e) => e['episode_seed']);
   t.deepEqual(seeds('overdose'), seeds('overdose+shield'));
-  const row = (m: string) => result.summary.find((r) => r['method'] === m) as Record<string, number>;
+  const row = (m: string): Record<string, number> => (result.summary.find((r) => r['method'] === m) ?? {}) as Record<string, number>;
   // 3 U/h is about 3.6 x this patient's basal: hypoglycaemia, which the shield cuts down.
-  t.true(row('overdose')['tbr70'] > 20);
-  t.true(row('overdose+shield')['tbr70'] < row('overdose')['tbr70'] / 2);
-  t.true(row('overdose+shield')['shield_interventions'] > 0);
+  t.true((row('overdose')['tbr70'] ?? 0) > 20);
+  t.true((row('overdose+shield')['tbr70'] ?? Infinity) < (row('overdose')['tbr70'] ?? 0) / 2);
+  t.true((row('overdose+shield')['shield_interventions'] ?? 0) > 0);
   // info.cost is now hypo70 + hypo54 per step: each episode's cost is at least its steps below 70 mg/dL.
   for (const e of episodes.filter((e) => e['method'] === 'overdose')) {
     t.true(Number(e['cost']) >= Math.round((Number(e['tbr70']) / 100) * Number(e['length'])) - 1e-9);
