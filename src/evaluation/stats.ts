@@ -20,16 +20,25 @@ export function sd(xs: readonly number[]): number {
   return Math.sqrt(s / (xs.length - 1));
 }
 
-/** Linear-interpolated quantile (type 7, as numpy's default) of values, q in [0, 1]. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
+/**
+ * The p-quantile (p in [0, 1]) of already sorted values, by linear interpolation between closest
+ * ranks (Hyndman & Fan type 7, the default of numpy.percentile and R's quantile).
+ */
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`quantile: p must be in [0, 1], got ${p}`);
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
   const a = sorted[lo] as number;
   const b = sorted[hi] as number;
-  return a + (b - a) * (pos - lo);
+  return a + (h - lo) * (b - a);
+}
+
+/** Linear-interpolated quantile (type 7, as numpy's default) of values, q in [0, 1]. */
+export function quantile(values: readonly number[], q: number): number {
+  return quantileSorted(Float64Array.from(values).sort(), q);
 }
 
 export interface Interval {

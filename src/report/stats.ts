@@ -1,45 +1,17 @@
 /**
  * Small descriptive statistics for the report charts. Computed here in TypeScript (not in Vega
  * transforms) so that the numbers drawn are testable and the inlined chart data stay small.
+ * mean, sd and quantiles are the evaluation's own (src/evaluation/stats.ts), so a chart draws
+ * exactly the numbers of the summary files.
  */
+import { mean, quantileSorted, sd } from '../evaluation/stats.ts';
 
-/**
- * The p-quantile (p in [0, 1]) of already sorted values, by linear interpolation between closest
- * ranks (Hyndman & Fan type 7, the default of numpy.percentile and R's quantile).
- */
-export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`quantile: p must be in [0, 1], got ${p}`);
-  const h = (n - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  const a = sorted[lo]!;
-  const b = sorted[hi]!;
-  return a + (h - lo) * (b - a);
-}
+export { mean, quantileSorted, sd };
 
 /** Quantiles of unsorted values (NaN values are dropped). */
 export function quantiles(values: readonly number[], ps: readonly number[]): number[] {
   const sorted = Float64Array.from(values.filter((v) => !Number.isNaN(v))).sort();
   return ps.map((p) => quantileSorted(sorted, p));
-}
-
-export function mean(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  let s = 0;
-  for (const v of values) s += v;
-  return s / values.length;
-}
-
-/** Sample standard deviation (n - 1); 0 for a single value. */
-export function sd(values: readonly number[]): number {
-  const n = values.length;
-  if (n < 2) return 0;
-  const m = mean(values);
-  let s = 0;
-  for (const v of values) s += (v - m) * (v - m);
-  return Math.sqrt(s / (n - 1));
 }
 
 /** Groups rows by a key, keeping first-seen key order (so chart order follows the input). */
