@@ -35,6 +35,9 @@ test('initBackend selects wasm and removes the process error handlers it adds', 
   t.is(await initBackend('wasm'), 'wasm');
   t.is(tf.getBackend(), 'wasm');
   t.is(process.listeners('uncaughtException').length + process.listeners('unhandledRejection').length, before);
+  // The wasm module's own handlers (`if (!(ex instanceof ExitStatus)) throw ex`, `throw reason`) are gone.
+  t.false(process.listeners('uncaughtException').some((l) => String(l).includes('ExitStatus')));
+  t.false(process.listeners('unhandledRejection').some((l) => /^function\s*\(reason\)\s*\{\s*throw reason/.test(String(l))));
   await t.throwsAsync(initBackend('gpu' as 'wasm'), { message: "backend: unknown backend 'gpu'; allowed: auto, wasm, cpu, node, node-gpu" });
 });
 

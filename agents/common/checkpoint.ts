@@ -1,0 +1,171 @@
+/**
+ * Policy checkpoints: a directory holding
+ * - `manifest.json`: algorithm, env id, spaces, network layout, hyperparameters, observation
+ *   normalisation statistics, backend, seed and versions (dosegym, tfjs, node), and the layout of
+ * - `weights.bin`: every parameter as float32 little-endian, concatenated in manifest order.
+ *
+ * The directory is written atomically: into a temporary sibling, then renamed into place (an
+ * existing checkpoint is moved aside first and removed after), so a reader never sees a half-written
+ * checkpoint. `loadPolicy(savePolicy(dir, p))` acts and weighs exactly like `p`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from '../../src/core/errors.ts';
+import { Box, spaceFromJSON, type Space, type SpaceJSON } from '../../src/core/spaces.ts';
+import { RunningMeanStd } from '../../src/core/wrappers.ts';
+import type { NetworkDescription } from './networks.ts';
+import { ParamStore, type TensorEntry } from './params.ts';
+import { OBS_CLIP, OBS_EPSILON, TrainedPolicy, type Algorithm } from './policy.ts';
+
+export const CHECKPOINT_FORMAT = 'dosegym-policy';
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointManifest {
+  format: typeof CHECKPOINT_FORMAT;
+  formatVersion: number;
+  algorithm: Algorithm;
+  envId: string;
+  /** Spaces as `Space.toJSON()` (infinite bounds as null). */
+  observationSpace: SpaceJSON;
+  actionSpace: SpaceJSON;
+  network: NetworkDescription;
+  hyperparameters: Record<string, unknown>;
+  normalization: { count: number; mean: number[]; var: number[]; clip: number; epsilon: number } | null;
+  backend: string;
+  seed: number;
+  totalSteps: number;
+  versions: { dosegym: string; tfjs: string; node: string };
+  weights: { file: string; dtype: 'float32'; byteOrder: 'little-endian'; length: number; tensors: TensorEntry[] };
+}
+
+function dosegymVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Space JSON from spaces.ts (unbounded Box bounds are written as null and read back as +-Infinity). */
+function decodeSpace(json: unknown, where: string): Space {
+  const j = json as { type?: string } | null;
+  if (j?.type !== 'Box' && j?.type !== 'Discrete') throw new UserError(`${where}: expected a Box or Discrete space`);
+  try {
+    return spaceFromJSON(j as SpaceJSON);
+  } catch (err) {
+    throw new UserError(`${where}: invalid space: ${(err as Error).message}`);
+  }
+}
+
+export function policyManifest(policy: TrainedPolicy): CheckpointManifest {
+  const rms = policy.normalization;
+  return {
+    format: CHECKPOINT_FORMAT,
+    formatVersion: CHECKPOINT_VERSION,
+    algorithm: policy.algorithm,
+    envId: policy.envId,
+    observationSpace: policy.observationSpace.toJSON(),
+    actionSpace: policy.actionSpace.toJSON(),
+    network: policy.network,
+    hyperparameters: policy.hyperparameters,
+    normalization: rms === null ? null : { ...rms.getState(), clip: OBS_CLIP, epsilon: OBS_EPSILON },
+    backend: policy.backend,
+    seed: policy.seed,
+    totalSteps: policy.totalSteps,
+    versions: { dosegym: dosegymVersion(), tfjs: tf.version_core, node: process.version },
+    weights: {
+      file: 'weights.bin',
+      dtype: 'float32',
+      byteOrder: 'little-endian',
+      length: policy.params.size,
+      tensors: policy.params.entries.map((e) => ({ ...e, shape: [...e.shape] })),
+    },
+  };
+}
+
+function encodeWeights(data: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(data.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true);
+  return bytes;
+}
+
+/** Write `policy` to the directory `dir` atomically; returns the absolute path. */
+export function savePolicy(dir: string, policy: TrainedPolicy): string {
+  const target = resolve(dir);
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const tmp = mkdtempSync(join(parent, `.${basename(target)}.tmp-`));
+  try {
+    writeFileSync(join(tmp, 'weights.bin'), encodeWeights(policy.params.data));
+    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(policyManifest(policy), null, 2) + '\n');
+    if (existsSync(target)) {
+      const old = `${tmp}.old`;
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, target);
+    }
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return target;
+}
+
+/** Rebuild a policy saved by `savePolicy`. */
+export function loadPolicy(dir: string): TrainedPolicy {
+  const manifestPath = join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new UserError(`policy: no checkpoint at ${dir} (manifest.json not found)`);
+  let m: CheckpointManifest;
+  try {
+    m = JSON.parse(readFileSync(manifestPath, 'utf8')) as CheckpointManifest;
+  } catch (err) {
+    throw new UserError(`${manifestPath}: cannot parse JSON: ${(err as Error).message}`);
+  }
+  if (m.format !== CHECKPOINT_FORMAT || m.formatVersion !== CHECKPOINT_VERSION) {
+    throw new UserError(`${manifestPath}: format: expected ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION}, got ${String(m.format)} version ${String(m.formatVersion)}`);
+  }
+  if (m.algorithm !== 'ppo' && m.algorithm !== 'dqn') throw new UserError(`${manifestPath}: algorithm: expected 'ppo' or 'dqn', got ${String(m.algorithm)}`);
+  const observationSpace = decodeSpace(m.observationSpace, `${manifestPath}: observationSpace`);
+  if (!(observationSpace instanceof Box)) throw new UserError(`${manifestPath}: observationSpace: expected a Box`);
+  const actionSpace = decodeSpace(m.actionSpace, `${manifestPath}: actionSpace`);
+
+  const weightsPath = join(dir, m.weights.file);
+  if (!existsSync(weightsPath)) throw new UserError(`policy: ${weightsPath} not found`);
+  const bytes = readFileSync(weightsPath);
+  if (bytes.length !== m.weights.length * 4) {
+    throw new UserError(`${weightsPath}: expected ${m.weights.length * 4} bytes (${m.weights.length} float32), got ${bytes.length}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const params = new ParamStore();
+  for (const e of m.weights.tensors) {
+    if (e.offset + e.length > m.weights.length) throw new UserError(`${manifestPath}: weights.tensors: '${e.name}' lies outside weights.bin`);
+    const values = new Float32Array(e.length);
+    for (let i = 0; i < e.length; i++) values[i] = view.getFloat32((e.offset + i) * 4, true);
+    const added = params.add(e.name, e.shape, values);
+    if (added.offset !== e.offset) throw new UserError(`${manifestPath}: weights.tensors: '${e.name}' is not contiguous with the previous tensor`);
+  }
+
+  let normalization: RunningMeanStd | null = null;
+  if (m.normalization !== null && m.normalization !== undefined) {
+    normalization = new RunningMeanStd(observationSpace.size);
+    normalization.setState({ count: m.normalization.count, mean: m.normalization.mean, var: m.normalization.var });
+  }
+  return new TrainedPolicy({
+    algorithm: m.algorithm,
+    envId: m.envId,
+    observationSpace,
+    actionSpace,
+    network: m.network,
+    params,
+    hyperparameters: m.hyperparameters,
+    normalization,
+    backend: m.backend,
+    seed: m.seed,
+    totalSteps: m.totalSteps,
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * Per-env episode bookkeeping for progress reports: return, length and constraint cost (`info.cost`)
+ * of every finished episode, and means over the most recent ones (SB3 reports the last 100).
+ */
+export class EpisodeTracker {
+  private readonly returns: Float64Array;
+  private readonly lengths: Float64Array;
+  private readonly costs: Float64Array;
+  readonly recentReturns: number[] = [];
+  readonly recentLengths: number[] = [];
+  readonly recentCosts: number[] = [];
+  episodes = 0;
+
+  constructor(
+    numEnvs: number,
+    readonly window = 100,
+  ) {
+    this.returns = new Float64Array(numEnvs);
+    this.lengths = new Float64Array(numEnvs);
+    this.costs = new Float64Array(numEnvs);
+  }
+
+  /** Record one env step of env `i`; `done` = terminated or truncated. */
+  step(i: number, reward: number, cost: number, done: boolean): void {
+    this.returns[i] = (this.returns[i] as number) + reward;
+    this.lengths[i] = (this.lengths[i] as number) + 1;
+    this.costs[i] = (this.costs[i] as number) + cost;
+    if (!done) return;
+    push(this.recentReturns, this.returns[i] as number, this.window);
+    push(this.recentLengths, this.lengths[i] as number, this.window);
+    push(this.recentCosts, this.costs[i] as number, this.window);
+    this.returns[i] = 0;
+    this.lengths[i] = 0;
+    this.costs[i] = 0;
+    this.episodes++;
+  }
+
+  summary(): { recentReturn: number; recentLength: number; recentCost: number } {
+    return { recentReturn: mean(this.recentReturns), recentLength: mean(this.recentLengths), recentCost: mean(this.recentCosts) };
+  }
+}
+
+function push(list: number[], v: number, window: number): void {
+  list.push(v);
+  if (list.length > window) list.shift();
+}
+
+function mean(list: number[]): number {
+  return list.length === 0 ? NaN : list.reduce((a, b) => a + b, 0) / list.length;
+}
+
+/** The numeric constraint cost of a step's info (0 when absent). */
+export function costOf(info: { cost?: unknown } | undefined): number {
+  const c = info?.cost;
+  return typeof c === 'number' && Number.isFinite(c) ? c : 0;
+}

@@ -1,0 +1,85 @@
+/**
+ * What PPO and DQN share around their training loops: accepting an env in several forms, checking
+ * the run options, and the per-update statistics passed to `onUpdate` (progress bar, training.csv).
+ */
+import { UserError } from '../../src/core/errors.ts';
+import type { Action, Env, Observation } from '../../src/core/env.ts';
+import { SyncVectorEnv } from '../../src/core/vector.ts';
+import type { BackendName } from './backend.ts';
+import type { TrainedPolicy } from './policy.ts';
+
+/** An env instance, one factory (copied numEnvs times), a list of factories, or a vector env. */
+export type EnvInput = Env<Observation, Action> | (() => Env<Observation, Action>) | Array<() => Env<Observation, Action>> | SyncVectorEnv;
+
+export interface UpdateStats {
+  algorithm: 'ppo' | 'dqn';
+  /** Index of this report (PPO: rollout/update number; DQN: log interval number), from 1. */
+  update: number;
+  /** Environment steps so far (all envs). */
+  steps: number;
+  totalSteps: number;
+  episodes: number;
+  /** Means over the last 100 finished episodes (NaN before the first one ends). */
+  recentReturn: number;
+  recentLength: number;
+  /** Mean per-episode sum of `info.cost`. */
+  recentCost: number;
+  /** PPO: policy, value, entropy (the loss term, -entropy), approxKl, clipFraction, explainedVariance; DQN: q (Huber). */
+  losses: Record<string, number>;
+  /** Mean policy entropy (PPO; NaN for DQN). */
+  entropy: number;
+  learningRate: number;
+  /** DQN's epsilon (NaN for PPO). */
+  explorationRate: number;
+  /** Gradient steps taken so far. */
+  gradientSteps: number;
+  stepsPerSecond: number;
+  elapsedSeconds: number;
+}
+
+export interface TrainOptions {
+  /** Environment steps to train for (PPO rounds up to whole rollouts). */
+  totalSteps: number;
+  /** Seeds the network initialisation, action sampling, minibatches and the envs (env i gets seed + i). */
+  seed: number;
+  /** Raw hyperparameters, validated; missing fields take Stable-Baselines3's defaults. */
+  hyperparameters?: unknown;
+  /** TensorFlow.js backend (default: the one already initialised, else 'auto': node-gpu, node, wasm). */
+  backend?: BackendName;
+  /**
+   * Called after every PPO update / every `logInterval` DQN steps with the statistics and the live
+   * policy (e.g. for periodic evaluation; acting deterministically does not touch training streams).
+   */
+  onUpdate?: (stats: UpdateStats, policy: TrainedPolicy) => void;
+  /** DQN: report every this many env steps (default 1000). */
+  logInterval?: number;
+}
+
+export function checkTrainOptions(options: TrainOptions): void {
+  const { totalSteps, seed } = options;
+  if (typeof totalSteps !== 'number' || !Number.isSafeInteger(totalSteps) || totalSteps <= 0) {
+    throw new UserError(`train.totalSteps: expected a positive integer, got ${String(totalSteps)}`);
+  }
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new UserError(`train.seed: expected a non-negative integer, got ${String(seed)}`);
+  }
+}
+
+/** Build the vector env the agent trains on. */
+export function toVectorEnv(input: EnvInput, numEnvs: number): SyncVectorEnv {
+  if (input instanceof SyncVectorEnv) return input;
+  if (Array.isArray(input)) return new SyncVectorEnv(input);
+  if (typeof input === 'function') return new SyncVectorEnv(Array.from({ length: numEnvs }, () => input));
+  if (numEnvs !== 1) throw new UserError(`train.hyperparameters.numEnvs: ${numEnvs} envs need an env factory, not one env instance`);
+  return new SyncVectorEnv([() => input]);
+}
+
+/** Fisher-Yates shuffle in place with a seeded stream. */
+export function shuffleInPlace(a: Int32Array, rng: { int(n: number): number }): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = a[i] as number;
+    a[i] = a[j] as number;
+    a[j] = t;
+  }
+}

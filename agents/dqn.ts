@@ -1,0 +1,292 @@
+/**
+ * Deep Q-Networks (Mnih et al. 2015, "Human-level control through deep reinforcement learning",
+ * Nature 518) with double-Q targets (van Hasselt et al. 2016, AAAI) and an optional dueling head
+ * (Wang et al. 2016, ICML), in one file that reads top to bottom like CleanRL's dqn.py, with
+ * Stable-Baselines3's defaults and schedule (see common/hyperparameters.ts):
+ *
+ *   every env step: epsilon-greedy action (uniformly random before learningStarts), store the
+ *     transition in the replay buffer (the next observation of an ended episode is its final
+ *     observation, and only `terminated` is stored, so a time-limit truncation still bootstraps);
+ *     every targetUpdateInterval steps: target <- tau * online + (1 - tau) * target
+ *   every trainFreq steps after learningStarts: gradientSteps times
+ *     y = r + gamma * (1 - terminated) * Q_target(s', argmax_a Q_online(s', a))
+ *     minimise Huber(Q_online(s, a), y); clip the global grad norm; Adam
+ *
+ * Discrete action spaces only. Parameters live in one flat Float32Array; tfjs computes gradients.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../src/core/errors.ts';
+import { Rng } from '../src/core/rng.ts';
+import { Discrete } from '../src/core/spaces.ts';
+import type { VectorStepResult } from '../src/core/vector.ts';
+import { Adam, clipGradNorm } from './common/adam.ts';
+import { ensureBackend } from './common/backend.ts';
+import { argmax } from './common/distributions.ts';
+import { EpisodeTracker, costOf } from './common/episode-stats.ts';
+import { parseDqnHyperparameters, type DqnHyperparameters } from './common/hyperparameters.ts';
+import { NetworksTf, initNetworks, type NetworkDescription } from './common/networks.ts';
+import type { ParamStore } from './common/params.ts';
+import { RunningMeanStd, TrainedPolicy } from './common/policy.ts';
+import { ReplayBuffer, type ReplayBatch } from './common/replay.ts';
+import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
+
+export type { DqnHyperparameters };
+export { DQN_DEFAULTS } from './common/hyperparameters.ts';
+
+/** SB3's linear schedule: from initial to final over the first `fraction` of training, then final. */
+export function epsilonAt(progress: number, hp: Pick<DqnHyperparameters, 'explorationFraction' | 'explorationInitialEps' | 'explorationFinalEps'>): number {
+  if (hp.explorationFraction === 0 || progress >= hp.explorationFraction) return hp.explorationFinalEps;
+  return hp.explorationInitialEps + (progress / hp.explorationFraction) * (hp.explorationFinalEps - hp.explorationInitialEps);
+}
+
+/**
+ * TD targets y = r + gamma * (1 - terminated) * Q_target(s', a*), with a* = argmax Q_online(s', .)
+ * (double DQN) or argmax Q_target(s', .) (plain DQN when `qNextOnline` is null). [B] tensors,
+ * [B, n] Q-values. Exported for the unit tests.
+ */
+export function dqnTargets(rewards: tf.Tensor, terminated: tf.Tensor, qNextTarget: tf.Tensor, qNextOnline: tf.Tensor | null, gamma: number): tf.Tensor {
+  return tf.tidy(() => {
+    const n = qNextTarget.shape[1] as number;
+    const best = tf.argMax(qNextOnline ?? qNextTarget, 1);
+    const nextQ = tf.sum(tf.mul(qNextTarget, oneHotFloat(best, n)), 1);
+    return tf.add(rewards, tf.mul(tf.mul(tf.sub(1, terminated), gamma), nextQ));
+  });
+}
+
+/**
+ * A float32 one-hot mask. Not `tf.oneHot(..., 'float32')`: on the wasm backend (tfjs 4.22) that
+ * writes the int32 bit pattern (1 reads back as 1.4e-45), so build int32 and cast.
+ */
+function oneHotFloat(indices: tf.Tensor, n: number): tf.Tensor {
+  return tf.cast(tf.oneHot(indices as tf.Tensor1D, n), 'float32');
+}
+
+/**
+ * Store one vector step in the replay buffer. For an env whose episode ended at this step the next
+ * observation is `infos[i].finalObservation` (row i of `result.observations` already belongs to
+ * the next episode), and only `terminated` stops the bootstrap. Exported for the unit tests.
+ */
+export function storeTransitions(replay: ReplayBuffer, obs: ArrayLike<number>, actions: readonly number[], result: VectorStepResult): void {
+  const d = replay.obsSize;
+  for (let i = 0; i < actions.length; i++) {
+    const ended = result.terminated[i] === 1 || result.truncated[i] === 1;
+    const next = ended ? (result.infos[i]?.finalObservation as ArrayLike<number>) : result.observations;
+    replay.add(obs, i * d, actions[i] as number, result.rewards[i] as number, next, ended ? 0 : i * d, result.terminated[i] === 1);
+  }
+}
+
+/** Train DQN; resolves to the trained policy (a `Policy`, greedy when deterministic). */
+export async function train(envInput: EnvInput, options: TrainOptions): Promise<TrainedPolicy> {
+  checkTrainOptions(options);
+  const hp = parseDqnHyperparameters(options.hyperparameters ?? {});
+  const backend = await ensureBackend(options.backend);
+  const { totalSteps, seed } = options;
+  const logInterval = options.logInterval ?? 1000;
+  const rng = new Rng(seed).child('dqn');
+  const exploreRng = rng.child('explore');
+  const replayRng = rng.child('replay');
+
+  // ---- environment and networks ----
+  const envs = toVectorEnv(envInput, hp.numEnvs);
+  const actSpace = envs.singleActionSpace;
+  if (!(actSpace instanceof Discrete)) {
+    throw new UserError(`DQN: ${envs.metadata.id} has action space ${actSpace.toString()}; DQN needs a Discrete action space (use PPO for Box actions)`);
+  }
+  const numEnvs = envs.numEnvs;
+  const obsSpace = envs.singleObservationSpace;
+  const obsSize = obsSpace.size;
+  const nActions = actSpace.n;
+  const network: NetworkDescription = {
+    kind: 'q',
+    obsSize,
+    actionSize: nActions,
+    continuous: false,
+    netArch: hp.netArch,
+    activation: hp.activation,
+    dueling: hp.dueling,
+  };
+  const params = initNetworks(network, rng.child('init'), { init: hp.init });
+  const target = params.clone();
+  const rms = hp.normalizeObservations ? new RunningMeanStd(obsSize) : null;
+  const policy = new TrainedPolicy({
+    algorithm: 'dqn',
+    envId: envs.metadata.id,
+    observationSpace: obsSpace,
+    actionSpace: actSpace,
+    network,
+    params,
+    hyperparameters: { ...hp },
+    normalization: rms,
+    backend,
+    seed,
+    totalSteps: 0,
+  });
+  const nets = policy.nets;
+  const netsTf = new NetworksTf(network);
+  const adam = new Adam(params.size, { beta1: 0.9, beta2: 0.999, eps: hp.adamEps });
+  // Never allocate more than the run can fill (the default buffer is 1e6 transitions).
+  const replay = new ReplayBuffer(Math.min(hp.bufferSize, totalSteps), obsSize);
+  const tracker = new EpisodeTracker(numEnvs);
+  let targetTensors = target.toTensors();
+  const normObs = new Float64Array(numEnvs * obsSize);
+
+  let observations = envs.reset({ seed }).observations;
+  rms?.update(observations, numEnvs);
+  const start = performance.now();
+  let steps = 0;
+  let calls = 0;
+  let gradientSteps = 0;
+  let report = 0;
+  let nextLog = logInterval;
+  let lossSum = 0;
+  let lossCount = 0;
+  let epsilon = hp.explorationInitialEps;
+  const targetEvery = Math.max(Math.floor(hp.targetUpdateInterval / numEnvs), 1);
+
+  try {
+    while (steps < totalSteps) {
+      // ---- act: random before learningStarts, then epsilon-greedy on the online network ----
+      epsilon = epsilonAt(steps / totalSteps, hp);
+      const actions: number[] = [];
+      const random = steps < hp.learningStarts;
+      const q = random ? null : nets.q(policy.normalize(observations, numEnvs, normObs), numEnvs);
+      for (let e = 0; e < numEnvs; e++) {
+        if (q === null || exploreRng.uniform() < epsilon) actions.push(exploreRng.int(nActions));
+        else actions.push(argmax(q, e * nActions, nActions));
+      }
+
+      // ---- step and store ----
+      const res = envs.step(actions);
+      storeTransitions(replay, observations, actions, res);
+      for (let e = 0; e < numEnvs; e++) {
+        const done = res.terminated[e] === 1 || res.truncated[e] === 1;
+        const info = res.infos[e];
+        tracker.step(e, res.rewards[e] as number, costOf(done ? (info?.finalInfo as { cost?: unknown } | undefined) : info), done);
+      }
+      observations = res.observations;
+      rms?.update(observations, numEnvs);
+      steps += numEnvs;
+      calls++;
+
+      // ---- target network ----
+      if (calls % targetEvery === 0) {
+        const t = target.data;
+        const o = params.data;
+        for (let i = 0; i < t.length; i++) t[i] = hp.tau * (o[i] as number) + (1 - hp.tau) * (t[i] as number);
+        tf.dispose(Object.values(targetTensors));
+        targetTensors = target.toTensors();
+      }
+
+      // ---- learn ----
+      if (steps > hp.learningStarts && calls % hp.trainFreq === 0) {
+        for (let g = 0; g < hp.gradientSteps; g++) {
+          const batch = replay.sample(hp.batchSize, replayRng);
+          if (rms !== null) normalizeBatch(policy, batch);
+          const { grads, loss } = qLossAndGradients(netsTf, params, targetTensors, batch, hp);
+          clipGradNorm(grads, hp.maxGradNorm);
+          adam.apply(params.data, grads, hp.learningRate);
+          gradientSteps++;
+          lossSum += loss;
+          lossCount++;
+        }
+      }
+
+      if (options.onUpdate !== undefined && (steps >= nextLog || steps >= totalSteps)) {
+        nextLog += logInterval;
+        const elapsed = (performance.now() - start) / 1000;
+        const stats: UpdateStats = {
+          algorithm: 'dqn',
+          update: ++report,
+          steps,
+          totalSteps,
+          episodes: tracker.episodes,
+          ...tracker.summary(),
+          losses: { q: lossCount > 0 ? lossSum / lossCount : NaN },
+          entropy: NaN,
+          learningRate: hp.learningRate,
+          explorationRate: epsilon,
+          gradientSteps,
+          stepsPerSecond: steps / elapsed,
+          elapsedSeconds: elapsed,
+        };
+        lossSum = 0;
+        lossCount = 0;
+        policy.totalSteps = steps;
+        options.onUpdate(stats, policy);
+      }
+    }
+  } finally {
+    tf.dispose(Object.values(targetTensors));
+  }
+  policy.totalSteps = steps;
+  return policy;
+}
+
+/** Normalise a sampled batch with the current statistics (the buffer holds raw observations, as SB3 with VecNormalize). */
+function normalizeBatch(policy: TrainedPolicy, batch: ReplayBatch): void {
+  const rows = batch.size;
+  batch.obs.set(policy.normalize(batch.obs, rows) as Float64Array);
+  batch.nextObs.set(policy.normalize(batch.nextObs, rows) as Float64Array);
+}
+
+/**
+ * The Huber TD loss in closed form on the JS side (SB3: smooth_l1_loss, delta 1, mean over the batch):
+ *   d_i = Q(s_i, a_i) - y_i;  L = mean_i huber(d_i);  dL/dQ(s_i, a) = [a = a_i] clamp(d_i, -1, 1) / B
+ * Same value and gradient as common/losses.ts's huberLoss on the gathered Q-values (a unit test
+ * checks it against tfjs autodiff), as one tape node instead of ~12 taped kernels.
+ */
+export function dqnHead(q: ArrayLike<number>, actions: ArrayLike<number>, targets: ArrayLike<number>, nActions: number): { loss: number; dq: Float32Array } {
+  const b = actions.length;
+  const dq = new Float32Array(b * nActions);
+  let loss = 0;
+  for (let i = 0; i < b; i++) {
+    const a = actions[i] as number;
+    const d = (q[i * nActions + a] as number) - (targets[i] as number);
+    const ad = Math.abs(d);
+    loss += ad <= 1 ? 0.5 * d * d : ad - 0.5;
+    dq[i * nActions + a] = Math.max(-1, Math.min(1, d)) / b;
+  }
+  return { loss: loss / b, dq };
+}
+
+/** Huber TD loss of one batch and its gradient as one flat array in ParamStore order. */
+export function qLossAndGradients(
+  netsTf: NetworksTf,
+  params: ParamStore,
+  targetTensors: Record<string, tf.Tensor>,
+  batch: ReplayBatch,
+  hp: Pick<DqnHyperparameters, 'gamma' | 'doubleQ'>,
+): { grads: Float32Array; loss: number } {
+  const d = netsTf.d;
+  const names = params.entries.map((e) => e.name);
+  const grads = new Float32Array(params.size);
+  let loss = 0;
+  tf.tidy(() => {
+    const m = batch.size;
+    const obs = tf.tensor2d(batch.obs, [m, d.obsSize]);
+    const nextObs = tf.tensor2d(batch.nextObs, [m, d.obsSize]);
+    const online = params.toTensors();
+    // Targets are computed outside the gradient closure: no gradient flows into them.
+    const y = dqnTargets(
+      tf.tensor1d(batch.rewards),
+      tf.tensor1d(batch.terminated),
+      netsTf.q(targetTensors, nextObs),
+      hp.doubleQ ? netsTf.q(online, nextObs) : null,
+      hp.gamma,
+    ).dataSync();
+    const head = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [q, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      const h = dqnHead(q.dataSync(), batch.actions, y, d.actionSize);
+      save([tf.tensor2d(h.dq, [m, d.actionSize])]);
+      return { value: tf.scalar(h.loss), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0] as tf.Tensor, dy) };
+    }) as never) as (q: tf.Tensor) => tf.Scalar;
+    const { value, grads: g } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
+      const p: Record<string, tf.Tensor> = {};
+      names.forEach((n, i) => (p[n] = xs[i] as tf.Tensor));
+      return head(netsTf.q(p, obs));
+    })(names.map((n) => online[n] as tf.Tensor));
+    loss = value.dataSync()[0] as number;
+    params.entries.forEach((e, i) => grads.set((g[i] as tf.Tensor).dataSync() as Float32Array, e.offset));
+  });
+  return { grads, loss };
+}
