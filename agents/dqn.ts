@@ -213,6 +213,8 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
         lossCount = 0;
         policy.totalSteps = steps;
         options.onUpdate(stats, policy);
+        // Let Ctrl-C, progress bars and worker messages through during long training.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
   } finally {

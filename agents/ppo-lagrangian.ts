@@ -221,8 +221,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   const params = initNetworks(network, rng.child('init'), { init: hp.orthoInit ? 'orthogonal' : 'glorot', logStdInit: hp.logStdInit });
   const rms = hp.normalizeObservations ? new RunningMeanStd(obsSize) : null;
   const policy = new TrainedPolicy({
-    // TODO(lead): 'ppo-lagrangian' once policy.ts's Algorithm allows it; hyperparameters.algorithm says what trained it.
-    algorithm: 'ppo',
+    algorithm: 'ppo-lagrangian',
     envId: envs.metadata.id,
     observationSpace: obsSpace,
     actionSpace: actSpace,
@@ -405,7 +404,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
       const elapsed = (performance.now() - start) / 1000;
       const rate = costRate(totalCost, steps);
       const stats: LagrangianUpdateStats = {
-        algorithm: 'ppo', // TODO(lead): 'ppo-lagrangian' once UpdateStats allows it
+        algorithm: 'ppo-lagrangian',
         update,
         steps,
         totalSteps: numUpdates * B,
@@ -434,6 +433,8 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
         costLimit,
       };
       options.onUpdate(stats, policy);
+      // Let Ctrl-C, progress bars and worker messages through during long training.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
   return policy;

@@ -394,6 +394,8 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
         elapsedSeconds: elapsed,
       };
       options.onUpdate(stats, policy);
+      // Let Ctrl-C, progress bars and worker messages through during long training.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
   return policy;

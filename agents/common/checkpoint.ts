@@ -129,7 +129,9 @@ export function loadPolicy(dir: string): TrainedPolicy {
   if (m.format !== CHECKPOINT_FORMAT || m.formatVersion !== CHECKPOINT_VERSION) {
     throw new UserError(`${manifestPath}: format: expected ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION}, got ${String(m.format)} version ${String(m.formatVersion)}`);
   }
-  if (m.algorithm !== 'ppo' && m.algorithm !== 'dqn') throw new UserError(`${manifestPath}: algorithm: expected 'ppo' or 'dqn', got ${String(m.algorithm)}`);
+  if (m.algorithm !== 'ppo' && m.algorithm !== 'dqn' && m.algorithm !== 'ppo-lagrangian') {
+    throw new UserError(`${manifestPath}: algorithm: expected 'ppo', 'ppo-lagrangian' or 'dqn', got ${String(m.algorithm)}`);
+  }
   const observationSpace = decodeSpace(m.observationSpace, `${manifestPath}: observationSpace`);
   if (!(observationSpace instanceof Box)) throw new UserError(`${manifestPath}: observationSpace: expected a Box`);
   const actionSpace = decodeSpace(m.actionSpace, `${manifestPath}: actionSpace`);

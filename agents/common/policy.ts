@@ -16,7 +16,7 @@ import type { ParamStore } from './params.ts';
 export const OBS_CLIP = 10;
 export const OBS_EPSILON = 1e-8;
 
-export type Algorithm = 'ppo' | 'dqn';
+export type Algorithm = 'ppo' | 'dqn' | 'ppo-lagrangian';
 
 export interface TrainedPolicyInit {
   algorithm: Algorithm;

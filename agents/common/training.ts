@@ -12,7 +12,7 @@ import type { TrainedPolicy } from './policy.ts';
 export type EnvInput = Env<Observation, Action> | (() => Env<Observation, Action>) | Array<() => Env<Observation, Action>> | SyncVectorEnv;
 
 export interface UpdateStats {
-  algorithm: 'ppo' | 'dqn';
+  algorithm: 'ppo' | 'dqn' | 'ppo-lagrangian';
   /** Index of this report (PPO: rollout/update number; DQN: log interval number), from 1. */
   update: number;
   /** Environment steps so far (all envs). */
