@@ -91,8 +91,9 @@ export class SyncVectorEnv {
     const rewards = new Float64Array(this.numEnvs);
     const terminated = new Uint8Array(this.numEnvs);
     const truncated = new Uint8Array(this.numEnvs);
-    const infos: Info[] = [];
-    this.envs.forEach((env, i) => {
+    const infos: Info[] = new Array<Info>(this.numEnvs);
+    for (let i = 0; i < this.numEnvs; i++) {
+      const env = this.envs[i] as Env<Observation, Action>;
       const r = env.step(actions[i] as Action);
       rewards[i] = r.reward;
       terminated[i] = r.terminated ? 1 : 0;
@@ -101,12 +102,12 @@ export class SyncVectorEnv {
         const finalObservation = copyObservation(r.observation);
         const next = env.reset();
         this.writeRow(observations, i, next.observation);
-        infos.push({ ...next.info, finalObservation, finalInfo: r.info });
+        infos[i] = { ...next.info, finalObservation, finalInfo: r.info };
       } else {
         this.writeRow(observations, i, r.observation);
-        infos.push(r.info);
+        infos[i] = r.info;
       }
-    });
+    }
     return { observations, rewards, terminated, truncated, infos };
   }
 
