@@ -31,7 +31,7 @@ for (const options of COMBOS) {
 }
 
 test('make rejects unknown options and bad values with one-line errors naming the option', (t) => {
-  t.throws(() => make('T1D-v0', { patients: 'adults' }), { instanceOf: UserError, message: /^T1D-v0: unknown option 'patients'; allowed: patient, sensor/ });
+  t.throws(() => make('T1D-v0', { patients: 'adults' }), { instanceOf: UserError, message: /^T1D-v0: unknown option 'patients'; allowed: patient, cohort, sensor/ });
   t.throws(() => make('T1D-v0', { patient: 'adult#011' }), { instanceOf: UserError, message: /^T1D-v0: patient: unknown patient or cohort/ });
   t.throws(() => make('T1D-v0', { patient: ['adult#001', 'nobody'] }), { instanceOf: UserError, message: /^T1D-v0: patient\[1\]: unknown patient/ });
   t.throws(() => make('T1D-v0', { sensor: 'Libre' }), { instanceOf: UserError, message: /^T1D-v0: sensor: .*got "Libre"/ });

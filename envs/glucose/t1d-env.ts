@@ -104,6 +104,8 @@ export const IOB_DURATION_MIN = 240;
 
 export const T1D_DEFAULTS = {
   patient: 'adolescent#001' as string | string[],
+  /** Alias: `cohort: adolescents` is `patient: adolescents` (a cohort name, replacing `patient`). */
+  cohort: null as string | null,
   sensor: 'Dexcom',
   sensorNoise: true,
   pump: 'Insulet',
@@ -136,6 +138,7 @@ const optionsSchema = z
       }),
       z.array(patientId).min(1),
     ]),
+    cohort: z.enum(COHORT_NAMES, { error: `expected a cohort: ${COHORT_NAMES.join(', ')}` }).nullable(),
     sensor: z.enum(SENSOR_NAMES as unknown as [string, ...string[]]),
     sensorNoise: z.boolean(),
     pump: z.enum(PUMP_NAMES as unknown as [string, ...string[]]),
@@ -214,6 +217,12 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     const o = parseWithSchema(optionsSchema, { ...T1D_DEFAULTS, ...options }, `${T1D_ENV_ID}: `) as T1DOptions;
     if (!(o.terminateBelowMgDl < o.terminateAboveMgDl)) {
       throw new UserError(`${T1D_ENV_ID}: terminateBelowMgDl (${o.terminateBelowMgDl}) must be below terminateAboveMgDl (${o.terminateAboveMgDl})`);
+    }
+    if (o.cohort !== null && o.cohort !== undefined) {
+      if (JSON.stringify(o.patient) !== JSON.stringify(T1D_DEFAULTS.patient)) {
+        throw new UserError(`${T1D_ENV_ID}: cohort: give patient or cohort, not both (cohort ${o.cohort} is the same as patient: ${o.cohort})`);
+      }
+      o.patient = o.cohort;
     }
     this.options = Object.freeze({ ...o });
     this.patientPool = Object.freeze(resolvePatients(o.patient).map((n) => getPatient(n)));

@@ -97,7 +97,7 @@ const t1d: Family = {
     };
   },
   patients(options) {
-    const p = options['patient'];
+    const p = options['cohort'] ?? options['patient'];
     if (Array.isArray(p)) return p.map(String);
     if (typeof p === 'string' && p in COHORTS) return [...COHORTS[p as keyof typeof COHORTS]];
     if (typeof p === 'string') return [p];
@@ -105,7 +105,7 @@ const t1d: Family = {
   },
   envOptions(options, patient, baseline) {
     const out: Record<string, unknown> = { ...options };
-    if (patient !== null) out['patient'] = patient;
+    if (patient !== null) Object.assign(out, { patient, cohort: null });
     // A policy trained on a cohort acts in the cohort's action range (the largest patient basal x
     // maxBasalMultiple); keep that range when it is evaluated one patient at a time.
     if (!baseline && out['action'] !== 'discrete' && (out['actionMaxUnitsPerHour'] ?? null) === null) {
