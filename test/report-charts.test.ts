@@ -227,3 +227,12 @@ test('representative picks the median-scoring item', (t) => {
   t.is(representative(days.slice(0, 3), (d) => d.tir).id, 'c');
   t.throws(() => representative([], () => 0), { message: /no items/ });
 });
+
+test('a shielded variant takes the light partner of its method colour; the methods keep theirs', (t) => {
+  const plain = methodColors(['ppo', 'pid', 'custom']);
+  const withShield = methodColors(['ppo', 'ppo+shield', 'pid', 'pid+shield', 'custom', 'custom+shield']);
+  for (const m of ['ppo', 'pid', 'custom']) t.is(withShield[m], plain[m], m);
+  t.is(withShield['ppo+shield'], '#a0cbe8'); // light blue beside PPO's blue
+  t.is(withShield['pid+shield'], '#d4a6c8'); // light purple beside PID's purple
+  t.is(new Set(Object.values(withShield)).size, 6);
+});

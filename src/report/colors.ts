@@ -21,6 +21,23 @@ export const TABLEAU10 = [
   '#bab0ac', // grey
 ] as const;
 
+/** The light Tableau20 partner of each Tableau10 colour: a method's shielded variant (`<method>+shield`). */
+const LIGHT_PARTNER: Readonly<Record<string, string>> = {
+  '#4e79a7': '#a0cbe8',
+  '#f28e2b': '#ffbe7d',
+  '#e15759': '#ff9d9a',
+  '#76b7b2': '#86bcb6',
+  '#59a14f': '#8cd17d',
+  '#edc948': '#f1ce63',
+  '#b07aa1': '#d4a6c8',
+  '#ff9da7': '#fabfd2',
+  '#9c755f': '#d7b5a6',
+  '#bab0ac': '#d9d4d1',
+};
+
+/** Suffix of the shielded variant of a method in evaluation results. */
+const SHIELD_SUFFIX = '+shield';
+
 /** Light companions from Tableau20, used only after the ten base colours are taken. */
 const TABLEAU20_LIGHT = ['#a0cbe8', '#ffbe7d', '#8cd17d', '#b6992d', '#499894', '#86bcb6', '#d37295', '#fabfd2', '#d4a6c8', '#d7b5a6'];
 
@@ -51,7 +68,9 @@ const RESERVED: Readonly<Record<string, number>> = {
 export function methodColors(methods: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const used = new Set<string>();
-  const unique = [...new Set(methods)];
+  const all = [...new Set(methods)];
+  // Shielded variants take the light partner of their method's colour, after the methods themselves.
+  const unique = all.filter((m) => !(m.endsWith(SHIELD_SUFFIX) && all.includes(m.slice(0, -SHIELD_SUFFIX.length))));
   for (const m of unique) {
     const slot = RESERVED[m.toLowerCase()];
     if (slot !== undefined) {
@@ -69,7 +88,15 @@ export function methodColors(methods: readonly string[]): Record<string, string>
     if (out[m] !== undefined) continue;
     // Past twenty methods colours repeat; the legend and tooltips still name every method.
     out[m] = free[next % free.length]!;
+    used.add(out[m]!);
     next++;
+  }
+  for (const m of all) {
+    if (out[m] !== undefined) continue;
+    const partner = LIGHT_PARTNER[out[m.slice(0, -SHIELD_SUFFIX.length)] ?? ''];
+    if (partner !== undefined && !used.has(partner)) out[m] = partner;
+    else out[m] = free.find((c) => !used.has(c)) ?? free[next++ % free.length]!;
+    used.add(out[m]!);
   }
   return out;
 }
