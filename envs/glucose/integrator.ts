@@ -63,6 +63,29 @@ const E1 = 71 / 57600, E3 = -71 / 16695, E4 = 71 / 1920, E5 = -17253 / 339200, E
 /** DOPRI5 step control: beta = 0.04 (Lund stabilisation), initial facold = 1e-4. */
 const FACOLD0_POW_BETA = Math.pow(1e-4, 0.04);
 
+interface Dopri5Scratch {
+  k2: Float64Array;
+  k3: Float64Array;
+  k4: Float64Array;
+  k5: Float64Array;
+  k6: Float64Array;
+  y1: Float64Array;
+  ysti: Float64Array;
+}
+
+const scratchBySize = new Map<number, Dopri5Scratch>();
+
+/** The stage buffers shared by all Dopri5 integrators of dimension n (JS runs one call at a time). */
+function sharedScratch(n: number): Dopri5Scratch {
+  let s = scratchBySize.get(n);
+  if (s === undefined) {
+    const make = () => new Float64Array(n);
+    s = { k2: make(), k3: make(), k4: make(), k5: make(), k6: make(), y1: make(), ysti: make() };
+    scratchBySize.set(n, s);
+  }
+  return s;
+}
+
 export interface Dopri5Options {
   rtol?: number;
   atol?: number;
@@ -99,14 +122,17 @@ export class Dopri5 implements Integrator {
     this.atol = options.atol ?? 1e-12;
     this.maxSteps = options.maxSteps ?? 500;
     this.k1 = new Float64Array(n);
-    this.k2 = new Float64Array(n);
-    this.k3 = new Float64Array(n);
-    this.k4 = new Float64Array(n);
-    this.k5 = new Float64Array(n);
-    this.k6 = new Float64Array(n);
-    this.y1 = new Float64Array(n);
-    this.ysti = new Float64Array(n);
     this.fsalY = new Float64Array(n);
+    // Stage buffers hold nothing between calls, so every integrator of this size shares one set:
+    // a vector env of 30 patients then keeps 30 states hot instead of 30 x 7 scratch arrays.
+    const scratch = sharedScratch(n);
+    this.k2 = scratch.k2;
+    this.k3 = scratch.k3;
+    this.k4 = scratch.k4;
+    this.k5 = scratch.k5;
+    this.k6 = scratch.k6;
+    this.y1 = scratch.y1;
+    this.ysti = scratch.ysti;
   }
 
   reset(): void {
