@@ -41,14 +41,14 @@ import { Wrapper } from '../src/core/wrappers.ts';
 import { ConstraintCost, costRate } from '../src/safety/constraints.ts';
 import { Adam, clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
-import { categoricalLogProb, gaussianLogProb, sampleCategorical } from './common/distributions.ts';
 import { EpisodeTracker, costOf } from './common/episode-stats.ts';
 import { computeGae } from './common/gae.ts';
 import { HYPERPARAMETER_PREFIX, ppoSchema } from './common/hyperparameters.ts';
 import { MlpRunner, initMlp, mlpTf, type MlpSpec } from './common/mlp.ts';
 import { NetworksTf, initNetworks, type NetworkDescription } from './common/networks.ts';
 import { ParamStore } from './common/params.ts';
-import { RunningMeanStd, TrainedPolicy, clipToBox } from './common/policy.ts';
+import { RunningMeanStd, TrainedPolicy } from './common/policy.ts';
+import { sampleRolloutActions } from './common/rollout.ts';
 import { checkTrainOptions, shuffleInPlace, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
 import { lossAndGradients, normalizeAdvantages, type PpoMinibatch } from './ppo.ts';
 
@@ -286,28 +286,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
       const costValues = costCritic.forward(x, numEnvs);
       for (let e = 0; e < numEnvs; e++) bufCostValues[t * numEnvs + e] = costValues[e] as number;
       const out = nets.policy(x, numEnvs);
-      const actions: Action[] = [];
-      for (let e = 0; e < numEnvs; e++) {
-        const i = t * numEnvs + e;
-        if (continuous) {
-          const logStd = nets.logStd();
-          const box = actSpace as Box;
-          const sample = new Float64Array(actionSize);
-          for (let k = 0; k < actionSize; k++) {
-            sample[k] = (out[e * actionSize + k] as number) + Math.exp(logStd[k] as number) * sampleRng.normal();
-            bufActions[i * actionSize + k] = sample[k] as number;
-          }
-          bufLogProbs[i] = gaussianLogProb(out, e * actionSize, logStd, sample, 0);
-          const action = box.zeros();
-          action.set(sample);
-          actions.push(clipToBox(action, box));
-        } else {
-          const a = sampleCategorical(out, e * actionSize, actionSize, sampleRng);
-          bufActions[i] = a;
-          bufLogProbs[i] = categoricalLogProb(out, e * actionSize, actionSize, a);
-          actions.push(a);
-        }
-      }
+      const actions = sampleRolloutActions(out, continuous ? nets.logStd() : null, actSpace, numEnvs, t, sampleRng, { bufActions, bufLogProbs });
 
       const res = envs.step(actions);
       for (let e = 0; e < numEnvs; e++) {

@@ -18,16 +18,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/core/rng.ts';
 import { Box, Discrete } from '../src/core/spaces.ts';
-import type { Action } from '../src/core/env.ts';
 import { Adam, clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
-import { categoricalLogProb, gaussianEntropy, gaussianEntropyTf, gaussianLogProb, gaussianLogProbTf, sampleCategorical } from './common/distributions.ts';
+import { gaussianEntropy, gaussianEntropyTf, gaussianLogProbTf } from './common/distributions.ts';
 import { EpisodeTracker, costOf } from './common/episode-stats.ts';
 import { computeGae } from './common/gae.ts';
 import { parsePpoHyperparameters, type PpoHyperparameters } from './common/hyperparameters.ts';
 import type { ParamStore } from './common/params.ts';
 import { NetworksTf, initNetworks, type NetworkDescription } from './common/networks.ts';
-import { RunningMeanStd, TrainedPolicy, clipToBox } from './common/policy.ts';
+import { RunningMeanStd, TrainedPolicy } from './common/policy.ts';
+import { sampleRolloutActions } from './common/rollout.ts';
 import { checkTrainOptions, shuffleInPlace, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
 
 export type { PpoHyperparameters };
@@ -278,29 +278,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
       const values = nets.value(x, numEnvs);
       for (let e = 0; e < numEnvs; e++) bufValues[t * numEnvs + e] = values[e] as number;
       const out = nets.policy(x, numEnvs);
-      const actions: Action[] = [];
-      for (let e = 0; e < numEnvs; e++) {
-        const i = t * numEnvs + e;
-        if (continuous) {
-          const logStd = nets.logStd();
-          const box = actSpace as Box;
-          const sample = new Float64Array(actionSize);
-          for (let k = 0; k < actionSize; k++) {
-            sample[k] = (out[e * actionSize + k] as number) + Math.exp(logStd[k] as number) * sampleRng.normal();
-            bufActions[i * actionSize + k] = sample[k] as number;
-          }
-          // The log-probability is that of the unclipped sample; only the env sees the clipped action.
-          bufLogProbs[i] = gaussianLogProb(out, e * actionSize, logStd, sample, 0);
-          const action = box.zeros();
-          action.set(sample);
-          actions.push(clipToBox(action, box));
-        } else {
-          const a = sampleCategorical(out, e * actionSize, actionSize, sampleRng);
-          bufActions[i] = a;
-          bufLogProbs[i] = categoricalLogProb(out, e * actionSize, actionSize, a);
-          actions.push(a);
-        }
-      }
+      const actions = sampleRolloutActions(out, continuous ? nets.logStd() : null, actSpace, numEnvs, t, sampleRng, { bufActions, bufLogProbs });
 
       const res = envs.step(actions);
       for (let e = 0; e < numEnvs; e++) {
