@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as charts from '../report/charts.ts';
 import { metricByMethod } from '../report/charts.ts';
 import { methodColors } from '../report/colors.ts';
+import { groupBy, mean } from '../report/stats.ts';
 import { writeReportWithCharts, type ReportChart, type ReportSection } from '../report/html.ts';
 import { CAPTIONS } from '../report/sample.ts';
 import { parseCsv } from '../io/csv.ts';
@@ -22,22 +23,18 @@ function readRows(path: string): Row[] {
 const num = (s: string | undefined): number => (s === undefined || s === '' ? Number.NaN : Number(s));
 
 function meanBy<T>(rows: readonly Row[], key: (r: Row) => string, make: (key: string, group: Row[]) => T): T[] {
-  const groups = new Map<string, Row[]>();
-  for (const r of rows) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
-  return [...groups.entries()].map(([k, g]) => make(k, g));
+  return [...groupBy(rows, key).entries()].map(([k, g]) => make(k, g));
 }
 
+/** Mean of a column over the rows where it is a finite number (NaN when none is). */
 function avg(rows: readonly Row[], column: string): number {
-  const xs = rows.map((r) => num(r[column])).filter(Number.isFinite);
-  return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+  return mean(rows.map((r) => num(r[column])).filter(Number.isFinite));
 }
 
 /** The trajectory rows of one representative episode per method: first patient, episode 0, first seed. */
-function representative(rows: readonly Row[]): Row[] {
-  const byMethod = new Map<string, Row[]>();
-  for (const r of rows) byMethod.set(r['method'] as string, [...(byMethod.get(r['method'] as string) ?? []), r]);
+function representativeEpisode(rows: readonly Row[]): Row[] {
   const out: Row[] = [];
-  for (const list of byMethod.values()) {
+  for (const list of groupBy(rows, (r) => r['method'] as string).values()) {
     const first = list[0] as Row;
     out.push(...list.filter((r) => r['episode'] === '0' && r['patient'] === first['patient'] && r['seed'] === first['seed']));
   }
@@ -65,7 +62,7 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
   const returnChart: ReportChart = { name: 'returns-by-method', spec: charts.returnsByMethod(returns, o), caption: CAPTIONS.returnsByMethod };
 
   if (plan.family.name === 't1d') {
-    const rep = representative(trajectories);
+    const rep = representativeEpisode(trajectories);
     const trace = rep.map((r, i) => {
       // Row k holds BG/CGM at its minute and the insulin (U) and carbs (g) of the step that ENDED
       // there; pair each reading with the step that STARTS at it, insulin as a rate in U/h.
@@ -110,7 +107,7 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
       ],
     });
   } else if (plan.family.name === 'chemo-depillis') {
-    const rep = representative(trajectories);
+    const rep = representativeEpisode(trajectories);
     // Row k is the state after step k and u the dose of step k; the chart wants the dose applied
     // from each row's day until the next row, i.e. the next row's u.
     const traj = rep.map((r, i) => {
