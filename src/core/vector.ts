@@ -22,6 +22,7 @@ import { EnvContractError } from './errors.ts';
 import type { Action, Env, Info, Observation } from './env.ts';
 import { assertSeed } from './env.ts';
 import { Box, spacesEqual, type BoxValue, type Space } from './spaces.ts';
+import { sharedSlab } from './slab.ts';
 
 export interface VectorResetResult {
   observations: BoxValue;
@@ -88,9 +89,9 @@ export class SyncVectorEnv {
       throw new EnvContractError(`SyncVectorEnv.step: expected ${this.numEnvs} actions (one per env), got ${Array.isArray(actions) ? actions.length : typeof actions}`);
     }
     const observations = this.allocate();
-    const rewards = new Float64Array(this.numEnvs);
-    const terminated = new Uint8Array(this.numEnvs);
-    const truncated = new Uint8Array(this.numEnvs);
+    const rewards = sharedSlab.float64(this.numEnvs);
+    const terminated = sharedSlab.uint8(this.numEnvs);
+    const truncated = sharedSlab.uint8(this.numEnvs);
     const infos: Info[] = new Array<Info>(this.numEnvs);
     for (let i = 0; i < this.numEnvs; i++) {
       const env = this.envs[i] as Env<Observation, Action>;
@@ -117,7 +118,8 @@ export class SyncVectorEnv {
 
   private allocate(): BoxValue {
     const n = this.singleObservationSpace.size * this.numEnvs;
-    return this.singleObservationSpace.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+    // Fresh arrays every call (callers keep them), cut from a slab: cheaper than own buffers.
+    return this.singleObservationSpace.dtype === 'float32' ? sharedSlab.float32(n) : sharedSlab.float64(n);
   }
 
   private writeRow(batch: BoxValue, i: number, obs: Observation): void {
