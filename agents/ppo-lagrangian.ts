@@ -37,6 +37,7 @@ import type { Action, Env, Observation } from '../src/core/env.ts';
 import { UserError } from '../src/core/errors.ts';
 import { Rng } from '../src/core/rng.ts';
 import { Box, Discrete } from '../src/core/spaces.ts';
+import { SyncVectorEnv } from '../src/core/vector.ts';
 import { Wrapper } from '../src/core/wrappers.ts';
 import { ConstraintCost, costRate } from '../src/safety/constraints.ts';
 import { Adam, clipGradNorm } from './common/adam.ts';
@@ -174,7 +175,7 @@ export function constraintBudgetOf(env: Env<Observation, Action>): number | unde
 }
 
 /** d from the options, else the hyperparameters, else the env's ConstraintCost budget. */
-function resolveCostLimit(options: PpoLagrangianTrainOptions, hp: PpoLagrangianHyperparameters, env: Env<Observation, Action>): number {
+function resolveCostLimit(options: PpoLagrangianTrainOptions, hp: PpoLagrangianHyperparameters, env: Env<Observation, Action> | undefined): number {
   const given = options.costLimit;
   if (given !== undefined && (typeof given !== 'number' || !Number.isFinite(given) || given < 0)) {
     throw new UserError(`train.costLimit: expected a number >= 0 (cost per episode), got ${String(given)}`);
@@ -182,7 +183,7 @@ function resolveCostLimit(options: PpoLagrangianTrainOptions, hp: PpoLagrangianH
   if (given !== undefined && hp.costLimit !== undefined && given !== hp.costLimit) {
     throw new UserError(`train.costLimit: ${given} differs from train.hyperparameters.costLimit ${hp.costLimit}; give the budget once`);
   }
-  const limit = given ?? hp.costLimit ?? constraintBudgetOf(env);
+  const limit = given ?? hp.costLimit ?? (env === undefined ? undefined : constraintBudgetOf(env));
   if (limit === undefined) {
     throw new UserError('train.costLimit: ppo-lagrangian needs the episode cost budget (a number >= 0 in info.cost units), or an env wrapped in ConstraintCost');
   }
@@ -202,7 +203,8 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
 
   // ---- environment and networks ----
   const envs = toVectorEnv(envInput, hp.numEnvs);
-  const costLimit = resolveCostLimit(options, hp, envs.envs[0] as Env<Observation, Action>);
+  // The budget can be read off a ConstraintCost wrapper of a SyncVectorEnv's envs; other vector envs need it given.
+  const costLimit = resolveCostLimit(options, hp, envs instanceof SyncVectorEnv ? envs.envs[0] : undefined);
   const numEnvs = envs.numEnvs;
   const obsSpace = envs.singleObservationSpace;
   const actSpace = envs.singleActionSpace;

@@ -4,12 +4,15 @@
  */
 import { UserError } from '../../src/core/errors.ts';
 import type { Action, Env, Observation } from '../../src/core/env.ts';
-import { SyncVectorEnv } from '../../src/core/vector.ts';
+import { SyncVectorEnv, type VectorEnv } from '../../src/core/vector.ts';
 import type { BackendName } from './backend.ts';
 import type { TrainedPolicy } from './policy.ts';
 
-/** An env instance, one factory (copied numEnvs times), a list of factories, or a vector env. */
-export type EnvInput = Env<Observation, Action> | (() => Env<Observation, Action>) | Array<() => Env<Observation, Action>> | SyncVectorEnv;
+/**
+ * An env instance, one factory (copied numEnvs times), a list of factories, or a vector env
+ * (SyncVectorEnv, or an AsyncVectorEnv to step the envs in worker threads).
+ */
+export type EnvInput = Env<Observation, Action> | (() => Env<Observation, Action>) | Array<() => Env<Observation, Action>> | VectorEnv;
 
 export interface UpdateStats {
   algorithm: 'ppo' | 'dqn' | 'ppo-lagrangian';
@@ -66,12 +69,16 @@ export function checkTrainOptions(options: TrainOptions): void {
 }
 
 /** Build the vector env the agent trains on. */
-export function toVectorEnv(input: EnvInput, numEnvs: number): SyncVectorEnv {
-  if (input instanceof SyncVectorEnv) return input;
+export function toVectorEnv(input: EnvInput, numEnvs: number): VectorEnv {
+  if (isVectorEnv(input)) return input;
   if (Array.isArray(input)) return new SyncVectorEnv(input);
   if (typeof input === 'function') return new SyncVectorEnv(Array.from({ length: numEnvs }, () => input));
   if (numEnvs !== 1) throw new UserError(`train.hyperparameters.numEnvs: ${numEnvs} envs need an env factory, not one env instance`);
   return new SyncVectorEnv([() => input]);
+}
+
+function isVectorEnv(input: EnvInput): input is VectorEnv {
+  return typeof input === 'object' && !Array.isArray(input) && 'numEnvs' in input && 'singleObservationSpace' in input;
 }
 
 /** Fisher-Yates shuffle in place with a seeded stream. */

@@ -37,7 +37,18 @@ export interface VectorStepResult {
   infos: Info[];
 }
 
-export class SyncVectorEnv {
+/** What agents need from a vector env: SyncVectorEnv and AsyncVectorEnv (async-vector.ts) both provide it. */
+export interface VectorEnv {
+  readonly numEnvs: number;
+  readonly singleObservationSpace: Box;
+  readonly singleActionSpace: Space;
+  readonly metadata: Env['metadata'];
+  reset(args?: { seed?: number; options?: Record<string, unknown> }): VectorResetResult;
+  step(actions: readonly Action[]): VectorStepResult;
+  close(): void;
+}
+
+export class SyncVectorEnv implements VectorEnv {
   readonly envs: Env<Observation, Action>[];
   readonly numEnvs: number;
   readonly singleObservationSpace: Box;
