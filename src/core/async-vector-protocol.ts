@@ -23,11 +23,13 @@ export const CONTROL = { commandSeq: 0, commandType: 1, doneSeq: 16, status: 17 
 
 /**
  * How long a waiting thread polls before it blocks in Atomics.wait [ms]. Waking a blocked thread
- * costs tens of microseconds, as much as stepping several T1D patients, while the other side
- * usually answers within ~20 us (measured: 0.2 ms and 2 ms give the same speed); the price is a core
- * kept busy for this long after the last step of a burst.
+ * costs tens of microseconds, as much as stepping several T1D patients, and the other side usually
+ * answers within ~20-50 us. Measured with 30 T1D patients on 2 cores (async/single time ratio):
+ * 0 ms 1.3 (every wait sleeps); 0.05 ms 0.73-0.82; 0.2 ms 0.72-0.85. With another busy process on
+ * one core polling hurts instead (the poller takes the core the other thread needs): 0.02 ms 1.4,
+ * 0.05 ms 1.7, 0.2 ms 3.0. Hence 0.05 ms.
  */
-export const SPIN_MS = 0.2;
+export const SPIN_MS = 0.05;
 
 /** Poll `array[index]` while it equals `value`, for at most `spinMs`; returns the last value read. */
 export function spinWhileEqual(array: Int32Array, index: number, value: number, spinMs = SPIN_MS): number {
