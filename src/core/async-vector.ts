@@ -22,7 +22,7 @@ import { EnvContractError, UserError } from './errors.ts';
 import { make, type EnvOptions } from './registry.ts';
 import { sharedSlab } from './slab.ts';
 import { Box, spaceFromJSON, spacesEqual, type BoxValue, type Space, type SpaceJSON } from './spaces.ts';
-import type { VectorEnv, VectorResetResult, VectorStepResult } from './vector.ts';
+import { stepWithAutoreset, writeObservationRow, type VectorEnv, type VectorResetResult, type VectorStepResult } from './vector.ts';
 import {
   ActionKind, Command, CONTROL, CONTROL_STRIDE, InfoDecoder, SharedViews, Status, spinWhileEqual,
   type ResetMessage, type SerializedError, type WorkerMessage,
@@ -44,9 +44,9 @@ export interface AsyncVectorEnvOptions {
 
 const BUILT_IN_ENVS = new URL('../../envs/index.ts', import.meta.url).href;
 const WORKER_ENTRY = new URL('./async-vector-worker.mjs', import.meta.url);
-/** Worker start-up limit and per-command limit; a step takes micro- to milliseconds. */
+/** Worker start-up limit, and per-command limit (a step takes micro- to milliseconds). */
 const START_TIMEOUT_MS = 120_000;
-const COMMAND_TIMEOUT_MS = 600_000;
+const COMMAND_TIMEOUT_MS = 120_000;
 const READY_SEQ = 1;
 
 interface WorkerHandle {
@@ -56,6 +56,8 @@ interface WorkerHandle {
   first: number;
   count: number;
   control: number;
+  /** Set (asynchronously) when the thread dies: an uncaught error or an exit. */
+  death?: string;
 }
 
 export class AsyncVectorEnv implements VectorEnv {
@@ -109,7 +111,8 @@ export class AsyncVectorEnv implements VectorEnv {
 
   /**
    * Start `threads - 1` workers for the envs described by `spec` and resolve once every env is
-   * built. (Start-up must not block this thread: a worker loading TypeScript needs its event loop.)
+   * built. Awaited rather than blocked on, so this thread's event loop (timers, output) keeps
+   * running while the workers load the sources (~0.3 s).
    */
   static async create(spec: AsyncVectorEnvOptions): Promise<AsyncVectorEnv> {
     const env = new AsyncVectorEnv(spec);
@@ -130,6 +133,7 @@ export class AsyncVectorEnv implements VectorEnv {
       const index = h.control + CONTROL.doneSeq;
       const deadline = Date.now() + START_TIMEOUT_MS;
       while (Atomics.load(control, index) !== READY_SEQ) {
+        if (h.death !== undefined) throw new Error(`AsyncVectorEnv: worker for envs ${h.first}..${h.first + h.count - 1} died while starting: ${h.death}`);
         if (Date.now() > deadline) throw new Error(`AsyncVectorEnv: worker for envs ${h.first}..${h.first + h.count - 1} did not start within ${START_TIMEOUT_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
@@ -157,7 +161,7 @@ export class AsyncVectorEnv implements VectorEnv {
       this.local.forEach((env, i) => {
         const s = seedOf(i);
         const r = env.reset(s === null ? { options: args.options } : { seed: s, options: args.options });
-        writeRow(observations, i, r.observation, this.obsSize);
+        writeObservationRow(observations, i, r.observation, this.obsSize, 'AsyncVectorEnv');
         infos[i] = r.info;
       });
     } catch (error) {
@@ -193,23 +197,11 @@ export class AsyncVectorEnv implements VectorEnv {
     const terminated = sharedSlab.uint8(n);
     const truncated = sharedSlab.uint8(n);
     const infos: Info[] = new Array<Info>(n);
+    const batch: VectorStepResult = { observations, rewards, terminated, truncated, infos };
     let failure: unknown;
     try {
       for (let i = 0; i < this.local.length; i++) {
-        const env = this.local[i] as Env<Observation, Action>;
-        const r = env.step(actions[i] as Action);
-        rewards[i] = r.reward;
-        terminated[i] = r.terminated ? 1 : 0;
-        truncated[i] = r.truncated ? 1 : 0;
-        if (r.terminated || r.truncated) {
-          const finalObservation = typeof r.observation === 'number' ? r.observation : r.observation.slice();
-          const next = env.reset();
-          writeRow(observations, i, next.observation, this.obsSize);
-          infos[i] = { ...next.info, finalObservation, finalInfo: r.info };
-        } else {
-          writeRow(observations, i, r.observation, this.obsSize);
-          infos[i] = r.info;
-        }
+        stepWithAutoreset(this.local[i] as Env<Observation, Action>, actions[i] as Action, i, batch, this.obsSize, 'AsyncVectorEnv');
       }
     } catch (error) {
       failure = error;
@@ -229,7 +221,7 @@ export class AsyncVectorEnv implements VectorEnv {
         infos[i] = this.decoder.decode(i, 0);
       }
     }
-    return { observations, rewards, terminated, truncated, infos };
+    return batch;
   }
 
   close(): void {
@@ -271,7 +263,11 @@ export class AsyncVectorEnv implements VectorEnv {
     const worker = new Worker(WORKER_ENTRY, { workerData: init, transferList: [channel.port2], execArgv: [] });
     worker.unref();
     channel.port1.unref();
-    return { worker, port: channel.port1, first, count: options.length, control: w * CONTROL_STRIDE };
+    const handle: WorkerHandle = { worker, port: channel.port1, first, count: options.length, control: w * CONTROL_STRIDE };
+    // Listening also keeps a dying worker's error from being thrown later as an uncaught 'error' event.
+    worker.on('error', (error) => (handle.death ??= error instanceof Error ? error.message : String(error)));
+    worker.on('exit', (code) => (handle.death ??= `exited with code ${code}`));
+    return handle;
   }
 
   /** Publish a command to every worker; returns its sequence number. */
@@ -308,7 +304,7 @@ export class AsyncVectorEnv implements VectorEnv {
     const deadline = Date.now() + timeoutMs;
     while (done !== seq) {
       if (Date.now() > deadline) {
-        throw new Error(`AsyncVectorEnv: worker ${h.first}..${h.first + h.count - 1} gave no answer within ${Math.round(timeoutMs / 1000)} s (it may have crashed)`);
+        throw new Error(`AsyncVectorEnv: worker for envs ${h.first}..${h.first + h.count - 1} gave no answer within ${Math.round(timeoutMs / 1000)} s${h.death === undefined ? ' (it may have crashed)' : `: ${h.death}`}`);
       }
       Atomics.wait(control, index, done, 100);
       done = Atomics.load(control, index);
@@ -391,13 +387,6 @@ function resolveOptions(spec: AsyncVectorEnvOptions): EnvOptions[] {
 export function splitEvenly(n: number, parts: number): number[] {
   const base = Math.floor(n / parts);
   return Array.from({ length: parts }, (_, p) => base + (p < n % parts ? 1 : 0));
-}
-
-function writeRow(batch: BoxValue, i: number, obs: Observation, size: number): void {
-  if (typeof obs === 'number' || obs.length !== size) {
-    throw new EnvContractError(`AsyncVectorEnv: env ${i} returned an observation of ${typeof obs === 'number' ? 'a number' : `${obs.length} values`}, expected ${size}`);
-  }
-  batch.set(obs, i * size);
 }
 
 /** The same error class and text as the worker's (so the CLI prints user errors as one line). */

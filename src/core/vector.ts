@@ -86,7 +86,7 @@ export class SyncVectorEnv implements VectorEnv {
     const infos: Info[] = [];
     this.envs.forEach((env, i) => {
       const r = env.reset(seed === undefined ? { options: args.options } : { seed: seed + i, options: args.options });
-      this.writeRow(batch, i, r.observation);
+      writeObservationRow(batch, i, r.observation, this.singleObservationSpace.size, 'SyncVectorEnv');
       infos.push(r.info);
     });
     this.everReset = true;
@@ -103,24 +103,12 @@ export class SyncVectorEnv implements VectorEnv {
     const rewards = sharedSlab.float64(this.numEnvs);
     const terminated = sharedSlab.uint8(this.numEnvs);
     const truncated = sharedSlab.uint8(this.numEnvs);
-    const infos: Info[] = new Array<Info>(this.numEnvs);
+    const batch: VectorStepResult = { observations, rewards, terminated, truncated, infos: new Array<Info>(this.numEnvs) };
+    const size = this.singleObservationSpace.size;
     for (let i = 0; i < this.numEnvs; i++) {
-      const env = this.envs[i] as Env<Observation, Action>;
-      const r = env.step(actions[i] as Action);
-      rewards[i] = r.reward;
-      terminated[i] = r.terminated ? 1 : 0;
-      truncated[i] = r.truncated ? 1 : 0;
-      if (r.terminated || r.truncated) {
-        const finalObservation = copyObservation(r.observation);
-        const next = env.reset();
-        this.writeRow(observations, i, next.observation);
-        infos[i] = { ...next.info, finalObservation, finalInfo: r.info };
-      } else {
-        this.writeRow(observations, i, r.observation);
-        infos[i] = r.info;
-      }
+      stepWithAutoreset(this.envs[i] as Env<Observation, Action>, actions[i] as Action, i, batch, size, 'SyncVectorEnv');
     }
-    return { observations, rewards, terminated, truncated, infos };
+    return batch;
   }
 
   close(): void {
@@ -133,15 +121,36 @@ export class SyncVectorEnv implements VectorEnv {
     return this.singleObservationSpace.dtype === 'float32' ? sharedSlab.float32(n) : sharedSlab.float64(n);
   }
 
-  private writeRow(batch: BoxValue, i: number, obs: Observation): void {
-    const size = this.singleObservationSpace.size;
-    if (typeof obs === 'number' || obs.length !== size) {
-      throw new EnvContractError(`SyncVectorEnv: env ${i} returned an observation of ${typeof obs === 'number' ? 'a number' : `${obs.length} values`}, expected ${size}`);
-    }
-    batch.set(obs, i * size);
-  }
 }
 
 function copyObservation(obs: Observation): Observation {
   return typeof obs === 'number' ? obs : obs.slice();
+}
+
+/** Copy `obs` into row i (rows of `size` values) of a batch; `who` names the vector env in errors. */
+export function writeObservationRow(batch: BoxValue, i: number, obs: Observation, size: number, who: string): void {
+  if (typeof obs === 'number' || obs.length !== size) {
+    throw new EnvContractError(`${who}: env ${i} returned an observation of ${typeof obs === 'number' ? 'a number' : `${obs.length} values`}, expected ${size}`);
+  }
+  batch.set(obs, i * size);
+}
+
+/**
+ * Step env i of a batch with same-step autoreset (see the top of this file), filling row i of
+ * `out`: its observation row, reward, flags and info.
+ */
+export function stepWithAutoreset(env: Env<Observation, Action>, action: Action, i: number, out: VectorStepResult, size: number, who: string): void {
+  const r = env.step(action);
+  out.rewards[i] = r.reward;
+  out.terminated[i] = r.terminated ? 1 : 0;
+  out.truncated[i] = r.truncated ? 1 : 0;
+  if (r.terminated || r.truncated) {
+    const finalObservation = copyObservation(r.observation);
+    const next = env.reset();
+    writeObservationRow(out.observations, i, next.observation, size, who);
+    out.infos[i] = { ...next.info, finalObservation, finalInfo: r.info };
+  } else {
+    writeObservationRow(out.observations, i, r.observation, size, who);
+    out.infos[i] = r.info;
+  }
 }
