@@ -104,6 +104,17 @@ test('an error thrown inside a worker env reaches the caller with its class and 
   a.step([0, 0]);
   a.step([0, 0]);
   t.throws(() => a.step([0, 0]), { instanceOf: RangeError, message: 'WideInfo-v0: failing at step 3 as asked' });
+  // The vector env stays usable: a reset starts new episodes in every thread.
+  t.is(a.reset({ seed: 4 }).observations.length, 4);
+  t.is(a.step([1, 1]).rewards.length, 2);
+});
+
+test('threads: 1 steps everything in the calling thread, with the same results', async (t) => {
+  const a = await AsyncVectorEnv.create({ id: 'CartPole-v1', numEnvs: 3, threads: 1 });
+  t.teardown(() => a.close());
+  t.is(a.threads, 1);
+  const s = new SyncVectorEnv([0, 1, 2].map(() => () => make('CartPole-v1')));
+  t.is(firstDifference(a, s, 40, 8), undefined);
 });
 
 test('infos with more number fields than the shared slots travel whole and arrive intact', async (t) => {
