@@ -14,6 +14,10 @@
  * worker takes ~0.3-0.5 s to start (it loads the TypeScript sources), so this pays off for long
  * runs of expensive envs (T1D-v0), not for CartPole. Workers are unref'ed: a forgotten close()
  * does not keep the process alive, but close() frees the threads at once.
+ *
+ * One limit of the info codec: a non-number info value is re-sent only when it is a different
+ * value (===), so an env that mutates one object in place and returns it in every info would show
+ * its first content. DoseGym's envs build new objects (or keep constant ones) and are tested.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
