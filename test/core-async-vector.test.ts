@@ -61,6 +61,16 @@ test('discrete actions and float32 observations: CartPole over 3 threads equals 
   t.true(r.terminated instanceof Uint8Array && r.truncated instanceof Uint8Array);
 });
 
+test('chemotherapy envs (object-valued reset infos, six-month Zhao episodes) equal SyncVectorEnv too', async (t) => {
+  const depillis = [1, 3, 5].map((setting) => ({ setting, horizonDays: 5 }));
+  for (const [id, options] of [['Chemo-DePillis-v0', depillis], ['Chemo-Zhao2009-v0', [{}, {}, {}]]] as const) {
+    const a = await AsyncVectorEnv.create({ id, options: [...options], threads: 2 });
+    const s = new SyncVectorEnv(options.map((o) => () => make(id, o)));
+    t.is(firstDifference(a, s, 45, 6), undefined, id); // de Pillis: 20-step episodes; Zhao: 6 steps
+    a.close();
+  }
+});
+
 test('an unseeded first reset behaves like seed 0, as in SyncVectorEnv', async (t) => {
   const a = await AsyncVectorEnv.create({ id: 'Pendulum-v1', numEnvs: 2, threads: 2 });
   t.teardown(() => a.close());
