@@ -5,7 +5,7 @@
  *   `simglucose_env_steps_per_s` = 141, simglucose's Gymnasium env on this machine kind
  *   (../shared/reference/stack.md), and the ratio.
  * - per-patient cost of stepping 30 patients (one env each, common action bound) one after the
- *   other (`single`) vs batched in a SyncVectorEnv (`vector30`, one thread) and in an
+ *   other (`single`) vs batched in a SyncVectorEnv (`sync30`, one thread) and in an
  *   AsyncVectorEnv (`async30`, the calling thread plus workers, one per further core), in
  *   microseconds of wall-clock time per patient-step, measured in the same run; the issue asks that
  *   vectorised stepping is not slower per patient. For the AsyncVectorEnv also the CPU time of all
@@ -121,8 +121,8 @@ export async function run(): Promise<Record<string, number>> {
     simglucose_env_steps_per_s: SIMGLUCOSE_ENV_STEPS_PER_S,
     t1d_env_speedup_vs_simglucose: Math.round(stepsPerS / SIMGLUCOSE_ENV_STEPS_PER_S),
     t1d_env_single_us_per_patient_step: Number(s.toFixed(2)),
-    t1d_env_vector30_us_per_patient_step: Number(v.toFixed(2)),
-    t1d_env_vector_over_single_time_ratio: Number(median(ratios).toFixed(3)),
+    t1d_env_sync30_us_per_patient_step: Number(v.toFixed(2)),
+    t1d_env_sync_over_single_time_ratio: Number(median(ratios).toFixed(3)),
     t1d_env_async_threads: asyncVector.threads,
     t1d_env_async30_us_per_patient_step: Number(median(asyncUs).toFixed(2)),
     t1d_env_async_over_single_time_ratio: Number(median(asyncRatios).toFixed(3)),
