@@ -19,14 +19,15 @@ import { UserError } from '../src/core/errors.ts';
 import { Rng } from '../src/core/rng.ts';
 import { Discrete } from '../src/core/spaces.ts';
 import type { VectorStepResult } from '../src/core/vector.ts';
-import { Adam, clipGradNorm } from './common/adam.ts';
+import { clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { argmax } from './common/distributions.ts';
 import { EpisodeTracker, costOf } from './common/episode-stats.ts';
 import { parseDqnHyperparameters, type DqnHyperparameters } from './common/hyperparameters.ts';
-import { NetworksTf, initNetworks, type NetworkDescription } from './common/networks.ts';
+import type { NetworksTf } from './common/networks.ts';
 import type { ParamStore } from './common/params.ts';
-import { RunningMeanStd, TrainedPolicy } from './common/policy.ts';
+import type { TrainedPolicy } from './common/policy.ts';
+import { createLearner } from './common/learner.ts';
 import { ReplayBuffer, type ReplayBatch } from './common/replay.ts';
 import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
 
@@ -92,38 +93,20 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   if (!(actSpace instanceof Discrete)) {
     throw new UserError(`DQN: ${envs.metadata.id} has action space ${actSpace.toString()}; DQN needs a Discrete action space (use PPO for Box actions)`);
   }
-  const numEnvs = envs.numEnvs;
-  const obsSpace = envs.singleObservationSpace;
-  const obsSize = obsSpace.size;
   const nActions = actSpace.n;
-  const network: NetworkDescription = {
-    kind: 'q',
-    obsSize,
-    actionSize: nActions,
-    continuous: false,
-    netArch: hp.netArch,
-    activation: hp.activation,
-    dueling: hp.dueling,
-  };
-  const params = initNetworks(network, rng.child('init'), { init: hp.init });
-  const target = params.clone();
-  const rms = hp.normalizeObservations ? new RunningMeanStd(obsSize) : null;
-  const policy = new TrainedPolicy({
+  const { numEnvs, obsSize, params, rms, policy, nets, netsTf, adam } = createLearner({
+    envs,
     algorithm: 'dqn',
-    envId: envs.metadata.id,
-    observationSpace: obsSpace,
-    actionSpace: actSpace,
-    network,
-    params,
+    network: { kind: 'q', actionSize: nActions, continuous: false, netArch: hp.netArch, activation: hp.activation, dueling: hp.dueling },
+    init: { init: hp.init },
+    rng,
+    normalizeObservations: hp.normalizeObservations,
+    adamEps: hp.adamEps,
     hyperparameters: { ...hp },
-    normalization: rms,
     backend,
     seed,
-    totalSteps: 0,
   });
-  const nets = policy.nets;
-  const netsTf = new NetworksTf(network);
-  const adam = new Adam(params.size, { beta1: 0.9, beta2: 0.999, eps: hp.adamEps });
+  const target = params.clone();
   // Never allocate more than the run can fill (the default buffer is 1e6 transitions).
   const replay = new ReplayBuffer(Math.min(hp.bufferSize, totalSteps), obsSize);
   const tracker = new EpisodeTracker(numEnvs);

@@ -46,12 +46,12 @@ import { EpisodeTracker, costOf } from './common/episode-stats.ts';
 import { computeGae } from './common/gae.ts';
 import { HYPERPARAMETER_PREFIX, ppoSchema } from './common/hyperparameters.ts';
 import { MlpRunner, initMlp, mlpTf, type MlpSpec } from './common/mlp.ts';
-import { NetworksTf, initNetworks, type NetworkDescription } from './common/networks.ts';
 import { ParamStore } from './common/params.ts';
-import { RunningMeanStd, TrainedPolicy } from './common/policy.ts';
+import type { TrainedPolicy } from './common/policy.ts';
 import { sampleRolloutActions } from './common/rollout.ts';
 import { checkTrainOptions, shuffleInPlace, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
-import { lossAndGradients, normalizeAdvantages, type PpoMinibatch } from './ppo.ts';
+import { gatherMinibatch, lossAndGradients, normalizeAdvantages } from './ppo.ts';
+import { createLearner } from './common/learner.ts';
 
 // ---- hyperparameters: PPO's plus the constraint's ----
 
@@ -205,39 +205,20 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   const envs = toVectorEnv(envInput, hp.numEnvs);
   // The budget can be read off a ConstraintCost wrapper of a SyncVectorEnv's envs; other vector envs need it given.
   const costLimit = resolveCostLimit(options, hp, envs instanceof SyncVectorEnv ? envs.envs[0] : undefined);
-  const numEnvs = envs.numEnvs;
-  const obsSpace = envs.singleObservationSpace;
-  const actSpace = envs.singleActionSpace;
-  const obsSize = obsSpace.size;
-  const continuous = actSpace instanceof Box;
-  const actionSize = continuous ? (actSpace as Box).size : (actSpace as Discrete).n;
-  const network: NetworkDescription = {
-    kind: 'actor-critic',
-    obsSize,
-    actionSize,
-    continuous,
-    netArch: hp.netArch,
-    activation: hp.activation,
-    dueling: false,
-  };
-  const params = initNetworks(network, rng.child('init'), { init: hp.orthoInit ? 'orthogonal' : 'glorot', logStdInit: hp.logStdInit });
-  const rms = hp.normalizeObservations ? new RunningMeanStd(obsSize) : null;
-  const policy = new TrainedPolicy({
+  const continuous = envs.singleActionSpace instanceof Box;
+  const actionSize = continuous ? (envs.singleActionSpace as Box).size : (envs.singleActionSpace as Discrete).n;
+  const { numEnvs, obsSize, actSpace, params, rms, policy, nets, netsTf, adam } = createLearner({
+    envs,
     algorithm: 'ppo-lagrangian',
-    envId: envs.metadata.id,
-    observationSpace: obsSpace,
-    actionSpace: actSpace,
-    network,
-    params,
+    network: { kind: 'actor-critic', actionSize, continuous, netArch: hp.netArch, activation: hp.activation, dueling: false },
+    init: { init: hp.orthoInit ? 'orthogonal' : 'glorot', logStdInit: hp.logStdInit },
+    rng,
+    normalizeObservations: hp.normalizeObservations,
+    adamEps: hp.adamEps,
     hyperparameters: { ...hp, costLimit, algorithm: 'ppo-lagrangian' },
-    normalization: rms,
     backend,
     seed,
-    totalSteps: 0,
   });
-  const nets = policy.nets;
-  const netsTf = new NetworksTf(network);
-  const adam = new Adam(params.size, { beta1: 0.9, beta2: 0.999, eps: hp.adamEps });
 
   // The cost critic V_C: its own MLP (value-head layout and gains), parameters and optimiser.
   const costSpec: MlpSpec = { prefix: 'cvf', sizes: [obsSize, ...hp.netArch, 1], activation: hp.activation, activateLast: false };
@@ -425,34 +406,6 @@ function gather(idx: Int32Array, source: Float64Array): Float32Array {
   const out = new Float32Array(idx.length);
   for (let k = 0; k < idx.length; k++) out[k] = source[idx[k] as number] as number;
   return out;
-}
-
-/** As ppo.ts's minibatch gathering (kept identical so lambda = 0 reproduces PPO exactly). */
-function gatherMinibatch(
-  idx: Int32Array,
-  buf: { bufObs: Float32Array; bufActions: Float32Array; bufLogProbs: Float64Array; bufValues: Float64Array; advantages: Float64Array; returns: Float64Array },
-  obsSize: number,
-  actionSize: number,
-  continuous: boolean,
-): PpoMinibatch {
-  const m = idx.length;
-  const mb: PpoMinibatch = {
-    size: m,
-    obs: new Float32Array(m * obsSize),
-    actions: new Float32Array(m * actionSize),
-    oldLogProbs: new Float32Array(m),
-    advantages: gather(idx, buf.advantages),
-    returns: gather(idx, buf.returns),
-    oldValues: gather(idx, buf.bufValues),
-  };
-  for (let k = 0; k < m; k++) {
-    const i = idx[k] as number;
-    mb.obs.set(buf.bufObs.subarray(i * obsSize, (i + 1) * obsSize), k * obsSize);
-    if (continuous) mb.actions.set(buf.bufActions.subarray(i * actionSize, (i + 1) * actionSize), k * actionSize);
-    else mb.actions[k * actionSize + (buf.bufActions[i] as number)] = 1; // one-hot: tf.gather has no gradient on wasm
-    mb.oldLogProbs[k] = buf.bufLogProbs[i] as number;
-  }
-  return mb;
 }
 
 /**

@@ -18,15 +18,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/core/rng.ts';
 import { Box, Discrete } from '../src/core/spaces.ts';
-import { Adam, clipGradNorm } from './common/adam.ts';
+import { clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { gaussianEntropy, gaussianEntropyTf, gaussianLogProbTf } from './common/distributions.ts';
 import { EpisodeTracker, costOf } from './common/episode-stats.ts';
 import { computeGae } from './common/gae.ts';
 import { parsePpoHyperparameters, type PpoHyperparameters } from './common/hyperparameters.ts';
 import type { ParamStore } from './common/params.ts';
-import { NetworksTf, initNetworks, type NetworkDescription } from './common/networks.ts';
-import { RunningMeanStd, TrainedPolicy } from './common/policy.ts';
+import type { NetworksTf } from './common/networks.ts';
+import type { TrainedPolicy } from './common/policy.ts';
+import { createLearner } from './common/learner.ts';
 import { sampleRolloutActions } from './common/rollout.ts';
 import { checkTrainOptions, shuffleInPlace, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
 
@@ -213,39 +214,20 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
 
   // ---- environment and networks ----
   const envs = toVectorEnv(envInput, hp.numEnvs);
-  const numEnvs = envs.numEnvs;
-  const obsSpace = envs.singleObservationSpace;
-  const actSpace = envs.singleActionSpace;
-  const obsSize = obsSpace.size;
-  const continuous = actSpace instanceof Box;
-  const actionSize = continuous ? (actSpace as Box).size : (actSpace as Discrete).n;
-  const network: NetworkDescription = {
-    kind: 'actor-critic',
-    obsSize,
-    actionSize,
-    continuous,
-    netArch: hp.netArch,
-    activation: hp.activation,
-    dueling: false,
-  };
-  const params = initNetworks(network, rng.child('init'), { init: hp.orthoInit ? 'orthogonal' : 'glorot', logStdInit: hp.logStdInit });
-  const rms = hp.normalizeObservations ? new RunningMeanStd(obsSize) : null;
-  const policy = new TrainedPolicy({
+  const continuous = envs.singleActionSpace instanceof Box;
+  const actionSize = continuous ? (envs.singleActionSpace as Box).size : (envs.singleActionSpace as Discrete).n;
+  const { numEnvs, obsSize, actSpace, params, rms, policy, nets, netsTf, adam } = createLearner({
+    envs,
     algorithm: 'ppo',
-    envId: envs.metadata.id,
-    observationSpace: obsSpace,
-    actionSpace: actSpace,
-    network,
-    params,
+    network: { kind: 'actor-critic', actionSize, continuous, netArch: hp.netArch, activation: hp.activation, dueling: false },
+    init: { init: hp.orthoInit ? 'orthogonal' : 'glorot', logStdInit: hp.logStdInit },
+    rng,
+    normalizeObservations: hp.normalizeObservations,
+    adamEps: hp.adamEps,
     hyperparameters: { ...hp },
-    normalization: rms,
     backend,
     seed,
-    totalSteps: 0,
   });
-  const nets = policy.nets; // typed-array forward passes over `params`
-  const netsTf = new NetworksTf(network);
-  const adam = new Adam(params.size, { beta1: 0.9, beta2: 0.999, eps: hp.adamEps });
 
   // ---- rollout storage: index t * numEnvs + e ----
   const T = hp.nSteps;
@@ -379,7 +361,8 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   return policy;
 }
 
-function gatherMinibatch(
+/** The minibatch of rollout indices `idx` (discrete actions one-hot). */
+export function gatherMinibatch(
   idx: Int32Array,
   buf: { bufObs: Float32Array; bufActions: Float32Array; bufLogProbs: Float64Array; bufValues: Float64Array; advantages: Float64Array; returns: Float64Array },
   obsSize: number,
