@@ -7,6 +7,7 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { Action, Env, Observation } from './env.ts';
+import { writeObservationRow } from './vector.ts';
 import { make } from './registry.ts';
 import {
   ActionKind, Command, CONTROL, CONTROL_STRIDE, InfoEncoder, SharedViews, Status, serializeError, spinWhileEqual,
@@ -36,6 +37,8 @@ const control = views.control;
 const base = init.worker * CONTROL_STRIDE;
 const post = (message: WorkerMessage): void => port.postMessage(message);
 const encoder = new InfoEncoder(views, init.numEnvs, post);
+/** A word nobody writes, to sleep on. */
+const NAP = new Int32Array(new SharedArrayBuffer(4));
 
 function answer(status: number, seq: number): void {
   Atomics.store(control, base + CONTROL.status, status);
@@ -43,13 +46,9 @@ function answer(status: number, seq: number): void {
   Atomics.notify(control, base + CONTROL.doneSeq);
 }
 
+/** Row `envIndex` of a shared float64 buffer (exact for float32 observations). */
 function writeObservation(target: Float64Array, envIndex: number, obs: Observation): void {
-  const size = init.obsSize;
-  if (typeof obs === 'number' || obs.length !== size) {
-    throw new Error(`AsyncVectorEnv: env ${envIndex} returned an observation of ${typeof obs === 'number' ? 'a number' : `${obs.length} values`}, expected ${size}`);
-  }
-  const offset = envIndex * size;
-  for (let j = 0; j < size; j++) target[offset + j] = obs[j] as number;
+  writeObservationRow(target, envIndex, obs, init.obsSize, 'AsyncVectorEnv');
 }
 
 function readAction(envIndex: number): Action {
@@ -85,9 +84,8 @@ function step(envs: Env<Observation, Action>[]): void {
 function reset(envs: Env<Observation, Action>[]): void {
   // The main thread posts the arguments before it publishes the command; allow them a moment to land.
   let received = receiveMessageOnPort(port);
-  const nap = new Int32Array(new SharedArrayBuffer(4));
   for (let tries = 0; received === undefined && tries < 1000; tries++) {
-    Atomics.wait(nap, 0, 0, 1);
+    Atomics.wait(NAP, 0, 0, 1); // sleep 1 ms
     received = receiveMessageOnPort(port);
   }
   const message = received?.message as ResetMessage | undefined;

@@ -26,7 +26,7 @@ import { EnvContractError, UserError } from './errors.ts';
 import { make, type EnvOptions } from './registry.ts';
 import { sharedSlab } from './slab.ts';
 import { Box, spaceFromJSON, spacesEqual, type BoxValue, type Space, type SpaceJSON } from './spaces.ts';
-import { stepWithAutoreset, writeObservationRow, type VectorEnv, type VectorResetResult, type VectorStepResult } from './vector.ts';
+import { allocateBatch, stepWithAutoreset, writeObservationRow, type VectorEnv, type VectorResetResult, type VectorStepResult } from './vector.ts';
 import {
   ActionKind, Command, CONTROL, CONTROL_STRIDE, InfoDecoder, SharedViews, Status, spinWhileEqual,
   type ResetMessage, type SerializedError, type WorkerMessage,
@@ -218,8 +218,8 @@ export class AsyncVectorEnv implements VectorEnv {
       terminated[i] = v.flags[2 * i] as number;
       truncated[i] = v.flags[2 * i + 1] as number;
       if (terminated[i] === 1 || truncated[i] === 1) {
-        const finalObservation = this.allocateRow();
-        for (let j = 0; j < this.obsSize; j++) finalObservation[j] = v.finalObservations[i * this.obsSize + j] as number;
+        const row = v.finalObservations.subarray(i * this.obsSize, (i + 1) * this.obsSize);
+        const finalObservation = this.singleObservationSpace.dtype === 'float32' ? Float32Array.from(row) : row.slice();
         infos[i] = { ...this.decoder.decode(i, 0), finalObservation, finalInfo: this.decoder.decode(i, 1) };
       } else {
         infos[i] = this.decoder.decode(i, 0);
@@ -348,17 +348,12 @@ export class AsyncVectorEnv implements VectorEnv {
   }
 
   private allocateObservations(): BoxValue {
-    const n = this.obsSize * this.numEnvs;
-    return this.singleObservationSpace.dtype === 'float32' ? sharedSlab.float32(n) : sharedSlab.float64(n);
-  }
-
-  private allocateRow(): BoxValue {
-    return this.singleObservationSpace.dtype === 'float32' ? new Float32Array(this.obsSize) : new Float64Array(this.obsSize);
+    return allocateBatch(this.singleObservationSpace, this.numEnvs);
   }
 
   private copySharedRow(source: Float64Array, i: number, batch: BoxValue): void {
     const offset = i * this.obsSize;
-    for (let j = 0; j < this.obsSize; j++) batch[offset + j] = source[offset + j] as number;
+    batch.set(source.subarray(offset, offset + this.obsSize), offset);
   }
 
   private assertOpen(): void {

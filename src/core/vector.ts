@@ -116,15 +116,19 @@ export class SyncVectorEnv implements VectorEnv {
   }
 
   private allocate(): BoxValue {
-    const n = this.singleObservationSpace.size * this.numEnvs;
-    // Fresh arrays every call (callers keep them), cut from a slab: cheaper than own buffers.
-    return this.singleObservationSpace.dtype === 'float32' ? sharedSlab.float32(n) : sharedSlab.float64(n);
+    return allocateBatch(this.singleObservationSpace, this.numEnvs);
   }
 
 }
 
 function copyObservation(obs: Observation): Observation {
   return typeof obs === 'number' ? obs : obs.slice();
+}
+
+/** A fresh batch of `numEnvs` rows in the space's dtype, cut from the shared slab (callers keep it). */
+export function allocateBatch(space: Box, numEnvs: number): BoxValue {
+  const n = space.size * numEnvs;
+  return space.dtype === 'float32' ? sharedSlab.float32(n) : sharedSlab.float64(n);
 }
 
 /** Copy `obs` into row i (rows of `size` values) of a batch; `who` names the vector env in errors. */
