@@ -32,7 +32,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { parseWithSchema } from '../src/config/load.ts';
+import { parseWithSchema } from '../src/core/validate.ts';
 import type { Action, Env, Observation } from '../src/core/env.ts';
 import { UserError } from '../src/core/errors.ts';
 import { Rng } from '../src/core/rng.ts';

@@ -4,7 +4,7 @@
  * zod. Errors name the field: `train.hyperparameters.learningRate: expected a positive number, got -1`.
  */
 import { z } from 'zod';
-import { parseWithSchema } from '../../src/config/load.ts';
+import { parseWithSchema } from '../../src/core/validate.ts';
 
 const positive = (what = 'a positive number') => z.number({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
 const positiveInt = () =>

@@ -51,7 +51,7 @@
  * also carries the episode's `params` and `initialState`.
  */
 import { z } from 'zod';
-import { parseWithSchema } from '../../src/config/load.ts';
+import { parseWithSchema } from '../../src/core/validate.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { BaseEnv, type Action, type Info, type EnvMetadata, type ResetResult, type StepResult } from '../../src/core/env.ts';
 import type { Rng } from '../../src/core/rng.ts';

@@ -13,10 +13,12 @@ register(
   (options) => new DePillisEnv(options),
   DEPILLIS_DEFAULTS,
   'Chemotherapy on the de Pillis-Radunskaya tumour-immune model: dose in [0,1] every 0.25 day for 150 days; DTR-Bench settings 1..5',
+  import.meta.url,
 );
 register(
   ZHAO_ENV_ID,
   (options) => new ZhaoEnv(options),
   ZHAO_DEFAULTS,
   'Chemotherapy trial model of Zhao, Kosorok & Zeng 2009: six monthly doses on toxicity W and tumour size M, with survival',
+  import.meta.url,
 );

@@ -19,7 +19,7 @@
  * CSV columns step,month,W,M,D,survivalProb,cumulativeSurvival,dead (row 0 the initial state).
  */
 import { z } from 'zod';
-import { parseWithSchema, show } from '../../src/config/load.ts';
+import { parseWithSchema, show } from '../../src/core/validate.ts';
 import { UserError } from '../../src/core/errors.ts';
 import type { Action, Env, Info, Observation } from '../../src/core/env.ts';
 import { make } from '../../src/core/registry.ts';

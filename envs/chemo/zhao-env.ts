@@ -17,7 +17,7 @@
  * (DoseGym's choice: a constraint on accumulated toxicity; 0 at reset).
  */
 import { z } from 'zod';
-import { parseWithSchema } from '../../src/config/load.ts';
+import { parseWithSchema } from '../../src/core/validate.ts';
 import { BaseEnv, type Action, type EnvMetadata, type Info, type ResetResult, type StepResult } from '../../src/core/env.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { Box, type Discrete } from '../../src/core/spaces.ts';

@@ -16,7 +16,7 @@ import { BaseEnv, type EnvMetadata, type ResetResult, type StepResult } from '..
 import { UserError } from '../../src/core/errors.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { Box, Discrete } from '../../src/core/spaces.ts';
-import { parseWithSchema } from '../../src/config/load.ts';
+import { parseWithSchema } from '../../src/core/validate.ts';
 
 export const CARTPOLE = {
   gravity: 9.8, // m/s^2

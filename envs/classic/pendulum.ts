@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { BaseEnv, type EnvMetadata, type ResetResult, type StepResult } from '../../src/core/env.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { Box } from '../../src/core/spaces.ts';
-import { parseWithSchema } from '../../src/config/load.ts';
+import { parseWithSchema } from '../../src/core/validate.ts';
 import { readStateOption } from './cartpole.ts';
 
 export const PENDULUM = {

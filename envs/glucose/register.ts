@@ -12,5 +12,6 @@ register(
   (options) => new T1DEnv(options),
   T1D_DEFAULTS,
   'Type-1 diabetes on the UVA/Padova 2008 model (30 virtual patients, as simglucose): insulin rate in U/h per CGM sample (3 min), 1-day episodes',
+  import.meta.url,
 );
 registerSimulator(T1D_ENV_ID, simulateT1DConfig);

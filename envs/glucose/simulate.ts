@@ -26,7 +26,7 @@ import { z } from 'zod';
 import { UserError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/rng.ts';
 import type { SimulateFlags, SimulationOutput } from '../../src/core/simulators.ts';
-import { parseWithSchema, show } from '../../src/config/load.ts';
+import { parseWithSchema, show } from '../../src/core/validate.ts';
 import type { Cell } from '../../src/io/csv.ts';
 import { glucoseMetrics } from '../../src/metrics/glucose.ts';
 import { BasalBolusController } from '../../agents/baselines/glucose/basal-bolus.ts';

@@ -64,7 +64,7 @@ import { UserError } from '../../src/core/errors.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { Box, Discrete } from '../../src/core/spaces.ts';
 import { sharedSlab } from '../../src/core/slab.ts';
-import { parseWithSchema } from '../../src/config/load.ts';
+import { parseWithSchema } from '../../src/core/validate.ts';
 import { risk } from '../../src/metrics/glucose.ts';
 import { COHORTS, PATIENT_NAMES, getPatient, type PatientParams } from './patient.ts';
 import { PUMP_NAMES, Pump, type PumpName } from './pump.ts';

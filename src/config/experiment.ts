@@ -6,7 +6,8 @@
  * what is allowed, e.g. `train.steps: expected a positive integer, got -5`.
  */
 import { z } from 'zod';
-import { parseWithSchema, readConfigFile } from './load.ts';
+import { parseWithSchema } from '../core/validate.ts';
+import { readConfigFile } from './load.ts';
 
 const positiveInt = z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).nonnegative({ error: 'expected a non-negative integer' });

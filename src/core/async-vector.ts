@@ -10,7 +10,7 @@
  * through a codec that sends only their number fields per step (async-vector-protocol.ts).
  *
  * Closures cannot cross threads, so envs are described by registry id and options; `modules` are
- * imported in each worker to register the ids (default: DoseGym's built-in environments). A
+ * imported in each worker to register the ids (default: the module that registered the id). A
  * worker takes ~0.3-0.5 s to start (it loads the TypeScript sources), so this pays off for long
  * runs of expensive envs (T1D-v0), not for CartPole. Workers are unref'ed: a forgotten close()
  * does not keep the process alive, but close() frees the threads at once.
@@ -23,7 +23,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { assertAction, assertSeed, type Action, type Env, type EnvMetadata, type Info, type Observation } from './env.ts';
 import { EnvContractError, UserError } from './errors.ts';
-import { make, type EnvOptions } from './registry.ts';
+import { envSpec, make, type EnvOptions } from './registry.ts';
 import { sharedSlab } from './slab.ts';
 import { Box, spaceFromJSON, spacesEqual, type BoxValue, type Space, type SpaceJSON } from './spaces.ts';
 import { allocateBatch, stepWithAutoreset, writeObservationRow, type VectorEnv, type VectorResetResult, type VectorStepResult } from './vector.ts';
@@ -42,11 +42,10 @@ export interface AsyncVectorEnvOptions {
   numEnvs?: number;
   /** Threads that step envs, the calling one included (default: the machine's cores, at most numEnvs). */
   threads?: number;
-  /** Module URLs each worker imports to register `id` (default: DoseGym's envs/index.ts). */
+  /** Module URLs each worker imports to register `id` (default: the module that registered `id`, see registry.ts). */
   modules?: string[];
 }
 
-const BUILT_IN_ENVS = new URL('../../envs/index.ts', import.meta.url).href;
 const WORKER_ENTRY = new URL('./async-vector-worker.mjs', import.meta.url);
 /** Worker start-up limit, and per-command limit (a step takes micro- to milliseconds). */
 const START_TIMEOUT_MS = 120_000;
@@ -254,7 +253,7 @@ export class AsyncVectorEnv implements VectorEnv {
       first,
       options,
       id: spec.id,
-      modules: spec.modules ?? [BUILT_IN_ENVS],
+      modules: spec.modules ?? registeringModules(spec.id),
       numEnvs: this.numEnvs,
       obsSize: this.obsSize,
       actionSize: this.actionSize,
@@ -401,4 +400,11 @@ function rebuildError(e: SerializedError): Error {
   }
   if (e.stack !== undefined) error.stack = `${error.name}: ${error.message}\n    (in an AsyncVectorEnv worker)\n${e.stack.split('\n').slice(1).join('\n')}`;
   return error;
+}
+
+/** The module that registered `id`, for a worker to import (custom ids registered without one need `modules`). */
+function registeringModules(id: string): string[] {
+  const module = envSpec(id).module;
+  if (module === null) throw new UserError(`AsyncVectorEnv: '${id}' was registered without its module URL; pass register(..., import.meta.url) or give modules`);
+  return [module];
 }

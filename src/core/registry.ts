@@ -1,5 +1,5 @@
 /**
- * The environment registry: `register(id, factory, defaults)`, `make(id, options)`, `listEnvs()`.
+ * The environment registry: `register(id, factory, defaults, description, module)`, `make(id, options)`, `listEnvs()`.
  *
  * `defaults` lists every option the environment accepts with its default value; `make` rejects
  * unknown ids and unknown option names with an error that lists the valid choices, then passes the
@@ -17,13 +17,19 @@ export interface EnvSpec {
   defaults: EnvOptions;
   /** One-line description for `dosegym envs`. */
   description: string;
+  /**
+   * URL of the module whose import registers this id (pass `import.meta.url` from the registering
+   * module): worker threads (AsyncVectorEnv) import it to rebuild the env, since closures cannot
+   * cross threads.
+   */
+  module: string | null;
 }
 
 const specs = new Map<string, EnvSpec>();
 
-export function register(id: string, factory: EnvFactory, defaults: EnvOptions = {}, description = ''): void {
+export function register(id: string, factory: EnvFactory, defaults: EnvOptions = {}, description = '', module: string | null = null): void {
   if (specs.has(id)) throw new Error(`register: environment id '${id}' is already registered`);
-  specs.set(id, { id, factory, defaults: { ...defaults }, description });
+  specs.set(id, { id, factory, defaults: { ...defaults }, description, module });
 }
 
 export function envSpec(id: string): EnvSpec {

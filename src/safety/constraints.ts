@@ -27,7 +27,7 @@
  * combine constraints only when their units agree (or give each its own multiplier).
  */
 import { z } from 'zod';
-import { parseWithSchema } from '../config/load.ts';
+import { parseWithSchema } from '../core/validate.ts';
 import { UserError } from '../core/errors.ts';
 import type { Action, Env, EnvMetadata, Info, Observation, ResetArgs, ResetResult, StepDuration, StepResult } from '../core/env.ts';
 import { Wrapper } from '../core/wrappers.ts';

@@ -12,7 +12,7 @@
  *   standardWrappers(makeShield(make(id, envOptions), id, shieldOptions), wrapperOptions)
  */
 import { z } from 'zod';
-import { parseWithSchema } from '../config/load.ts';
+import { parseWithSchema } from '../core/validate.ts';
 import { UserError } from '../core/errors.ts';
 import type { Action, Env, Observation } from '../core/env.ts';
 import { ChemoShield, CHEMO_SHIELD_DEFAULTS, type ChemoShieldConfig } from './chemo-shield.ts';
