@@ -41,8 +41,8 @@
  * - `cgm[i]` = (CGM - 140) / 100 for the last `window` readings, oldest first;
  * - `insulin[i]` = delivered rate / (patient basal x maxBasalMultiple) for the last `window` steps
  *   (1 = the top of the default action range);
- * - `iob` = insulin on board / its value at steady basal (1 at basal). IOB model: every step's
- *   delivered insulin decays LINEARLY to zero over 4 hours (240 min): a dose delivered a steps ago
+ * - `iob` = insulin on board / its value at steady basal (1 at basal). IOB model (insulin-on-board.ts):
+ *   every step's delivered insulin decays LINEARLY to zero over 4 hours (240 min): a dose delivered a steps ago
  *   (a = 0 for the step just finished) still counts with weight max(0, 1 - a Δ / 240);
  * - `tod_sin`, `tod_cos`: time of day, sin/cos(2 pi minute-of-day / 1440);
  * - with meal announcement: `meal_g` = announced carbs / 100 g, `meal_in` = minutes until the first
@@ -70,13 +70,14 @@ import { COHORTS, PATIENT_NAMES, getPatient, type PatientParams } from './patien
 import { PUMP_NAMES, Pump, type PumpName } from './pump.ts';
 import { CgmSensor, SENSOR_NAMES, getSensorParams, type SensorName } from './sensor.ts';
 import { randomDailyMeals, type Meal } from './scenario.ts';
+import { IOB_DURATION_MIN, InsulinOnBoard } from './insulin-on-board.ts';
 import { PatientSimulator } from './simulator.ts';
 import { MIN_STEP_REWARD, REWARDS, REWARD_NAMES, type RewardFunction } from './reward.ts';
 
 export const T1D_ENV_ID = 'T1D-v0';
 
-/** IOB curve duration [min] (linear decay). */
-export const IOB_DURATION_MIN = 240;
+/** IOB curve duration [min] (linear decay; insulin-on-board.ts). */
+export { IOB_DURATION_MIN };
 
 export const T1D_DEFAULTS = {
   patient: 'adolescent#001' as string | string[],
@@ -160,8 +161,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
   private readonly pump: Pump;
   private readonly actionMaxUPerHour: number;
   private readonly levels: readonly number[];
-  private readonly iobWeights: Float64Array;
-  private readonly iobWeightSum: number;
+  private readonly iob: InsulinOnBoard;
   private readonly sensorMinMgDl: number;
   private readonly sensorMaxMgDl: number;
 
@@ -177,11 +177,6 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
   private cgm = 0;
   private readonly cgmHist: Float64Array;
   private readonly insHist: Float64Array; // U/min per step
-  private readonly iobDoses: Float64Array; // U per step, ring
-  private iobHead = 0;
-  /** Sum of the doses in the ring [U] and the weighted sum = insulin on board [U], updated in O(1). */
-  private iobSum = 0;
-  private iobValue = 0;
   /** Observation bounds rounded to float32, for the final clamp. */
   private readonly obsLowF32: Float32Array;
   private readonly obsHighF32: Float32Array;
@@ -219,20 +214,14 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     const k = o.window;
     this.cgmHist = new Float64Array(k);
     this.insHist = new Float64Array(k);
-    // The O(1) IOB update below needs the curve to end exactly on a step boundary (true for 1, 3, 5 min).
-    if (IOB_DURATION_MIN % this.sampleTimeMin !== 0) throw new Error(`T1D-v0: IOB duration ${IOB_DURATION_MIN} min is not a multiple of the sample time ${this.sampleTimeMin} min`);
-    const nIob = IOB_DURATION_MIN / this.sampleTimeMin;
-    this.iobWeights = new Float64Array(nIob);
-    for (let a = 0; a < nIob; a++) this.iobWeights[a] = Math.max(0, 1 - (a * this.sampleTimeMin) / IOB_DURATION_MIN);
-    this.iobWeightSum = this.iobWeights.reduce((s, w) => s + w, 0);
-    this.iobDoses = new Float64Array(nIob);
+    this.iob = new InsulinOnBoard(this.sampleTimeMin, IOB_DURATION_MIN);
 
     // Observation bounds must not depend on the patient pool (vector envs over different patients
     // need equal spaces): the insulin features are bounded with the smallest basal of all 30 patients.
     const minBasal = Math.min(...PATIENT_NAMES.map((n) => getPatient(n).basalUPerMin));
     // (Rounded up to whole numbers: only containment matters.)
     const insHigh = Math.ceil(Math.max(pumpMaxUPerHour / 60, this.actionMaxUPerHour / 60) / (minBasal * o.maxBasalMultiple));
-    const iobHigh = Math.ceil((Math.max(this.pump.maxBasalUPerMin, this.actionMaxUPerHour / 60) / minBasal) * (this.iobWeights.length / this.iobWeightSum));
+    const iobHigh = Math.ceil((Math.max(this.pump.maxBasalUPerMin, this.actionMaxUPerHour / 60) / minBasal) * (this.iob.steps / this.iob.weightSum));
     const labels: string[] = [];
     const low: number[] = [];
     const high: number[] = [];
@@ -305,9 +294,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     this.cgm = this.sensor.read(sim.bgMgDl, 0);
     this.cgmHist.fill(this.cgm);
     this.insHist.fill(this.patient.basalUPerMin);
-    this.iobDoses.fill(this.patient.basalUPerMin * this.sampleTimeMin);
-    this.iobHead = 0;
-    this.recomputeIob();
+    this.iob.fill(this.patient.basalUPerMin * this.sampleTimeMin);
     return { observation: this.observe(), info: this.info(0, 0) };
   }
 
@@ -335,7 +322,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     this.cgmHist[this.cgmHist.length - 1] = this.cgm;
     this.insHist.copyWithin(0, 1);
     this.insHist[this.insHist.length - 1] = delivered;
-    this.pushIobDose(delivered * this.sampleTimeMin);
+    this.iob.push(delivered * this.sampleTimeMin);
 
     const terminated = !(bg >= this.options.terminateBelowMgDl && bg <= this.options.terminateAboveMgDl);
     const truncated = this.steps >= this.maxSteps;
@@ -368,7 +355,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       obs[i] = ((this.cgmHist[i] as number) - 140) / 100;
       obs[k + i] = (this.insHist[i] as number) * insScale;
     }
-    obs[2 * k] = this.iobValue / (this.patient.basalUPerMin * this.sampleTimeMin * this.iobWeightSum);
+    obs[2 * k] = this.iob.units / this.iob.steadyStateUnits(this.patient.basalUPerMin * this.sampleTimeMin);
     const phase = (2 * Math.PI * (this.minute % 1440)) / 1440;
     obs[2 * k + 1] = Math.sin(phase);
     obs[2 * k + 2] = Math.cos(phase);
@@ -387,37 +374,6 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       else if (v > (hi[i] as number)) obs[i] = hi[i] as number;
     }
     return obs;
-  }
-
-  /**
-   * Add the dose of the step just finished. With linear weights w_a = 1 - a d (d = step / 240 min,
-   * n d = 1), ageing every dose by one step lowers IOB by d x (sum of the doses in the ring), and the
-   * oldest dose leaves with weight 0: IOB' = IOB - d S + dose. Recomputed exactly once per ring
-   * turn so that rounding cannot accumulate over long episodes.
-   */
-  private pushIobDose(doseU: number): void {
-    const n = this.iobDoses.length;
-    const next = (this.iobHead + 1) % n;
-    const d = this.sampleTimeMin / IOB_DURATION_MIN;
-    this.iobValue += doseU - d * this.iobSum;
-    this.iobSum += doseU - (this.iobDoses[next] as number);
-    this.iobDoses[next] = doseU;
-    this.iobHead = next;
-    if (next === 0) this.recomputeIob();
-  }
-
-  /** IOB from the ring: the newest dose is at iobHead, age a steps back at (head - a) mod n. */
-  private recomputeIob(): void {
-    const n = this.iobDoses.length;
-    let value = 0;
-    let sum = 0;
-    for (let a = 0; a < n; a++) {
-      const dose = this.iobDoses[(this.iobHead - a + n) % n] as number;
-      value += dose * (this.iobWeights[a] as number);
-      sum += dose;
-    }
-    this.iobValue = value;
-    this.iobSum = sum;
   }
 
   private info(insulinU: number, choG: number): Info {
