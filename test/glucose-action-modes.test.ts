@@ -8,7 +8,7 @@ import '../envs/glucose/register.ts';
 import { T1DEnv } from '../envs/glucose/t1d-env.ts';
 import { COHORTS, getPatient } from '../envs/glucose/patient.ts';
 import { Pump } from '../envs/glucose/pump.ts';
-import { basalRelativeMultiple, basalRelativeOutput, residualCorrection, residualOutput } from '../envs/glucose/action-modes.ts';
+import { basalRelativeMultiple, basalRelativeOutput, commandedUnitsPerHour, residualCorrection, residualOutput, type ActionMeaning } from '../envs/glucose/action-modes.ts';
 import { BasalBolusPolicy, PidPolicy } from '../agents/baselines/glucose/index.ts';
 import type { Policy } from '../src/core/policy.ts';
 
@@ -196,4 +196,18 @@ test('every patient of the cohorts: basal-relative output 0 is each one\'s basal
     t.is(env.step(new Float32Array([0])).info.insulin, PUMP.basal(getPatient(name).basalUPerMin) * 3, name);
   }
   t.is(seen.size, 30);
+});
+
+test('commandedUnitsPerHour reads what an action means from the info, in every mode (what a rate-capping safety layer needs)', (t) => {
+  for (const action of ['continuous', 'discrete', 'basal-relative', 'residual'] as const) {
+    const env = new T1DEnv({ patient: 'adolescent#007', action, therapy: { settingsErrorSd: 0.2 } });
+    let info = env.reset({ seed: 2 }).info;
+    for (let s = 0; s < 300; s++) {
+      const a = action === 'discrete' ? s % 7 : new Float32Array([action === 'continuous' ? (s % 9) * 0.3 : Math.sin(s) * 0.8]);
+      const rate = commandedUnitsPerHour(a, info as unknown as ActionMeaning);
+      const r = env.step(a);
+      t.true(Math.abs(PUMP.basal(rate / 60) * 3 - (r.info.insulin as number)) < 1e-12, `${action} step ${s}`);
+      info = r.terminated || r.truncated ? env.reset().info : r.info;
+    }
+  }
 });

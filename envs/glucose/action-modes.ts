@@ -61,3 +61,37 @@ export function residualRateUPerHour(output: number, controllerUPerHour: number,
   const rate = controllerUPerHour + basalUPerHour * residualCorrection(output, authority);
   return rate > 0 ? rate : 0;
 }
+
+/** The T1D-v0 info fields that say what an action means (set at every reset and step). */
+export interface ActionMeaning {
+  actionKind: string;
+  /** The clinic's basal rate [U/min]. */
+  patientBasalUPerMin: number;
+  actionLevelsUnitsPerHour?: readonly number[];
+  authorityBasalMultiple?: number;
+  controllerUnitsPerHour?: number;
+}
+
+/**
+ * The insulin rate [U/h] an action commands in any T1D-v0 action mode, before the pump's rounding
+ * and clipping, read from the latest info (e.g. for a safety layer that caps rates in U/h; the
+ * baselines' `envAction` is the inverse).
+ */
+export function commandedUnitsPerHour(action: Float32Array | number, info: ActionMeaning): number {
+  const output = typeof action === 'number' ? action : (action[0] as number);
+  switch (info.actionKind) {
+    case 'continuous':
+      return output;
+    case 'discrete': {
+      const rate = info.actionLevelsUnitsPerHour?.[output];
+      if (rate === undefined) throw new RangeError(`commandedUnitsPerHour: no level ${output} in info.actionLevelsUnitsPerHour`);
+      return rate;
+    }
+    case 'basal-relative':
+      return basalRelativeRate(output, info.patientBasalUPerMin, info.authorityBasalMultiple as number) * 60;
+    case 'residual':
+      return residualRateUPerHour(output, info.controllerUnitsPerHour as number, info.patientBasalUPerMin * 60, info.authorityBasalMultiple as number);
+    default:
+      throw new RangeError(`commandedUnitsPerHour: unknown action kind '${info.actionKind}'`);
+  }
+}
