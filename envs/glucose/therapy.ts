@@ -133,11 +133,6 @@ export function resolveTherapy(parsed: z.infer<typeof therapySchema>): TherapyOp
   return { ...parsed, rescueCarbs: parsed.rescueCarbs ?? false };
 }
 
-/** Whether any option draws or changes anything. */
-export function therapyIsIdeal(o: TherapyOptions): boolean {
-  return o.carbEstimateSd === 0 && o.missedBolusFraction === 0 && o.mealTimeJitterMin === 0 && o.settingsErrorSd === 0 && o.rescueCarbs === false;
-}
-
 /**
  * A factor 1 + e with e of mean 0 and SD `sd` (log-normal, see the header); exactly 1 without a draw
  * when sd = 0.
