@@ -17,6 +17,9 @@ const COMBOS: Record<string, unknown>[] = [
   { patient: 'all', days: 2, terminationPenalty: 10, terminateBelowMgDl: 60, actionMaxUnitsPerHour: 3, maxBasalMultiple: 3 },
   { patient: 'adults', reward: 'tir', sensor: 'GuardianRT', mealAnnouncement: 60 },
   { patient: 'adolescents', pump: 'Cozmo', reward: 'risk-diff', sensorNoise: false, window: 1 },
+  { patient: 'all', action: 'basal-relative', mealAnnouncement: 30, therapy: { carbEstimateSd: 0.3, missedBolusFraction: 0.2, mealTimeJitterMin: 10, settingsErrorSd: 0.2, rescueCarbs: true } },
+  { action: 'residual', residualController: 'pid', authorityBasalMultiple: 'pump', sensor: 'GuardianRT', therapy: { settingsErrorSd: 0.5 } },
+  { patient: 'children', action: 'residual', residualController: { type: 'basal-bolus', suspendBelowMgDl: 70 }, mealAnnouncement: 0, days: 2, therapy: { rescueCarbs: { grams: 20 } } },
 ];
 
 for (const options of COMBOS) {

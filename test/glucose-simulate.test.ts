@@ -8,6 +8,8 @@ import { parseSimulateConfig, simulateT1D, simulateT1DConfig, SIMULATE_COLUMNS, 
 import { PATIENT_NAMES, getPatient } from '../envs/glucose/patient.ts';
 import { Pump } from '../envs/glucose/pump.ts';
 import { PatientSimulator } from '../envs/glucose/simulator.ts';
+import { Rng } from '../src/core/rng.ts';
+import { THERAPY_DEFAULTS, drawTherapy } from '../envs/glucose/therapy.ts';
 
 function fixture(name: string): Record<string, string>[] {
   const local = `test/fixtures/simglucose/${name}`;
@@ -202,6 +204,8 @@ const badConfigs: Array<[string, Record<string, unknown>, RegExp]> = [
   ['bad scenario type', { ...good, meals: undefined, scenario: { type: 'fixed' } }, /^scenario\.type: /],
   ['negative seed', { ...good, seed: -1 }, /^seed: .*got -1$/],
   ['not a mapping', [] as unknown as Record<string, unknown>, /^config: expected a mapping/],
+  ['therapy error out of range', { ...good, therapy: { carbEstimateSd: 2 } }, /^therapy\.carbEstimateSd: expected a number in \[0, 1\], got 2$/],
+  ['unknown therapy field', { ...good, therapy: { missedMeals: 0.1 } }, /^therapy\.missedMeals: unknown field; allowed: carbEstimateSd, missedBolusFraction/],
 ];
 
 for (const [what, config, message] of badConfigs) {
@@ -212,3 +216,63 @@ for (const [what, config, message] of badConfigs) {
     t.false((err?.message ?? '').includes('\n'), 'one line');
   });
 }
+
+/** A simulate CSV row with the therapy columns. */
+interface TherapyRow {
+  minute: number;
+  cgm: number;
+  insulin: number;
+  cho: number;
+  announced_g: number;
+  rescue_g: number;
+}
+
+test('therapy protocol in simulate: the same draws as T1D-v0\'s protocol code, the controller told the estimate at the announced minute with the clinic\'s settings, the patient eating the truth', (t) => {
+  const meals = [{ minute: 200, grams: 45 }, { minute: 500, grams: 70 }, { minute: 800, grams: 80 }, { minute: 1100, grams: 20 }];
+  const therapy = { carbEstimateSd: 0.3, missedBolusFraction: 0.4, mealTimeJitterMin: 20, settingsErrorSd: 0.2 };
+  const config = { env: 'T1D-v0', patient: 'adult#007', minutes: 1440, sensor: { model: 'Dexcom', noise: false }, meals, therapy, controller: { type: 'basal-bolus' }, seed: 11 };
+  const out = simulateT1DConfig(config, { states: false });
+  t.deepEqual(out.columns, [...SIMULATE_COLUMNS, 'announced_g', 'rescue_g']);
+  const p = getPatient('adult#007');
+  const draw = drawTherapy(new Rng(11).child('therapy'), meals, { basalUPerMin: p.basalUPerMin, CR: p.CR, CF: p.CF }, { ...THERAPY_DEFAULTS, ...therapy });
+  t.true(draw.meals.some((m) => m.missed) && draw.meals.some((m) => !m.missed), 'seed 11 misses some boluses but not all');
+  const announced = new Map<number, number>();
+  for (const a of draw.announcements) announced.set(a.minute, (announced.get(a.minute) ?? 0) + a.grams);
+  const pump = new Pump('Insulet');
+  const basal = pump.basal(draw.clinic.basalUPerMin);
+  for (let m = 0; m < 1440; m++) {
+    const row = out.rows[m] as unknown as TherapyRow;
+    t.is(row.announced_g, announced.get(m) ?? 0, `minute ${m}`);
+    const bolus = row.insulin - basal;
+    if (announced.has(m)) {
+      const cgm = row.cgm;
+      const expected = (announced.get(m) as number) / draw.clinic.CR + (cgm > 150 ? (cgm - 140) / draw.clinic.CF : 0);
+      t.true(Math.abs(bolus - expected) < 1e-4, `bolus at ${m}: ${bolus} vs ${expected}`);
+    } else t.true(Math.abs(bolus) < 1e-9, `no bolus at ${m}`);
+    t.is(row.rescue_g, 0);
+  }
+  const eaten = out.rows.slice(0, 1440).reduce((s, r) => s + (r.cho as number), 0);
+  t.is(eaten, 215, 'every meal eaten, announced or not');
+  for (const m of meals) t.true((out.rows[m.minute] as unknown as TherapyRow).cho > 0, 'eaten at the scenario minute');
+  t.is(out.metrics.missed_boluses, draw.meals.filter((m) => m.missed).length);
+  t.is(out.metrics.clinic_cr_g_per_u, Math.round(draw.clinic.CR * 1000) / 1000);
+  // without therapy: the contract's six columns, the true settings
+  const plain = simulateT1DConfig({ ...config, therapy: undefined }, { states: false });
+  t.deepEqual(plain.columns, [...SIMULATE_COLUMNS]);
+  t.false('missed_boluses' in plain.metrics);
+});
+
+test('rescue carbohydrates in simulate: taken at sensor readings after 15 minutes below 70 mg/dL', (t) => {
+  const config = { env: 'T1D-v0', patient: 'adult#001', minutes: 720, sensor: { model: 'Dexcom', noise: false }, therapy: { rescueCarbs: true }, controller: { type: 'schedule', steps: [{ minute: 0, unitsPerMinute: 2 }, { minute: 9, unitsPerMinute: 0 }] }, seed: 1 };
+  const out = simulateT1DConfig(config, { states: false });
+  const rows = out.rows as unknown as TherapyRow[];
+  const rescues = rows.map((r, m) => ({ m, g: r.rescue_g })).filter((x) => x.g > 0);
+  t.true(rescues.length >= 2, `${rescues.length} rescues`);
+  for (const { m } of rescues) {
+    t.is(m % 3, 0, 'at a sensor reading');
+    for (let x = m - 15; x <= m; x += 3) t.true((rows[x] as TherapyRow).cgm < 70, `low from ${m - 15} to ${m}`);
+    t.is(rows.slice(m, m + 3).reduce((s, r) => s + r.cho, 0), 15);
+  }
+  t.is(out.metrics.rescues, rescues.length);
+  t.is(out.metrics.total_cho_g, 15 * rescues.length);
+});

@@ -8,8 +8,9 @@
  *   sensor: { model: Dexcom, noise: false }     # Dexcom | GuardianRT | Navigator; noise defaults to true
  *   pump: Insulet                               # Insulet | Cozmo (default Insulet)
  *   meals: [ { minute: 420, grams: 45 } ]       # or scenario: { type: random } (or neither: no meals)
+ *   therapy: { carbEstimateSd: 0.2, missedBolusFraction: 0.1 }   # optional: T1D-v0's therapy protocol
  *   controller: { type: basal-bolus }           # basal-bolus | pid | constant (unitsPerHour) | schedule (steps)
- *   seed: 1                                     # default 0; seeds the sensor noise and the random scenario
+ *   seed: 1                                     # default 0; seeds the sensor noise, the random scenario and the therapy draws
  *
  * Loop, for m = 0 .. minutes: bg = Gs/Vg and plasma_bg = Gp/Vg at minute m; cgm = the sensor at m
  * (a new reading when m is a multiple of its sample time, else held). For m < minutes: a meal of
@@ -21,6 +22,14 @@
  * `schedule` replays recorded pump output: its rates go through the pump too. Rates that a pump
  * produced (multiples of 0.05 pmol/min = 1/120000 U/min) are fixed points of the rounding up to
  * float rounding (tested on the simglucose reference runs), so a replay is exact.
+ *
+ * `therapy` is T1D-v0's protocol, the same code (therapy.ts: `drawTherapy`, `RescueCarbs`) with the
+ * same named streams under `new Rng(seed).child('therapy')`: the controller sees the announced
+ * ESTIMATE at the announced minute as `mealGrams` (nothing for a missed bolus) and the clinic's
+ * settings; the patient eats the true meal at its minute; the rescue rule runs at every new sensor
+ * reading. With `therapy` the CSV gains two columns: `announced_g` (carbohydrate announced to the
+ * controller at minute m) and `rescue_g` (rescue carbohydrate taken at m), and the metrics the
+ * protocol's counts.
  */
 import { z } from 'zod';
 import { UserError } from '../../src/core/errors.ts';
@@ -40,8 +49,13 @@ import { CgmSensor, SENSOR_NAMES, type SensorName } from './sensor.ts';
 import { randomDailyMeals, type Meal } from './scenario.ts';
 import { PatientSimulator } from './simulator.ts';
 import { T1D_ENV_ID } from './t1d-env.ts';
+import { RescueCarbs, drawTherapy, resolveTherapy, therapyInput, therapySchema, type ProtocolMeal, type TherapyOptions } from './therapy.ts';
+import type { TherapyParams } from '../../agents/baselines/glucose/common.ts';
 
 export const SIMULATE_COLUMNS = ['minute', 'bg', 'plasma_bg', 'cgm', 'insulin', 'cho'] as const;
+
+/** Columns added when the config has `therapy`. */
+export const THERAPY_COLUMNS = ['announced_g', 'rescue_g'] as const;
 
 /** State column names for `--states`, in state order (as in the simglucose reference files). */
 export const STATE_COLUMNS = [
@@ -95,11 +109,13 @@ const configSchema = z.strictObject({
   pump: z.enum(PUMP_NAMES as unknown as [PumpName, ...PumpName[]]).default('Insulet'),
   meals: z.array(mealSchema).optional(),
   scenario: z.strictObject({ type: z.literal('random') }).optional(),
+  therapy: therapySchema.optional(),
   controller: controllerSchema,
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
 });
 
-export type SimulateConfig = z.infer<typeof configSchema>;
+/** A validated config (`therapy` resolved). */
+export type SimulateConfig = Omit<z.infer<typeof configSchema>, 'therapy'> & { therapy?: TherapyOptions | undefined };
 
 /** Validate a raw config; every problem is one UserError naming the field. */
 export function parseSimulateConfig(raw: unknown): SimulateConfig {
@@ -116,7 +132,8 @@ export function parseSimulateConfig(raw: unknown): SimulateConfig {
       throw new UserError(`controller.type: unknown controller ${show(type)}; allowed: ${CONTROLLER_TYPES.join(', ')}`);
     }
   }
-  const config = parseWithSchema(configSchema, raw);
+  const parsed = parseWithSchema(configSchema, r.therapy !== undefined ? { ...r, therapy: therapyInput(r.therapy) } : raw);
+  const config = (parsed.therapy !== undefined ? { ...parsed, therapy: resolveTherapy(parsed.therapy) } : parsed) as SimulateConfig;
   if (config.meals !== undefined && config.scenario !== undefined) {
     throw new UserError('scenario: give either meals or scenario, not both');
   }
@@ -135,9 +152,8 @@ export function parseSimulateConfig(raw: unknown): SimulateConfig {
   return config;
 }
 
-function makeController(config: SimulateConfig, pump: Pump): MinuteController {
-  const p = getPatient(config.patient);
-  const therapy = { basalUPerMin: p.basalUPerMin, CR: p.CR, CF: p.CF };
+/** The controller for a config, with the clinic's `therapy` settings. */
+function makeController(config: SimulateConfig, pump: Pump, therapy: TherapyParams): MinuteController {
   const c = config.controller;
   switch (c.type) {
     case 'basal-bolus': {
@@ -165,7 +181,10 @@ export interface T1DTrajectory {
   cho: Float64Array;
   /** 13 x (minutes + 1) states, state-major, only with `states: true`. */
   states?: Float64Array[];
+  /** The meals eaten (the scenario's). */
   meals: Meal[];
+  /** With `therapy`: each meal as the protocol played it, the carbohydrate announced to the controller [g] and the rescue carbohydrate taken [g] at each minute (length minutes + 1), and the clinic's settings. */
+  therapy?: { meals: ProtocolMeal[]; announcedG: Float64Array; rescueG: Float64Array; clinic: TherapyParams };
 }
 
 /** Run a validated config. */
@@ -176,14 +195,26 @@ export function simulateT1D(config: SimulateConfig, options: { states?: boolean 
   const sim = new PatientSimulator(patient);
   const pump = new Pump(config.pump);
   const sensor = new CgmSensor(config.sensor.model, { noise: config.sensor.noise, rng: rng.child('sensor') });
-  const controller = makeController(config, pump);
-  controller.reset();
   const meals =
     config.scenario !== undefined
       ? randomDailyMeals(rng.child('scenario'), Math.ceil(config.minutes / 1440)).filter((m) => m.minute < config.minutes)
       : [...(config.meals ?? [])];
+  // The protocol (ideal without `therapy`: announcements = the meals, settings = the patient's).
+  const truth = { basalUPerMin: patient.basalUPerMin, CR: patient.CR, CF: patient.CF };
+  const sorted = [...meals].sort((a, b) => a.minute - b.minute);
+  const draw = config.therapy !== undefined ? drawTherapy(rng.child('therapy'), sorted, truth, config.therapy) : undefined;
+  const clinic = draw?.clinic ?? truth;
+  const rescue = config.therapy !== undefined && config.therapy.rescueCarbs !== false ? new RescueCarbs(config.therapy.rescueCarbs) : undefined;
+  const controller = makeController(config, pump, clinic);
+  controller.reset();
   const gramsAt = new Float64Array(config.minutes);
   for (const m of meals) gramsAt[m.minute] = (gramsAt[m.minute] as number) + m.grams;
+  // What the controller is told at each minute.
+  let announcedAt = gramsAt;
+  if (draw !== undefined) {
+    announcedAt = new Float64Array(config.minutes);
+    for (const a of draw.announcements) if (a.minute < config.minutes) announcedAt[a.minute] = (announcedAt[a.minute] as number) + a.grams;
+  }
 
   const out: T1DTrajectory = {
     minute: new Float64Array(n),
@@ -196,6 +227,8 @@ export function simulateT1D(config: SimulateConfig, options: { states?: boolean 
   };
   const states = options.states ? Array.from({ length: 13 }, () => new Float64Array(n)) : undefined;
   if (states !== undefined) out.states = states;
+  const rescueG = draw !== undefined ? new Float64Array(n) : undefined;
+  if (draw !== undefined) out.therapy = { meals: draw.meals, announcedG: Float64Array.from({ length: n }, (_, m) => (m < config.minutes ? (announcedAt[m] as number) : 0)), rescueG: rescueG as Float64Array, clinic };
   const input = { minute: 0, cgmMgDl: 0, newSample: false, sampleTimeMin: sensor.sampleTimeMin, mealGrams: 0 };
   for (let m = 0; m < n; m++) {
     const bg = sim.bgMgDl;
@@ -215,7 +248,14 @@ export function simulateT1D(config: SimulateConfig, options: { states?: boolean 
     input.minute = m;
     input.cgmMgDl = cgm;
     input.newSample = m % sensor.sampleTimeMin === 0;
-    input.mealGrams = grams;
+    if (rescue !== undefined && input.newSample) {
+      const g = rescue.reading(m, cgm);
+      if (g > 0) {
+        sim.announceMeal(g);
+        (rescueG as Float64Array)[m] = g;
+      }
+    }
+    input.mealGrams = announcedAt[m] as number;
     const rates = controller.insulin(input);
     const insulin = pump.basal(rates.basalUPerMin) + pump.bolus(rates.bolusUPerMin);
     out.insulin[m] = insulin;
@@ -233,7 +273,7 @@ function round(x: number, digits: number): number {
 export function simulateT1DConfig(raw: Record<string, unknown>, flags: SimulateFlags): SimulationOutput {
   const config = parseSimulateConfig(raw);
   const traj = simulateT1D(config, { states: flags.states });
-  const columns: string[] = [...SIMULATE_COLUMNS, ...(flags.states ? STATE_COLUMNS : [])];
+  const columns: string[] = [...SIMULATE_COLUMNS, ...(traj.therapy !== undefined ? THERAPY_COLUMNS : []), ...(flags.states ? STATE_COLUMNS : [])];
   const rows: Record<string, Cell>[] = [];
   for (let m = 0; m <= config.minutes; m++) {
     const last = m === config.minutes;
@@ -245,6 +285,10 @@ export function simulateT1DConfig(raw: Record<string, unknown>, flags: SimulateF
       insulin: last ? undefined : traj.insulin[m],
       cho: last ? undefined : traj.cho[m],
     };
+    if (traj.therapy !== undefined) {
+      row.announced_g = last ? undefined : traj.therapy.announcedG[m];
+      row.rescue_g = traj.therapy.rescueG[m];
+    }
     if (traj.states !== undefined) STATE_COLUMNS.forEach((name, s) => (row[name] = (traj.states as Float64Array[])[s]?.[m]));
     rows.push(row);
   }
@@ -277,6 +321,18 @@ export function simulateT1DConfig(raw: Record<string, unknown>, flags: SimulateF
     total_insulin_u: round(insulinU, 3),
     total_cho_g: round(choG, 3),
   };
+  if (traj.therapy !== undefined) {
+    const t = traj.therapy;
+    const eaten = t.meals.filter((x) => x.minute < config.minutes);
+    metrics.meals = eaten.length;
+    metrics.missed_boluses = eaten.filter((x) => x.missed).length;
+    metrics.announced_cho_g = round(t.announcedG.reduce((a, b) => a + b, 0), 3);
+    metrics.rescues = t.rescueG.reduce((a, g) => a + (g > 0 ? 1 : 0), 0);
+    metrics.rescue_cho_g = round(t.rescueG.reduce((a, b) => a + b, 0), 3);
+    metrics.clinic_basal_u_per_h = round(t.clinic.basalUPerMin * 60, 4);
+    metrics.clinic_cr_g_per_u = round(t.clinic.CR, 3);
+    metrics.clinic_cf_mg_dl_per_u = round(t.clinic.CF, 3);
+  }
   return {
     columns,
     rows,

@@ -1,6 +1,8 @@
 /**
  * `T1D-v0`: insulin dosing for one virtual type-1 diabetes patient (UVA/Padova 2008 model as in
- * simglucose; Dalla Man et al., IEEE TBME 2007; Kovatchev et al., JDST 2009; Xie 2018).
+ * simglucose; Dalla Man et al., IEEE TBME 2007; Kovatchev et al., JDST 2009; Xie 2018), optionally
+ * under a realistic therapy protocol (therapy.ts: carbohydrate-counting error, Brazeau et al. 2013;
+ * missed boluses, Burdick et al. 2004; meal-time jitter; mis-set settings; rescue carbohydrates).
  *
  * One step = one CGM sample period (Dexcom 3 min, GuardianRT 5, Navigator 1): the action is held
  * for that many one-minute patient steps, then the sensor takes its next reading.
@@ -9,24 +11,52 @@
  * - `patient`: a patient id ('adolescent#001'), a cohort ('adolescents' | 'adults' | 'children' |
  *   'all') or a list of ids; with several patients each reset draws one from the episode's seed.
  * - `sensor` ('Dexcom' | 'GuardianRT' | 'Navigator'), `sensorNoise` (boolean), `pump` ('Insulet' | 'Cozmo').
- * - `scenario`: 'random' (simglucose's six daily meal slots, a new draw at EVERY reset, unlike
- *   simglucose which replays one day) or a fixed list of { minute, grams } (minutes from the
- *   episode start, used as given in every episode; not repeated per day when `days` > 1).
+ * - `scenario`: 'random' (simglucose's six daily meal slots, a new draw at EVERY reset and for every
+ *   day of a multi-day episode, unlike simglucose which replays one day) or a fixed list of
+ *   { minute, grams } (minutes from the episode start, used as given in every episode; not repeated
+ *   per day when `days` > 1).
  * - `days`: episode length in days (truncation at ceil(days * 1440 / sample time) steps). Episodes
  *   start at midnight (simglucose draws a random start hour).
  * - `mealAnnouncement`: null (default: the agent sees no meal information) or a lead time L in
- *   minutes: the observation then holds the carbs of the meals starting within [t, t + Δ + L)
+ *   minutes: the observation then holds the carbs of the meals ANNOUNCED within [t, t + Δ + L)
  *   (Δ = step length) and the minutes until the first of them.
+ * - `therapy`: the therapy protocol (therapy.ts; everything off by default): `carbEstimateSd`,
+ *   `missedBolusFraction`, `mealTimeJitterMin`, `settingsErrorSd`, `rescueCarbs`. Every
+ *   announced-meal consumer (the observation's meal features, `info.mealGrams`, hence basal-bolus
+ *   and the residual controller) sees the announcement: the ESTIMATE at the announced minute, and
+ *   nothing for a missed bolus; the patient eats the true meal at its minute. The clinic's settings
+ *   (basal, CR, CF) replace the true ones everywhere a policy or baseline can read them.
  * - `window`: number of past CGM readings (and step insulin rates) in the observation.
- * - `action`: 'continuous' (default): the insulin rate in U/h, Box(0, max, [1]); 'discrete': an index
- *   into `discreteLevels`, multiples of the patient's basal rate (including 0), for DQN.
- * - `maxBasalMultiple` (default 5): the continuous action's max is this multiple of the basal rate
- *   (in U/h) of the largest-basal patient the env can draw (so, for a single patient, exactly
- *   5 x its basal; simglucose's U/min action up to 30 U/min is ~2000 x basal, issue #71).
- * - `actionMaxUnitsPerHour`: overrides that max: a number of U/h, or 'pump' for the pump's basal
- *   limit x 60 (1800 U/h Insulet, 2100 Cozmo). Use 'pump' to run meal-bolus baselines on the SAME
- *   seeded episodes as a learner (the episode's draws do not depend on the action space), and a
- *   common number to batch envs of different patients in one SyncVectorEnv (equal spaces).
+ * - `action`: what the policy controls (the episode's draws never depend on it, so every mode
+ *   faces the same days):
+ *   - 'continuous' (default): the insulin rate in U/h, Box(0, max, [1]);
+ *   - 'discrete': an index into `discreteLevels`, multiples of the (clinic) basal rate, for DQN;
+ *   - 'basal-relative': Box(-1, 1, [1]), a multiple m(a) of the clinic's basal rate: 0 U/h at -1,
+ *     basal at 0, `authorityBasalMultiple` x basal at 1 (linear below basal, exponential above;
+ *     action-modes.ts gives the mapping and why). The same output means the same multiple of
+ *     basal for every patient, so a policy trained in this mode drives any patient;
+ *   - 'residual': Box(-1, 1, [1]), a correction added to a clinical controller's rate
+ *     (`residualController`; Silver et al. 2018, "Residual Policy Learning"):
+ *     rate = max(0, u_controller + basal x c(a)), c(a) = sign(a) (A^|a| - 1), A = `authorityBasalMultiple`.
+ *     The controller is the baseline policy of agents/baselines/glucose itself, run inside the env
+ *     on the same info it would see alone on an env with `actionMaxUnitsPerHour: 'pump'`, so a zero
+ *     correction delivers exactly what the baseline alone delivers.
+ * - `maxBasalMultiple` (default 5; continuous mode): the continuous action's max is this multiple
+ *   of the basal rate (in U/h) of the largest-basal patient the env can draw (so, for a single
+ *   patient, exactly 5 x its basal; simglucose's U/min action up to 30 U/min is ~2000 x basal,
+ *   issue #71).
+ * - `actionMaxUnitsPerHour` (continuous mode; ignored by the others): overrides that max: a number
+ *   of U/h, or 'pump' for the pump's basal limit x 60 (1800 U/h Insulet, 2100 Cozmo). Use 'pump' to
+ *   run meal-bolus baselines on the SAME seeded episodes as a learner, and a common number to batch
+ *   envs of different patients in one SyncVectorEnv (equal spaces).
+ * - `authorityBasalMultiple` (default 300; basal-relative and residual modes): A, the largest basal
+ *   multiple the policy commands (basal-relative) or adds (residual, +-(A - 1) basal), > 1; or
+ *   'pump' for the pump's limit / the clinic basal (then the mapping differs between patients).
+ *   300 x basal over one 3-minute step is 15 hours of basal, a 70-100 g meal bolus for most of the
+ *   30 patients (the largest need 2-3 steps); rates above the pump's limit are clipped by the pump.
+ * - `residualController` (residual mode): 'basal-bolus' (default) or 'pid', or { type, ...parameters }
+ *   with the baselines' parameters (basal-bolus: targetMgDl, correctAboveMgDl, suspendBelowMgDl;
+ *   pid: targetMgDl, tauPMin, tauIMin, tauDMin, suspendBelowMgDl).
  * - `reward`: 'risk' | 'risk-diff' | 'tir' (reward.ts); `terminationPenalty`: 'auto' (default: the
  *   number of steps in an episode, so that dying is never better than surviving with the worst
  *   step reward -1) or a number >= 0, subtracted from the reward of the terminating step.
@@ -37,46 +67,81 @@
  * Insulin goes through the pump's basal channel (rounding to 0.05 pmol/min, clipping). Meals of
  * the scenario are announced to the patient at their minute and eaten at 5 g/min.
  *
- * Observation (float32 Box; `metadata.observationLabels` names each element):
+ * Observation (float32 Box; `metadata.observationLabels` names each element). "basal" is the
+ * clinic's basal rate (the true one unless `therapy.settingsErrorSd` > 0):
  * - `cgm[i]` = (CGM - 140) / 100 for the last `window` readings, oldest first;
- * - `insulin[i]` = delivered rate / (patient basal x maxBasalMultiple) for the last `window` steps
- *   (1 = the top of the default action range);
- * - `iob` = insulin on board / its value at steady basal (1 at basal). IOB model: every step's
- *   delivered insulin decays LINEARLY to zero over 4 hours (240 min): a dose delivered a steps ago
- *   (a = 0 for the step just finished) still counts with weight max(0, 1 - a Δ / 240);
+ * - `insulin[i]`, the delivered rate of each of the last `window` steps: in the continuous and
+ *   discrete modes rate / (basal x maxBasalMultiple) (1 = the top of the default action range); in
+ *   the basal-relative and residual modes the basal-relative output that delivers it,
+ *   m^-1(rate / basal) in [-1, 1] (-1 = no insulin, 0 = basal, 1 = A x basal);
+ * - `iob` = insulin on board / its value at steady basal (1 at basal), in every mode. IOB model
+ *   (insulin-on-board.ts): every step's delivered insulin decays LINEARLY to zero over 4 hours
+ *   (240 min): a dose delivered a steps ago (a = 0 for the step just finished) still counts with
+ *   weight max(0, 1 - a Δ / 240);
  * - `tod_sin`, `tod_cos`: time of day, sin/cos(2 pi minute-of-day / 1440);
- * - with meal announcement: `meal_g` = announced carbs / 100 g, `meal_in` = minutes until the first
- *   announced meal / (Δ + L) (1 when none).
+ * - with meal announcement: `meal_g` = announced carbs / 100 g (continuous, discrete) or, in the
+ *   patient-relative modes, `meal_bolus` = the clinic's bolus for them in hours of basal / 10,
+ *   (grams / CR) / (basal x 60) / 10 (the same meal means 2-30 hours of basal depending on the
+ *   patient); `meal_in` = minutes until the first announced meal / (Δ + L) (1 when none);
+ * - residual mode: `controller` = the controller's rate for the coming step in the basal-relative
+ *   coordinates, m^-1(u_controller / basal) in [-1, 1].
  * Reset pads the windows with the first reading and the basal rate (the default initial state is
  * the basal steady state).
  *
  * `info` (reset and step): bg (true Gs/Vg at the step end, mg/dL), cgm (mg/dL), insulin (U delivered
- * in the step; 0 at reset), cho (g eaten in the step), patient (id), cost (1 if bg < 70, for
- * constrained RL), risk (of the CGM), minute (minutes since the start, the decision time), and for
- * the clinical baselines (agents/baselines/glucose): mealGrams (carbs of meals starting in the
- * coming step [minute, minute + Δ): a patient announces the meal it is about to eat, independent of
- * `mealAnnouncement`, which only controls what the AGENT observes), sampleTimeMin, patientBasalUPerMin,
- * CR, CF, actionKind, actionMaxUnitsPerHour, actionLevelsUnitsPerHour (discrete only).
+ * in the step; 0 at reset), cho (g eaten in the step, missed and rescue meals included), patient
+ * (id), cost (1 if bg < 70, for constrained RL), risk (of the CGM), minute (minutes since the start,
+ * the decision time), and for the clinical baselines (agents/baselines/glucose): mealGrams (carbs
+ * ANNOUNCED for the coming step [minute, minute + Δ): a patient announces the meal it is about to
+ * eat, independent of `mealAnnouncement`, which only controls what the AGENT observes),
+ * sampleTimeMin, patientBasalUPerMin, CR, CF (the clinic's), actionKind, actionMaxUnitsPerHour (the
+ * largest rate the action can command), actionLevelsUnitsPerHour (discrete only),
+ * authorityBasalMultiple (A, basal-relative and residual), controllerUnitsPerHour (residual: the
+ * controller's rate for the coming step, U/h). For analysis only (no baseline reads them):
+ * trueBasalUPerMin, trueCR, trueCF (with `therapy.settingsErrorSd` > 0) and rescueGrams (with
+ * `therapy.rescueCarbs`: rescue carbohydrate taken at this decision time, g).
  */
 import { z } from 'zod';
 import { BaseEnv, type EnvMetadata, type Info, type ResetResult, type StepResult } from '../../src/core/env.ts';
 import { UserError } from '../../src/core/errors.ts';
+import type { Policy } from '../../src/core/policy.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { Box, Discrete } from '../../src/core/spaces.ts';
 import { sharedSlab } from '../../src/core/slab.ts';
-import { parseWithSchema } from '../../src/core/validate.ts';
+import { parseWithSchema, show } from '../../src/core/validate.ts';
 import { risk } from '../../src/metrics/glucose.ts';
+import { glucoseBaseline, type GlucoseBaselineSpec, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
+import { basalRelativeOutput, basalRelativeRate, residualRateUPerHour } from './action-modes.ts';
+import { IOB_DURATION_MIN, InsulinOnBoard } from './insulin-on-board.ts';
 import { COHORTS, PATIENT_NAMES, getPatient, type PatientParams } from './patient.ts';
 import { PUMP_NAMES, Pump, type PumpName } from './pump.ts';
 import { CgmSensor, SENSOR_NAMES, getSensorParams, type SensorName } from './sensor.ts';
 import { randomDailyMeals, type Meal } from './scenario.ts';
 import { PatientSimulator } from './simulator.ts';
 import { MIN_STEP_REWARD, REWARDS, REWARD_NAMES, type RewardFunction } from './reward.ts';
+import { RescueCarbs, THERAPY_DEFAULTS, drawTherapy, resolveTherapy, therapyInput, therapySchema, type ProtocolMeal, type RescueCarbsOptions, type TherapyOptions } from './therapy.ts';
 
 export const T1D_ENV_ID = 'T1D-v0';
 
-/** IOB curve duration [min] (linear decay). */
-export const IOB_DURATION_MIN = 240;
+/** IOB curve duration [min] (linear decay; insulin-on-board.ts). */
+export { IOB_DURATION_MIN };
+
+/** What the policy's action controls (see the header). */
+export const T1D_ACTION_MODES = ['continuous', 'discrete', 'basal-relative', 'residual'] as const;
+export type T1DActionMode = (typeof T1D_ACTION_MODES)[number];
+
+/** Clinical controllers the residual mode can add its correction to. */
+export const RESIDUAL_CONTROLLERS = ['basal-bolus', 'pid'] as const;
+export type ResidualControllerSpec = Extract<GlucoseBaselineSpec, { type: (typeof RESIDUAL_CONTROLLERS)[number] }>;
+
+/** The `therapy` option as given (every field optional; `rescueCarbs: true` = the rule of 15). */
+export interface TherapyInput {
+  carbEstimateSd?: number;
+  missedBolusFraction?: number;
+  mealTimeJitterMin?: number;
+  settingsErrorSd?: number;
+  rescueCarbs?: boolean | null | Partial<RescueCarbsOptions>;
+}
 
 export const T1D_DEFAULTS = {
   patient: 'adolescent#001' as string | string[],
@@ -88,11 +153,14 @@ export const T1D_DEFAULTS = {
   scenario: 'random' as 'random' | Meal[],
   days: 1,
   mealAnnouncement: null as number | null,
+  therapy: { ...THERAPY_DEFAULTS } as TherapyInput,
   window: 12,
-  action: 'continuous',
+  action: 'continuous' as T1DActionMode,
   maxBasalMultiple: 5,
   actionMaxUnitsPerHour: null as number | 'pump' | null,
   discreteLevels: [0, 0.5, 1, 1.5, 2, 3, 5] as number[],
+  authorityBasalMultiple: 300 as number | 'pump',
+  residualController: 'basal-bolus' as (typeof RESIDUAL_CONTROLLERS)[number] | ResidualControllerSpec,
   reward: 'risk',
   terminationPenalty: 'auto' as number | 'auto',
   terminateBelowMgDl: 40,
@@ -105,6 +173,23 @@ const COHORT_NAMES = Object.keys(COHORTS) as (keyof typeof COHORTS)[];
 const patientId = z.string().refine((s) => PATIENT_NAMES.includes(s), {
   message: `unknown patient; allowed: adolescent#001..#010, adult#001..#010, child#001..#010 or a cohort (${COHORT_NAMES.join(', ')})`,
 });
+
+const mgDl = z.number({ error: 'expected a glucose > 0 mg/dL' }).positive({ error: 'expected a glucose > 0 mg/dL' }).finite({ error: 'expected a glucose > 0 mg/dL' });
+const minutes = z.number({ error: 'expected a number of minutes > 0' }).positive({ error: 'expected a number of minutes > 0' }).finite({ error: 'expected a number of minutes > 0' });
+const minutesOrZero = z.number({ error: 'expected a number of minutes >= 0' }).min(0, { error: 'expected a number of minutes >= 0' }).finite({ error: 'expected a number of minutes >= 0' });
+const residualControllerSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { type: v } : v),
+  z.discriminatedUnion(
+    'type',
+    [
+      z.strictObject({ type: z.literal('basal-bolus'), targetMgDl: mgDl.optional(), correctAboveMgDl: mgDl.optional(), suspendBelowMgDl: mgDl.optional() }),
+      z.strictObject({ type: z.literal('pid'), targetMgDl: mgDl.optional(), tauPMin: minutes.optional(), tauIMin: minutes.optional(), tauDMin: minutesOrZero.optional(), suspendBelowMgDl: mgDl.nullable().optional() }),
+    ],
+    { error: `expected ${RESIDUAL_CONTROLLERS.join(' or ')}, or { type, ...parameters }` },
+  ),
+);
+
+const AUTHORITY_ERROR = "expected a basal multiple > 1 or 'pump'";
 
 const optionsSchema = z
   .object({
@@ -124,11 +209,14 @@ const optionsSchema = z
     ]),
     days: z.number().positive().max(365),
     mealAnnouncement: z.number().int().min(0).nullable(),
+    therapy: therapySchema,
     window: z.number().int().min(1).max(480),
-    action: z.enum(['continuous', 'discrete']),
+    action: z.enum(T1D_ACTION_MODES, { error: `expected one of ${T1D_ACTION_MODES.join(', ')}` }),
     maxBasalMultiple: z.number().positive().finite(),
     actionMaxUnitsPerHour: z.union([z.number().positive().finite(), z.literal('pump')]).nullable(),
     discreteLevels: z.array(z.number().min(0).finite()).min(2),
+    authorityBasalMultiple: z.union([z.number().gt(1, { error: AUTHORITY_ERROR }).finite({ error: AUTHORITY_ERROR }), z.literal('pump')], { error: AUTHORITY_ERROR }),
+    residualController: residualControllerSchema,
     reward: z.enum(REWARD_NAMES as unknown as [string, ...string[]]),
     terminationPenalty: z.union([z.number().min(0).finite(), z.literal('auto')]),
     terminateBelowMgDl: z.number().min(0),
@@ -137,7 +225,8 @@ const optionsSchema = z
   })
   .strict();
 
-export type T1DOptions = typeof T1D_DEFAULTS;
+/** The resolved options (`env.options`): `therapy` and `residualController` in their full form. */
+export type T1DOptions = Omit<typeof T1D_DEFAULTS, 'therapy' | 'residualController'> & { therapy: TherapyOptions; residualController: ResidualControllerSpec };
 
 /** The patient ids an option value stands for. */
 export function resolvePatients(patient: string | readonly string[]): string[] {
@@ -153,43 +242,61 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
   readonly options: Readonly<T1DOptions>;
   readonly patientPool: readonly PatientParams[];
 
+  private readonly mode: T1DActionMode;
+  /** basal-relative or residual: insulin in the observation in basal-relative coordinates. */
+  private readonly relative: boolean;
   private readonly sampleTimeMin: number;
   private readonly maxSteps: number;
   private readonly penalty: number;
   private readonly rewardFn: RewardFunction;
   private readonly pump: Pump;
+  private readonly pumpMaxUPerHour: number;
   private readonly actionMaxUPerHour: number;
   private readonly levels: readonly number[];
-  private readonly iobWeights: Float64Array;
-  private readonly iobWeightSum: number;
+  private readonly iob: InsulinOnBoard;
   private readonly sensorMinMgDl: number;
   private readonly sensorMaxMgDl: number;
+  /** The clinical controller of the residual mode (a baseline policy of agents/baselines/glucose). */
+  private readonly controller: Policy<unknown, Float32Array | number> | undefined;
+  private readonly rescue: RescueCarbs | undefined;
 
   // episode state
   private patient!: PatientParams;
+  /** The settings the clinic programmed for this episode (the patient's own unless mis-set). */
+  private clinic!: TherapyParams;
+  /** Authority A of the patient-relative modes for this episode (basal multiple). */
+  private authority = 1;
   private sim!: PatientSimulator;
   private readonly sims = new Map<string, PatientSimulator>();
   private sensor!: CgmSensor;
   private meals: Meal[] = [];
   private mealCursor = 0;
+  private protocolMeals: ProtocolMeal[] = [];
+  /** What announced-meal consumers see: { minute: announced minute, grams: estimate }, by minute. */
+  private announcements: Meal[] = [];
+  private announcementCursor = 0;
+  private rescueGrams = 0;
+  private controllerUPerHour = 0;
   private minute = 0;
   private steps = 0;
   private cgm = 0;
   private readonly cgmHist: Float64Array;
   private readonly insHist: Float64Array; // U/min per step
-  private readonly iobDoses: Float64Array; // U per step, ring
-  private iobHead = 0;
-  /** Sum of the doses in the ring [U] and the weighted sum = insulin on board [U], updated in O(1). */
-  private iobSum = 0;
-  private iobValue = 0;
   /** Observation bounds rounded to float32, for the final clamp. */
   private readonly obsLowF32: Float32Array;
   private readonly obsHighF32: Float32Array;
   private levelsUPerHour: number[] = [];
 
-  constructor(options: Partial<T1DOptions> = {}) {
+  constructor(options: Partial<typeof T1D_DEFAULTS> = {}) {
     super();
-    const o = parseWithSchema(optionsSchema, { ...T1D_DEFAULTS, ...options }, `${T1D_ENV_ID}: `) as T1DOptions;
+    const raw = { ...T1D_DEFAULTS, ...options };
+    const rc = raw.residualController as unknown;
+    const rcType = typeof rc === 'string' ? rc : rc !== null && typeof rc === 'object' ? (rc as { type?: unknown }).type : undefined;
+    if (rcType !== undefined && !(RESIDUAL_CONTROLLERS as readonly unknown[]).includes(rcType)) {
+      throw new UserError(`${T1D_ENV_ID}: residualController: unknown controller ${show(rcType)}; allowed: ${RESIDUAL_CONTROLLERS.join(', ')}`);
+    }
+    const parsed = parseWithSchema(optionsSchema, { ...raw, therapy: therapyInput(raw.therapy) }, `${T1D_ENV_ID}: `);
+    const o = { ...parsed, therapy: resolveTherapy(parsed.therapy) } as T1DOptions;
     if (!(o.terminateBelowMgDl < o.terminateAboveMgDl)) {
       throw new UserError(`${T1D_ENV_ID}: terminateBelowMgDl (${o.terminateBelowMgDl}) must be below terminateAboveMgDl (${o.terminateAboveMgDl})`);
     }
@@ -200,6 +307,8 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       o.patient = o.cohort;
     }
     this.options = Object.freeze({ ...o });
+    this.mode = o.action;
+    this.relative = o.action === 'basal-relative' || o.action === 'residual';
     this.patientPool = Object.freeze(resolvePatients(o.patient).map((n) => getPatient(n)));
     this.pump = new Pump(o.pump as PumpName);
     const sensorParams = getSensorParams(o.sensor as SensorName);
@@ -210,29 +319,31 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     this.penalty = o.terminationPenalty === 'auto' ? -MIN_STEP_REWARD * this.maxSteps : o.terminationPenalty;
     this.rewardFn = REWARDS[o.reward as keyof typeof REWARDS];
     const pumpMaxUPerHour = this.pump.maxBasalUPerMin * 60;
+    this.pumpMaxUPerHour = pumpMaxUPerHour;
     const poolMaxBasalUPerHour = Math.max(...this.patientPool.map((p) => p.basalUPerMin * 60));
-    this.actionMaxUPerHour =
-      o.actionMaxUnitsPerHour === 'pump' ? pumpMaxUPerHour : o.actionMaxUnitsPerHour ?? Math.min(pumpMaxUPerHour, o.maxBasalMultiple * poolMaxBasalUPerHour);
+    // The relative modes' range is set by authorityBasalMultiple; actionMaxUnitsPerHour is for the
+    // continuous mode (ignored otherwise, as for the discrete mode's levels).
+    this.actionMaxUPerHour = this.relative
+      ? pumpMaxUPerHour
+      : o.actionMaxUnitsPerHour === 'pump'
+        ? pumpMaxUPerHour
+        : o.actionMaxUnitsPerHour ?? Math.min(pumpMaxUPerHour, o.maxBasalMultiple * poolMaxBasalUPerHour);
     this.levels = Object.freeze([...o.discreteLevels]);
-    this.actionSpace = o.action === 'continuous' ? new Box(0, this.actionMaxUPerHour, [1]) : new Discrete(this.levels.length);
+    this.actionSpace = o.action === 'continuous' ? new Box(0, this.actionMaxUPerHour, [1]) : o.action === 'discrete' ? new Discrete(this.levels.length) : new Box(-1, 1, [1]);
+    this.controller = o.action === 'residual' ? glucoseBaseline(o.residualController) : undefined;
+    this.rescue = o.therapy.rescueCarbs !== false ? new RescueCarbs(o.therapy.rescueCarbs) : undefined;
 
     const k = o.window;
     this.cgmHist = new Float64Array(k);
     this.insHist = new Float64Array(k);
-    // The O(1) IOB update below needs the curve to end exactly on a step boundary (true for 1, 3, 5 min).
-    if (IOB_DURATION_MIN % this.sampleTimeMin !== 0) throw new Error(`T1D-v0: IOB duration ${IOB_DURATION_MIN} min is not a multiple of the sample time ${this.sampleTimeMin} min`);
-    const nIob = IOB_DURATION_MIN / this.sampleTimeMin;
-    this.iobWeights = new Float64Array(nIob);
-    for (let a = 0; a < nIob; a++) this.iobWeights[a] = Math.max(0, 1 - (a * this.sampleTimeMin) / IOB_DURATION_MIN);
-    this.iobWeightSum = this.iobWeights.reduce((s, w) => s + w, 0);
-    this.iobDoses = new Float64Array(nIob);
+    this.iob = new InsulinOnBoard(this.sampleTimeMin, IOB_DURATION_MIN);
 
     // Observation bounds must not depend on the patient pool (vector envs over different patients
     // need equal spaces): the insulin features are bounded with the smallest basal of all 30 patients.
     const minBasal = Math.min(...PATIENT_NAMES.map((n) => getPatient(n).basalUPerMin));
     // (Rounded up to whole numbers: only containment matters.)
     const insHigh = Math.ceil(Math.max(pumpMaxUPerHour / 60, this.actionMaxUPerHour / 60) / (minBasal * o.maxBasalMultiple));
-    const iobHigh = Math.ceil((Math.max(this.pump.maxBasalUPerMin, this.actionMaxUPerHour / 60) / minBasal) * (this.iobWeights.length / this.iobWeightSum));
+    const iobHigh = Math.ceil((Math.max(this.pump.maxBasalUPerMin, this.actionMaxUPerHour / 60) / minBasal) * (this.iob.steps / this.iob.weightSum));
     const labels: string[] = [];
     const low: number[] = [];
     const high: number[] = [];
@@ -242,21 +353,29 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       high.push(hi);
     };
     for (let i = 0; i < k; i++) add(`cgm[t-${k - 1 - i}]`, (this.sensorMinMgDl - 140) / 100, (this.sensorMaxMgDl - 140) / 100);
-    for (let i = 0; i < k; i++) add(`insulin[t-${k - 1 - i}]`, 0, insHigh);
+    for (let i = 0; i < k; i++) add(`insulin[t-${k - 1 - i}]`, this.relative ? -1 : 0, this.relative ? 1 : insHigh);
     add('iob', 0, iobHigh);
     add('tod_sin', -1, 1);
     add('tod_cos', -1, 1);
     if (o.mealAnnouncement !== null) {
-      add('meal_g', 0, Infinity);
+      add(this.relative ? 'meal_bolus' : 'meal_g', 0, Infinity);
       add('meal_in', 0, 1);
     }
+    if (o.action === 'residual') add('controller', -1, 1);
     this.observationSpace = new Box(low, high);
     this.obsLowF32 = Float32Array.from(low);
     this.obsHighF32 = Float32Array.from(high);
+    const authority = o.authorityBasalMultiple === 'pump' ? "the pump's limit" : `${o.authorityBasalMultiple}`;
+    const actionUnits: Record<T1DActionMode, string> = {
+      continuous: 'U/h (insulin rate)',
+      discrete: `index into levels ${this.levels.join(', ')} x patient basal rate`,
+      'basal-relative': `basal-relative output in [-1, 1]: 0 U/h at -1, basal at 0, ${authority} x basal at 1`,
+      residual: `correction in [-1, 1] added to ${o.residualController.type}: rate = controller + basal x sign(a) (A^|a| - 1), A = ${authority}`,
+    };
     this.metadata = {
       id: T1D_ENV_ID,
       stepDuration: { value: this.sampleTimeMin, unit: 'minute' },
-      actionUnits: o.action === 'continuous' ? 'U/h (insulin rate)' : `index into levels ${this.levels.join(', ')} x patient basal rate`,
+      actionUnits: actionUnits[o.action],
       observationLabels: labels,
       maxEpisodeSteps: this.maxSteps,
       constraints: ['hypo70'],
@@ -268,9 +387,19 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     return this.patient;
   }
 
-  /** The current episode's meals (valid after reset). */
+  /** The current episode's meals as eaten (valid after reset). */
   get scenarioMeals(): readonly Meal[] {
     return this.meals;
+  }
+
+  /** The current episode's meals as the therapy protocol plays them: estimate, announcement minute, missed (valid after reset). */
+  get therapyMeals(): readonly ProtocolMeal[] {
+    return this.protocolMeals;
+  }
+
+  /** The settings the clinic programmed for the current episode (valid after reset). */
+  get clinicSettings(): Readonly<TherapyParams> {
+    return this.clinic;
   }
 
   protected resetModel(rng: Rng): ResetResult<Float32Array> {
@@ -298,22 +427,45 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     const days = Math.ceil(o.days - 1e-9);
     this.meals = o.scenario === 'random' ? randomDailyMeals(rng.child('scenario'), days) : [...o.scenario].sort((a, b) => a.minute - b.minute);
     this.mealCursor = 0;
+    const p = this.patient;
+    const therapy = drawTherapy(rng.child('therapy'), this.meals, { basalUPerMin: p.basalUPerMin, CR: p.CR, CF: p.CF }, o.therapy);
+    this.protocolMeals = therapy.meals;
+    this.announcements = therapy.announcements;
+    this.announcementCursor = 0;
+    this.clinic = therapy.clinic;
+    const basal = this.clinic.basalUPerMin;
+    this.authority = o.authorityBasalMultiple === 'pump' ? this.pump.maxBasalUPerMin / basal : o.authorityBasalMultiple;
     this.minute = 0;
     this.steps = 0;
-    this.levelsUPerHour = this.levels.map((m) => m * this.patient.basalUPerMin * 60);
+    this.levelsUPerHour = this.levels.map((m) => m * basal * 60);
 
     this.cgm = this.sensor.read(sim.bgMgDl, 0);
+    this.rescue?.reset();
+    this.takeRescue();
     this.cgmHist.fill(this.cgm);
-    this.insHist.fill(this.patient.basalUPerMin);
-    this.iobDoses.fill(this.patient.basalUPerMin * this.sampleTimeMin);
-    this.iobHead = 0;
-    this.recomputeIob();
-    return { observation: this.observe(), info: this.info(0, 0) };
+    this.insHist.fill(basal);
+    this.iob.fill(basal * this.sampleTimeMin);
+    const info = this.info(0, 0);
+    if (this.controller !== undefined) this.consultController(info, true);
+    return { observation: this.observe(), info };
   }
 
   protected stepModel(action: Float32Array | number): StepResult<Float32Array> {
-    const uPerHour = typeof action === 'number' ? (this.levelsUPerHour[action] as number) : (action[0] as number);
-    const delivered = this.pump.basal(uPerHour / 60); // U/min after rounding and clipping
+    let delivered: number; // U/min after the pump's rounding and clipping
+    switch (this.mode) {
+      case 'continuous':
+        delivered = this.pump.basal(((action as Float32Array)[0] as number) / 60);
+        break;
+      case 'discrete':
+        delivered = this.pump.basal((this.levelsUPerHour[action as number] as number) / 60);
+        break;
+      case 'basal-relative':
+        delivered = this.pump.basal(basalRelativeRate((action as Float32Array)[0] as number, this.clinic.basalUPerMin, this.authority));
+        break;
+      case 'residual':
+        delivered = this.pump.basal(residualRateUPerHour((action as Float32Array)[0] as number, this.controllerUPerHour, this.clinic.basalUPerMin * 60, this.authority) / 60);
+        break;
+    }
     const sim = this.sim;
     const meals = this.meals;
     let cho = 0;
@@ -326,30 +478,57 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       cho += sim.stepMinute(delivered);
       this.minute++;
     }
+    const ann = this.announcements;
+    while (this.announcementCursor < ann.length && (ann[this.announcementCursor] as Meal).minute < this.minute) this.announcementCursor++;
     this.steps++;
     const bg = sim.bgMgDl;
     const previous = this.cgm;
     this.cgm = this.sensor.read(bg, this.minute);
+    this.takeRescue();
     // windows
     this.cgmHist.copyWithin(0, 1);
     this.cgmHist[this.cgmHist.length - 1] = this.cgm;
     this.insHist.copyWithin(0, 1);
     this.insHist[this.insHist.length - 1] = delivered;
-    this.pushIobDose(delivered * this.sampleTimeMin);
+    this.iob.push(delivered * this.sampleTimeMin);
 
     const terminated = !(bg >= this.options.terminateBelowMgDl && bg <= this.options.terminateAboveMgDl);
     const truncated = this.steps >= this.maxSteps;
     let reward = this.rewardFn(this.cgm, previous);
     if (terminated) reward -= this.penalty;
-    return { observation: this.observe(), reward, terminated, truncated, info: this.info(delivered * this.sampleTimeMin, cho) };
+    const info = this.info(delivered * this.sampleTimeMin, cho);
+    if (this.controller !== undefined) this.consultController(info, false);
+    return { observation: this.observe(), reward, terminated, truncated, info };
   }
 
-  /** Carbs [g] of meals starting in [from, to) minutes, and the first such minute (or -1). */
-  private mealsBetween(from: number, to: number): { grams: number; first: number } {
+  /** The rescue rule on the reading just taken: the patient eats its carbohydrate from this minute on. */
+  private takeRescue(): void {
+    if (this.rescue === undefined) return;
+    this.rescueGrams = this.rescue.reading(this.minute, this.cgm);
+    if (this.rescueGrams > 0) this.sim.announceMeal(this.rescueGrams);
+  }
+
+  /**
+   * Residual mode: the controller's rate [U/h] for the coming step, from the baseline policy acting
+   * exactly as it would alone on this env with `action: 'continuous', actionMaxUnitsPerHour: 'pump'`
+   * (same info fields, reset at the episode start, one act per step).
+   */
+  private consultController(info: Info, atReset: boolean): void {
+    const controller = this.controller as Policy<unknown, Float32Array | number>;
+    const view: Info = { ...info, actionKind: 'continuous', actionMaxUnitsPerHour: this.pumpMaxUPerHour };
+    if (atReset) controller.reset?.(view);
+    const action = controller.act(undefined, { deterministic: true, info: view });
+    this.controllerUPerHour = typeof action === 'number' ? NaN : (action[0] as number);
+    info.controllerUnitsPerHour = this.controllerUPerHour;
+  }
+
+  /** Carbs [g] of the announcements in [from, to) minutes, and the first such minute (or -1). */
+  private announcedBetween(from: number, to: number): { grams: number; first: number } {
     let grams = 0;
     let first = -1;
-    for (let i = this.mealCursor; i < this.meals.length; i++) {
-      const m = this.meals[i] as Meal;
+    const ann = this.announcements;
+    for (let i = this.announcementCursor; i < ann.length; i++) {
+      const m = ann[i] as Meal;
       if (m.minute >= to) break;
       if (m.minute >= from) {
         grams += m.grams;
@@ -363,21 +542,32 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     const o = this.options;
     const k = o.window;
     const obs = sharedSlab.float32(this.observationSpace.size);
-    const insScale = 1 / (this.patient.basalUPerMin * o.maxBasalMultiple);
-    for (let i = 0; i < k; i++) {
-      obs[i] = ((this.cgmHist[i] as number) - 140) / 100;
-      obs[k + i] = (this.insHist[i] as number) * insScale;
+    const basal = this.clinic.basalUPerMin;
+    if (this.relative) {
+      const a = this.authority;
+      for (let i = 0; i < k; i++) {
+        obs[i] = ((this.cgmHist[i] as number) - 140) / 100;
+        obs[k + i] = basalRelativeOutput((this.insHist[i] as number) / basal, a);
+      }
+    } else {
+      const insScale = 1 / (basal * o.maxBasalMultiple);
+      for (let i = 0; i < k; i++) {
+        obs[i] = ((this.cgmHist[i] as number) - 140) / 100;
+        obs[k + i] = (this.insHist[i] as number) * insScale;
+      }
     }
-    obs[2 * k] = this.iobValue / (this.patient.basalUPerMin * this.sampleTimeMin * this.iobWeightSum);
+    obs[2 * k] = this.iob.units / this.iob.steadyStateUnits(basal * this.sampleTimeMin);
     const phase = (2 * Math.PI * (this.minute % 1440)) / 1440;
     obs[2 * k + 1] = Math.sin(phase);
     obs[2 * k + 2] = Math.cos(phase);
+    let next = 2 * k + 3;
     if (o.mealAnnouncement !== null) {
       const horizon = this.sampleTimeMin + o.mealAnnouncement;
-      const { grams, first } = this.mealsBetween(this.minute, this.minute + horizon);
-      obs[2 * k + 3] = grams / 100;
-      obs[2 * k + 4] = first < 0 ? 1 : (first - this.minute) / horizon;
+      const { grams, first } = this.announcedBetween(this.minute, this.minute + horizon);
+      obs[next++] = this.relative ? grams / this.clinic.CR / (basal * 60) / 10 : grams / 100;
+      obs[next++] = first < 0 ? 1 : (first - this.minute) / horizon;
     }
+    if (this.mode === 'residual') obs[next] = basalRelativeOutput(this.controllerUPerHour / (basal * 60), this.authority);
     // float32 rounding (or the IOB's running sums, ~1e-16 below 0) may step just past a bound: clamp.
     const lo = this.obsLowF32;
     const hi = this.obsHighF32;
@@ -389,39 +579,9 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     return obs;
   }
 
-  /**
-   * Add the dose of the step just finished. With linear weights w_a = 1 - a d (d = step / 240 min,
-   * n d = 1), ageing every dose by one step lowers IOB by d x (sum of the doses in the ring), and the
-   * oldest dose leaves with weight 0: IOB' = IOB - d S + dose. Recomputed exactly once per ring
-   * turn so that rounding cannot accumulate over long episodes.
-   */
-  private pushIobDose(doseU: number): void {
-    const n = this.iobDoses.length;
-    const next = (this.iobHead + 1) % n;
-    const d = this.sampleTimeMin / IOB_DURATION_MIN;
-    this.iobValue += doseU - d * this.iobSum;
-    this.iobSum += doseU - (this.iobDoses[next] as number);
-    this.iobDoses[next] = doseU;
-    this.iobHead = next;
-    if (next === 0) this.recomputeIob();
-  }
-
-  /** IOB from the ring: the newest dose is at iobHead, age a steps back at (head - a) mod n. */
-  private recomputeIob(): void {
-    const n = this.iobDoses.length;
-    let value = 0;
-    let sum = 0;
-    for (let a = 0; a < n; a++) {
-      const dose = this.iobDoses[(this.iobHead - a + n) % n] as number;
-      value += dose * (this.iobWeights[a] as number);
-      sum += dose;
-    }
-    this.iobValue = value;
-    this.iobSum = sum;
-  }
-
   private info(insulinU: number, choG: number): Info {
     const p = this.patient;
+    const c = this.clinic;
     const bg = this.sim.bgMgDl;
     const info: Info = {
       bg,
@@ -432,15 +592,22 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       cost: bg < 70 ? 1 : 0,
       risk: risk(this.cgm),
       minute: this.minute,
-      mealGrams: this.mealsBetween(this.minute, this.minute + this.sampleTimeMin).grams,
+      mealGrams: this.announcedBetween(this.minute, this.minute + this.sampleTimeMin).grams,
       sampleTimeMin: this.sampleTimeMin,
-      patientBasalUPerMin: p.basalUPerMin,
-      CR: p.CR,
-      CF: p.CF,
+      patientBasalUPerMin: c.basalUPerMin,
+      CR: c.CR,
+      CF: c.CF,
       actionKind: this.options.action,
-      actionMaxUnitsPerHour: this.actionMaxUPerHour,
+      actionMaxUnitsPerHour: this.mode === 'basal-relative' && this.options.authorityBasalMultiple !== 'pump' ? Math.min(this.pumpMaxUPerHour, this.authority * c.basalUPerMin * 60) : this.actionMaxUPerHour,
     };
-    if (this.options.action === 'discrete') info.actionLevelsUnitsPerHour = this.levelsUPerHour;
+    if (this.mode === 'discrete') info.actionLevelsUnitsPerHour = this.levelsUPerHour;
+    if (this.relative) info.authorityBasalMultiple = this.authority;
+    if (this.options.therapy.settingsErrorSd > 0) {
+      info.trueBasalUPerMin = p.basalUPerMin;
+      info.trueCR = p.CR;
+      info.trueCF = p.CF;
+    }
+    if (this.rescue !== undefined) info.rescueGrams = this.rescueGrams;
     return info;
   }
 }

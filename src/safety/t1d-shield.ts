@@ -15,10 +15,10 @@
  * - maximum insulin on board (`max-iob`): the rate is capped so that the shield's IOB estimate
  *   AFTER the step is <= `maxIobUnits` and/or `maxIobBasalMultiple` x the steady-state basal IOB.
  *
- * IOB estimate (kept here from info.insulin, the U actually delivered in each step; the same curve
- * as T1D-v0's `iob` observation): a dose delivered `a` steps before the latest one counts with
- * weight max(0, 1 - a Δ / D), Δ = step minutes (info.sampleTimeMin), D = `iobDurationMin` (default
- * 240, linear decay over 4 h). So after the coming step of rate r [U/min]:
+ * IOB estimate (kept here from info.insulin, the U actually delivered in each step, with T1D-v0's own
+ * insulin-on-board curve, envs/glucose/insulin-on-board.ts): a dose delivered `a` steps before the
+ * latest one counts with weight max(0, 1 - a Δ / D), Δ = step minutes (info.sampleTimeMin),
+ * D = `iobDurationMin` (default 240, linear decay over 4 h). So after the coming step of rate r [U/min]:
  *   IOB' = r Δ + Σ_{a >= 0} dose_a · w(a + 1),   and   r <= (maxIob - Σ dose_a · w(a + 1)) / Δ.
  * When the insulin already on board exceeds the cap (e.g. a cap below the steady-state basal IOB
  * at reset), no step can meet it: the shield then suspends insulin until IOB has decayed to the cap.
@@ -39,6 +39,7 @@
 import { UserError } from '../core/errors.ts';
 import type { Action, Env, Info, Observation } from '../core/env.ts';
 import { Box } from '../core/spaces.ts';
+import { InsulinOnBoard } from '../../envs/glucose/insulin-on-board.ts';
 import { Shield, infoNumber, type ShieldLimit } from './shield-base.ts';
 
 export interface T1DShieldConfig {
@@ -105,8 +106,8 @@ export class T1DShield extends Shield {
   readonly unit = 'U/h';
   readonly config: Readonly<T1DShieldConfig>;
   private readings: Array<{ minute: number; cgm: number }> = [];
-  /** Delivered insulin per step [U], oldest first; the last entry is the latest step's. */
-  private doses: number[] = [];
+  /** Delivered insulin per step [U] on the IOB curve; made at each reset (the step length comes from the info). */
+  private iob: InsulinOnBoard | undefined;
   private cgm = NaN;
   private minute = 0;
   private sampleTimeMin = 1;
@@ -118,34 +119,14 @@ export class T1DShield extends Shield {
     this.config = Object.freeze({ ...T1D_SHIELD_DEFAULTS, ...config });
   }
 
-  /** IOB weight of a dose delivered `age` steps before the latest one. */
-  private weight(age: number): number {
-    return Math.max(0, 1 - (age * this.sampleTimeMin) / this.config.iobDurationMin);
-  }
-
-  /** Steps with a positive IOB weight. */
-  private get iobSteps(): number {
-    return Math.max(1, Math.ceil(this.config.iobDurationMin / this.sampleTimeMin - 1e-12));
-  }
-
-  /** The shield's current IOB estimate [U] (the latest step's dose at weight 1). */
+  /** The shield's current IOB estimate [U] (the latest step's dose at weight 1; 0 before a reset). */
   get iobUnits(): number {
-    return this.iobWithShift(0);
-  }
-
-  /** Σ dose_a w(a + shift), with a = 0 the latest dose. */
-  private iobWithShift(shift: number): number {
-    let s = 0;
-    const n = this.doses.length;
-    for (let a = 0; a < n; a++) s += (this.doses[n - 1 - a] as number) * this.weight(a + shift);
-    return s;
+    return this.iob?.unitsAged(0) ?? 0;
   }
 
   /** IOB at steady basal delivery [U]. */
   get steadyStateIobUnits(): number {
-    let w = 0;
-    for (let a = 0; a < this.iobSteps; a++) w += this.weight(a);
-    return this.basalUPerMin * this.sampleTimeMin * w;
+    return this.iob?.steadyStateUnits(this.basalUPerMin * this.sampleTimeMin) ?? 0;
   }
 
   /** CGM projected `predictionHorizonMin` ahead from the recent trend, or undefined. */
@@ -161,10 +142,10 @@ export class T1DShield extends Shield {
       this.basalUPerMin = infoNumber(info, 'patientBasalUPerMin', WHO);
       this.checkActionSpace(info);
       this.readings = [];
-      this.doses = new Array<number>(this.iobSteps).fill(this.basalUPerMin * this.sampleTimeMin);
+      this.iob = new InsulinOnBoard(this.sampleTimeMin, this.config.iobDurationMin);
+      this.iob.fill(this.basalUPerMin * this.sampleTimeMin);
     } else {
-      this.doses.push(infoNumber(info, 'insulin', WHO));
-      if (this.doses.length > this.iobSteps) this.doses.splice(0, this.doses.length - this.iobSteps);
+      this.iob?.push(infoNumber(info, 'insulin', WHO));
     }
     this.readings.push({ minute: this.minute, cgm: this.cgm });
     const from = this.minute - this.config.trendWindowMin;
@@ -212,7 +193,7 @@ export class T1DShield extends Shield {
     const maxIob = this.maxIobUnits;
     let iobCapUPerHour: number | undefined;
     if (maxIob !== undefined) {
-      const carried = this.iobWithShift(1); // the current doses one step older, after the coming step
+      const carried = this.iob?.unitsAged(1) ?? 0; // the current doses one step older, after the coming step
       iobCapUPerHour = (Math.max(0, maxIob - carried) / this.sampleTimeMin) * 60;
       rules.push({ reason: 'max-iob', cap: iobCapUPerHour });
     }

@@ -5,11 +5,16 @@
  * - a `MinuteController`, called once per simulated minute by `dosegym simulate` (envs/glucose/
  *   simulate.ts), returning the pump's basal and bolus channels in U/min for [minute, minute + 1);
  * - a `Policy` for the `T1D-v0` env (one decision per sensor sample), which reads the clinical
- *   signals from the env's latest `info` (see `T1dInfo` in envs/glucose/t1d-env.ts) and returns the
- *   env's action: a rate in U/h for the continuous action space, or the index of the nearest level
- *   for the discrete one (`envAction`).
+ *   signals from the env's latest `info` (documented in the header of envs/glucose/t1d-env.ts) and
+ *   returns the env's action for the rate it wants (`envAction`): a rate in U/h for the continuous
+ *   action space, the index of the nearest level for the discrete one, and the output that delivers
+ *   it in the patient-relative modes (basal-relative, residual).
+ *
+ * Baselines read the CLINIC's settings (info.patientBasalUPerMin, CR, CF) and the ANNOUNCED meals
+ * (info.mealGrams), which differ from the patient's truth under T1D-v0's `therapy` protocol.
  */
 import type { Info } from '../../../src/core/env.ts';
+import { basalRelativeOutput, residualOutput } from '../../../envs/glucose/action-modes.ts';
 
 /** Therapy parameters a controller may use (from Quest.csv / vpatient_params.csv). */
 export interface TherapyParams {
@@ -60,11 +65,22 @@ export interface BaselineInfo {
   patientBasalUPerMin: number;
   CR: number;
   CF: number;
-  /** 'continuous' (U/h in [0, actionMaxUnitsPerHour]) or 'discrete' (indices of `actionLevelsUnitsPerHour`). */
-  actionKind: 'continuous' | 'discrete';
+  /**
+   * 'continuous' (U/h in [0, actionMaxUnitsPerHour]), 'discrete' (indices of
+   * `actionLevelsUnitsPerHour`), 'basal-relative' or 'residual' (outputs in [-1, 1], see
+   * envs/glucose/action-modes.ts).
+   */
+  actionKind: ActionKind;
   actionMaxUnitsPerHour: number;
   actionLevelsUnitsPerHour?: readonly number[];
+  /** Authority A of the patient-relative modes (basal multiple). */
+  authorityBasalMultiple?: number;
+  /** Residual mode: the env's controller rate for the coming step [U/h]. */
+  controllerUnitsPerHour?: number;
 }
+
+export const ACTION_KINDS = ['continuous', 'discrete', 'basal-relative', 'residual'] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
 
 function field(info: Info, key: string): unknown {
   const v = info[key];
@@ -80,8 +96,9 @@ export function baselineInfo(info: Info): BaselineInfo {
     return v;
   };
   const kind = field(info, 'actionKind');
-  if (kind !== 'continuous' && kind !== 'discrete') throw new Error(`glucose baseline: info.actionKind is ${String(kind)}`);
+  if (!(ACTION_KINDS as readonly unknown[]).includes(kind)) throw new Error(`glucose baseline: info.actionKind is ${String(kind)}`);
   const levels = info.actionLevelsUnitsPerHour as readonly number[] | undefined;
+  const relative = kind === 'basal-relative' || kind === 'residual';
   return {
     cgm: num('cgm'),
     minute: num('minute'),
@@ -90,19 +107,32 @@ export function baselineInfo(info: Info): BaselineInfo {
     patientBasalUPerMin: num('patientBasalUPerMin'),
     CR: num('CR'),
     CF: num('CF'),
-    actionKind: kind,
+    actionKind: kind as ActionKind,
     actionMaxUnitsPerHour: num('actionMaxUnitsPerHour'),
     ...(levels !== undefined ? { actionLevelsUnitsPerHour: levels } : {}),
+    ...(relative ? { authorityBasalMultiple: num('authorityBasalMultiple') } : {}),
+    ...(kind === 'residual' ? { controllerUnitsPerHour: num('controllerUnitsPerHour') } : {}),
   };
 }
 
 /**
  * The env action for a desired insulin rate [U/min]: continuous -> Float32Array([U/h]) clipped to
  * [0, max] (clipping is where a too-narrow action space shows: use `actionMaxUnitsPerHour: 'pump'`
- * to let boluses through); discrete -> the index of the nearest level (ties to the lower one).
+ * to let boluses through); discrete -> the index of the nearest level (ties to the lower one);
+ * basal-relative -> the output m^-1(rate / basal) (clipped to [-1, 1]: at most A x basal);
+ * residual -> the correction that turns the env's controller rate into this rate (clipped to
+ * [-1, 1]). The patient-relative outputs are float32, so the delivered rate matches to ~1e-7
+ * relative, not bit for bit.
  */
 export function envAction(uPerMin: number, b: BaselineInfo): Float32Array | number {
   const uPerHour = Math.max(0, uPerMin * 60);
+  if (b.actionKind === 'basal-relative') {
+    return new Float32Array([basalRelativeOutput(uPerHour / (b.patientBasalUPerMin * 60), b.authorityBasalMultiple as number)]);
+  }
+  if (b.actionKind === 'residual') {
+    const correction = (uPerHour - (b.controllerUnitsPerHour as number)) / (b.patientBasalUPerMin * 60);
+    return new Float32Array([residualOutput(correction, b.authorityBasalMultiple as number)]);
+  }
   if (b.actionKind === 'continuous') {
     // Round down to float32 so the value never exceeds the float32 bound of the Box.
     const clipped = Math.min(uPerHour, b.actionMaxUnitsPerHour);
