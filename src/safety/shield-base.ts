@@ -153,9 +153,5 @@ export abstract class Shield extends Wrapper {
   }
 }
 
-/** A numeric info field, or a one-line error naming it. */
-export function infoNumber(info: Info, key: string, who: string): number {
-  const v = info[key];
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${who}: info.${key} is ${v === undefined ? 'missing' : `not a number (${String(v)})`}`);
-  return v;
-}
+/** Shields read the patient state from info with the typed reader's checks (src/core/info.ts). */
+export { infoNumber } from '../core/info.ts';
