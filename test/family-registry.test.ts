@@ -1,7 +1,7 @@
 /**
  * The patient-family registry (src/core/family.ts): every registered env has exactly one family,
  * an env without one is an error, each family's declared info fields are the ones its envs really
- * write, and planning and evaluating a run build no throw-away
+ * write, every family has report sections, and planning and evaluating a run build no throw-away
  * envs (one probe per plan; one env per evaluated patient).
  */
 import test from 'ava';
@@ -15,6 +15,7 @@ import { UserError } from '../src/core/errors.ts';
 import { parseExperiment } from '../src/config/experiment.ts';
 import { constraintBudget, resolveEnvStack } from '../src/evaluation/env-stack.ts';
 import { evaluateMethod } from '../src/evaluation/evaluate.ts';
+import { familySections } from '../src/report/sections/index.ts';
 import { planExperiment } from '../src/run/plan.ts';
 import { ConstantPolicy } from '../agents/baselines/glucose/index.ts';
 import type { AnyPolicy } from '../src/core/family.ts';
@@ -40,12 +41,14 @@ function someInfos(id: string, options: Record<string, unknown> = {}): Info[] {
   return infos;
 }
 
-test('every registered env belongs to exactly one family', (t) => {
+test('every registered env belongs to exactly one family, and every family has report sections', (t) => {
   const ids = listEnvs();
   t.true(ids.length >= 5, ids.join(', '));
   for (const id of ids) t.true(familyOf(id).envIds.includes(id), id);
   t.deepEqual(listFamilies().flatMap((f) => f.envIds).sort(), [...ids].sort());
   t.deepEqual(listFamilies().map((f) => f.name), ['chemo-depillis', 'chemo-zhao', 'classic', 't1d']);
+  for (const family of listFamilies()) t.notThrows(() => familySections(family.name), family.name);
+  t.throws(() => familySections('nephrology'), { message: /^report: no report sections for patient family 'nephrology'; families with sections: t1d, / });
 });
 
 test('an env without a family is an error naming the families, never a fallback', (t) => {

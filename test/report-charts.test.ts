@@ -1,23 +1,9 @@
 import test from 'ava';
-import {
-  agp,
-  agpData,
-  chemoTrajectories,
-  cvga,
-  cvgaPosition,
-  cvgaZone,
-  glucoseTrace,
-  learningCurveData,
-  learningCurves,
-  mealMarkers,
-  returnsByMethod,
-  riskIndex,
-  timeInRanges,
-  tumorVsToxicity,
-  wrapText,
-  type CvgaZone,
-  type Spec,
-} from '../src/report/charts.ts';
+import { chemoTrajectories, tumorVsToxicity } from '../src/report/charts/chemo.ts';
+import { returnsByMethod, wrapText, type Spec } from '../src/report/charts/common.ts';
+import { cvga, cvgaPosition, cvgaZone, type CvgaZone } from '../src/report/charts/cvga.ts';
+import { agp, agpData, glucoseTrace, mealMarkers, riskIndex, timeInRanges } from '../src/report/charts/glucose.ts';
+import { learningCurveData, learningCurves } from '../src/report/charts/training.ts';
 import { methodColors, RANGE_COLORS, TABLEAU10 } from '../src/report/colors.ts';
 import { compileSpec, renderSvg } from '../src/report/render.ts';
 import { sampleData } from '../src/report/sample.ts';
