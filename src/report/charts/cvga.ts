@@ -2,8 +2,10 @@
  * The Control Variability Grid Analysis chart (Magni et al., J Diabetes Sci Technol
  * 2008;2(4):630): one point per patient and method at (minimum BG, maximum BG) on a reversed
  * min-BG axis from 110 to 50 mg/dL and a max-BG axis from 110 to 400 mg/dL, values beyond the axes
- * drawn on the edge.
+ * drawn on the edge. Zones and their boundary rule are the metrics' own (`cvgaZone`,
+ * src/metrics/glucose.ts), so the chart's zone shares agree with the metrics module.
  */
+import { cvgaZone } from '../../metrics/glucose.ts';
 import { CVGA_COLORS } from '../colors.ts';
 import { round } from '../stats.ts';
 import { colorEncoding, finish, requireRows, titleOf, type ChartOptions, type Obj, type Spec } from './common.ts';
@@ -15,23 +17,6 @@ export interface CvgaRow {
   minBg: number;
   /** Maximum BG over the evaluation (mg/dL). */
   maxBg: number;
-}
-
-export type CvgaZone = 'A' | 'Lower B' | 'B' | 'Upper B' | 'Lower C' | 'Upper C' | 'Lower D' | 'Upper D' | 'E';
-
-/**
- * CVGA zone of a (min BG, max BG) pair, Magni et al. 2008: columns by min BG (> 90, 70-90, < 70),
- * rows by max BG (< 180, 180-300, > 300). Boundary values go to the better zone.
- */
-export function cvgaZone(minBg: number, maxBg: number): CvgaZone {
-  const col = minBg >= 90 ? 0 : minBg >= 70 ? 1 : 2;
-  const row = maxBg <= 180 ? 0 : maxBg <= 300 ? 1 : 2;
-  const grid: CvgaZone[][] = [
-    ['A', 'Lower B', 'Lower C'],
-    ['Upper B', 'B', 'Lower D'],
-    ['Upper C', 'Upper D', 'E'],
-  ];
-  return grid[row]![col]!;
 }
 
 const CVGA_X_CUTS = [110, 90, 70, 50]; // min BG (mg/dL), left to right
