@@ -136,7 +136,7 @@ test('metrics on hand-made infos: step-resolution counting, first crossing, null
   ];
   t.deepEqual(dePillisOutcomes(infos), { steps: 3, days: 3, finalTumour: 0.002, daysToTumourBelow: 2, minN: 0.7, dayOfMinN: 3, daysNBelow: 2, cumulativeDose: 1.5 });
   t.is(dePillisOutcomes(infos.slice(0, 2)).daysToTumourBelow, null);
-  t.throws(() => dePillisOutcomes([{ day: 0, N: 'x', T: 0.2, cumulativeDose: 0 }]), { message: /info\[0\]\.N must be a number/ });
+  t.throws(() => dePillisOutcomes([{ day: 0, N: 'x', T: 0.2, cumulativeDose: 0 }]), { message: 'Chemo-DePillis-v0: info.N is not a number (x)' });
 });
 
 test('Zhao metrics: survival probability and months to cure', (t) => {

@@ -5,18 +5,7 @@ import { BaseEnv, type EnvMetadata, type ResetResult, type StepResult } from '..
 import { Box } from '../src/core/spaces.ts';
 import type { Rng } from '../src/core/rng.ts';
 import { checkEnv } from '../src/core/check-env.ts';
-import {
-  ClipAction,
-  NormalizeObservation,
-  ObservationHistory,
-  RecordEpisodeStatistics,
-  RescaleAction,
-  RunningMeanStd,
-  TimeLimit,
-  Wrapper,
-  standardWrappers,
-  type EpisodeStatistics,
-} from '../src/core/wrappers.ts';
+import { RecordEpisodeStatistics, RunningMeanStd, TimeLimit, Wrapper, type EpisodeStatistics } from '../src/core/wrappers.ts';
 import type { CartPoleEnv } from '../envs/classic/cartpole.ts';
 
 /**
@@ -120,55 +109,15 @@ test('TimeLimit on CartPole: a terminal step at the limit reports terminated=tru
   t.true(r2.truncated);
 });
 
-test('ClipAction clips into the inner bounds; its own space is unbounded but rejects NaN', (t) => {
-  const inner = new Scripted();
-  const env = new ClipAction(inner);
-  t.is(env.actionSpace.toString(), 'Box(-Infinity, Infinity, [2], float64)');
-  env.reset();
-  env.step(Float64Array.of(12, -7));
-  env.step(Float64Array.of(-3, 2.5));
-  env.step(Float64Array.of(Infinity, -Infinity));
-  t.deepEqual(inner.received, [[10, -4], [0, 2.5], [10, -4]]);
-  t.throws(() => env.step(Float64Array.of(NaN, 0)), { message: /\(ClipAction\): action outside the action space .*element 0 is NaN/ });
-  t.throws(() => env.step(Float64Array.of(1)), { message: /expected 2 values, got 1/ });
-  t.throws(() => new ClipAction(make('CartPole-v1')), { message: /ClipAction: CartPole-v1 has action space Discrete\(2\); ClipAction needs a Box/ });
-  // Same physics as the clipped action on Pendulum
-  const p1 = new ClipAction(make('Pendulum-v1'));
-  const p2 = make('Pendulum-v1');
-  p1.reset({ seed: 4 });
-  p2.reset({ seed: 4 });
-  t.deepEqual(p1.step(Float32Array.of(5)).observation, p2.step(Float32Array.of(2)).observation);
-});
-
-test('RescaleAction maps [-1, 1] to [low, high] and rejects actions outside [-1, 1]', (t) => {
-  const inner = new Scripted();
-  const env = new RescaleAction(inner);
-  t.deepEqual(env.actionSpace.toJSON(), { type: 'Box', shape: [2], dtype: 'float64', low: [-1, -1], high: [1, 1] });
-  env.reset();
-  env.step(Float64Array.of(-1, -1));
-  env.step(Float64Array.of(1, 1));
-  env.step(Float64Array.of(0, 0));
-  env.step(Float64Array.of(0.5, 0.25));
-  // low + (a + 1) / 2 * (high - low): x in [0, 10], y in [-4, 4]
-  t.deepEqual(inner.received, [[0, -4], [10, 4], [5, 0], [7.5, 1]]);
-  t.throws(() => env.step(Float64Array.of(1.5, 0)), { message: /\(RescaleAction\): action outside the action space Box\(-1, 1, \[2\], float64\): element 0 = 1.5 is outside \[-1, 1\]/ });
-  t.throws(() => new RescaleAction(new ClipAction(new Scripted())), { message: /unbounded action space/ });
-  // Pendulum: agent 0.5 -> torque 1
-  const p = new RescaleAction(make('Pendulum-v1'));
-  t.deepEqual(Array.from(p.toPhysical([0.5])), [1]);
-});
-
-test('NormalizeObservation: running mean/var like Gymnasium, clip, freeze and state round trip', (t) => {
+test('RunningMeanStd: the parallel update of Gymnasium, one sample or a batch at a time, and its state round trip', (t) => {
   const seq = [[1, 100], [3, -20], [2, 40], [6, 0], [-4, 10]];
-  const env = new NormalizeObservation(new Scripted(undefined, undefined, (k) => seq[k] as number[]), { clip: null });
-  const outs: number[][] = [Array.from(env.reset().observation as Float64Array)];
-  for (let k = 1; k < seq.length; k++) outs.push(Array.from(env.step(zero()).observation as Float64Array));
-
+  const rms = new RunningMeanStd(2);
   // Reference: the parallel update from a prior of count 1e-4, mean 0, var 1, one sample at a time.
   let count = 1e-4;
   const mean = [0, 0];
   const vr = [1, 1];
-  seq.forEach((x, k) => {
+  for (const x of seq) {
+    rms.update(x, 1);
     const total = count + 1;
     for (let j = 0; j < 2; j++) {
       const d = (x[j] as number) - (mean[j] as number);
@@ -178,51 +127,32 @@ test('NormalizeObservation: running mean/var like Gymnasium, clip, freeze and st
     }
     count = total;
     for (let j = 0; j < 2; j++) {
-      const want = ((x[j] as number) - (mean[j] as number)) / Math.sqrt((vr[j] as number) + 1e-8);
-      t.true(Math.abs((outs[k]?.[j] as number) - want) < 1e-12, `obs ${k}[${j}]`);
+      t.true(Math.abs((rms.mean[j] as number) - (mean[j] as number)) < 1e-12, `mean[${j}]`);
+      t.true(Math.abs((rms.var[j] as number) - (vr[j] as number)) < 1e-9, `var[${j}]`);
     }
-  });
-  const state = env.getState();
+  }
+  const state = rms.getState();
   t.true(Math.abs(state.count - 5.0001) < 1e-12);
   // with the tiny prior, mean/var are (almost) the sample mean and population variance
   t.true(Math.abs((state.mean[0] as number) - 1.6) < 1e-3);
   t.true(Math.abs((state.var[0] as number) - 10.64) < 1e-2);
 
-  // frozen: statistics do not move and the output uses them
-  env.frozen = true;
-  const before = JSON.stringify(env.getState());
-  const o = env.reset().observation as Float64Array;
-  env.step(zero());
-  t.is(JSON.stringify(env.getState()), before);
-  t.true(Math.abs((o[0] as number) - (1 - (state.mean[0] as number)) / Math.sqrt((state.var[0] as number) + 1e-8)) < 1e-12);
+  // one batch of all five rows gives the same statistics as five single updates
+  const batch = new RunningMeanStd(2);
+  batch.update(seq.flat(), seq.length);
+  t.true(Math.abs(batch.count - state.count) < 1e-12);
+  for (let j = 0; j < 2; j++) {
+    t.true(Math.abs((batch.mean[j] as number) - (state.mean[j] as number)) < 1e-9);
+    t.true(Math.abs((batch.var[j] as number) - (state.var[j] as number)) < 1e-6 * (state.var[j] as number));
+  }
+  t.throws(() => batch.update([1, 2, 3], 2), { message: 'RunningMeanStd.update: expected 4 values, got 3' });
 
-  // JSON round trip into a fresh wrapper gives the same normalised observations
-  const restored = new NormalizeObservation(new Scripted(undefined, undefined, (k) => seq[k] as number[]), { clip: null });
-  restored.setState(JSON.parse(JSON.stringify(env.getState())));
-  restored.frozen = true;
-  t.deepEqual(restored.reset().observation, env.reset().observation);
+  // JSON round trip
+  const restored = new RunningMeanStd(2);
+  restored.setState(JSON.parse(JSON.stringify(state)));
+  t.deepEqual(restored.getState(), state);
   t.throws(() => restored.setState({ count: 1, mean: [0], var: [1] }), { message: /normalization state: expected \{ count > 0, mean: 2 numbers/ });
-
-  // default clip 10
-  const clipped = new NormalizeObservation(new Scripted(undefined, undefined, (k) => (k === 0 ? [0, 0] : [1e6, -1e6])));
-  t.is(clipped.observationSpace.toString(), 'Box(-10, 10, [2], float64)');
-  clipped.reset();
-  clipped.frozen = true;
-  t.deepEqual(Array.from(clipped.step(zero()).observation as Float64Array), [10, -10]);
-});
-
-test('NormalizeObservation can share one RunningMeanStd between copies', (t) => {
-  const rms = new RunningMeanStd(2);
-  const a = new NormalizeObservation(new Scripted(), { rms });
-  const b = new NormalizeObservation(new Scripted(undefined, undefined, (k) => [-k, 0]), { rms });
-  a.reset();
-  b.reset();
-  a.step(zero());
-  b.step(zero());
-  t.true(Math.abs(rms.count - 4.0001) < 1e-12);
-  t.true(Math.abs((rms.mean[0] as number) - 0) < 1e-4); // 0, 0, 1, -1
-  t.deepEqual(a.getState(), b.getState());
-  t.throws(() => new NormalizeObservation(make('CartPole-v1'), { rms }), { message: /shared statistics have size 2, observations have 4/ });
+  t.throws(() => restored.setState({ count: 1, mean: [0, 0], var: [1, -1] }), { message: /var: 2 numbers >= 0/ });
 });
 
 test('RecordEpisodeStatistics puts return, length and summed cost in the final info only', (t) => {
@@ -247,66 +177,15 @@ test('RecordEpisodeStatistics puts return, length and summed cost in the final i
   t.is(ep.cost, 0);
 });
 
-test('ObservationHistory stacks the last k observations, oldest first, padded at reset', (t) => {
-  const env = new ObservationHistory(new Scripted(), 3);
-  t.deepEqual(env.observationSpace.toJSON(), {
-    type: 'Box',
-    shape: [6],
-    dtype: 'float64',
-    low: [-100, -1000, -100, -1000, -100, -1000],
-    high: [100, 1000, 100, 1000, 100, 1000],
-  });
-  t.deepEqual(Array.from(env.reset().observation as Float64Array), [0, 0, 0, 0, 0, 0]);
-  t.deepEqual(Array.from(env.step(zero()).observation as Float64Array), [0, 0, 0, 0, 1, 10]);
-  t.deepEqual(Array.from(env.step(zero()).observation as Float64Array), [0, 0, 1, 10, 2, 20]);
-  const keep = env.step(zero()).observation as Float64Array;
-  t.deepEqual(Array.from(keep), [1, 10, 2, 20, 3, 30]);
-  env.step(zero());
-  t.deepEqual(Array.from(keep), [1, 10, 2, 20, 3, 30]); // returned arrays are copies
-  // reset pads with the new first observation
-  const shifted = new ObservationHistory(new Scripted(undefined, undefined, (k) => [k + 5, 0]), 2);
-  t.deepEqual(Array.from(shifted.reset().observation as Float64Array), [5, 0, 5, 0]);
-  t.throws(() => new ObservationHistory(new Scripted(), 0), { message: /k must be a positive integer/ });
-});
-
-test('standardWrappers builds the usual stack', (t) => {
-  const { env, normalizer } = standardWrappers(make('Pendulum-v1'), { maxSteps: 5, normalizeObservations: true, history: 2 });
-  t.truthy(normalizer);
-  t.is(env.actionSpace.toString(), 'Box(-Infinity, Infinity, [1], float32)');
-  t.is((env.observationSpace as Box).size, 6);
-  env.reset({ seed: 0 });
-  let r;
-  for (let i = 0; i < 5; i++) r = env.step(Float32Array.of(i === 0 ? 50 : -0.3));
-  t.true(r?.truncated);
-  const ep = r?.info['episode'] as EpisodeStatistics;
-  t.is(ep.length, 5);
-  t.true(ep.return < 0);
-  const cp = standardWrappers(make('CartPole-v1'));
-  t.is(cp.env.actionSpace.toString(), 'Discrete(2)');
-  t.is(cp.normalizer, undefined);
-});
-
 test('checkEnv passes on wrapped classic envs', (t) => {
   const reports = [
     checkEnv(new TimeLimit(make('CartPole-v1'), 20), { steps: 100 }),
-    checkEnv(new ClipAction(make('Pendulum-v1')), { steps: 60 }),
-    checkEnv(new RescaleAction(make('Pendulum-v1')), { steps: 60 }),
+    checkEnv(new TimeLimit(make('Pendulum-v1'), 30), { steps: 60 }),
     checkEnv(new RecordEpisodeStatistics(make('CartPole-v1')), { steps: 100 }),
-    checkEnv(new ObservationHistory(make('CartPole-v1'), 4), { steps: 100 }),
   ];
   for (const r of reports) {
     t.true(r.episodeEnds >= 1);
     t.deepEqual(r.skipped, []);
   }
-  const frozen = new NormalizeObservation(make('CartPole-v1'));
-  frozen.reset({ seed: 1 });
-  for (let i = 0; i < 50; i++) if (frozen.step(i % 2).terminated) frozen.reset();
-  frozen.frozen = true;
-  t.true(checkEnv(frozen, { steps: 100 }).episodeEnds >= 1);
-  // while learning its statistics, the same seed does not reproduce the normalised observation
-  t.throws(() => checkEnv(new NormalizeObservation(make('CartPole-v1'))), { message: /reset\(\{ seed: 0 \}\) twice gave different observations/ });
-  const stack = standardWrappers(make('Pendulum-v1'), { normalizeObservations: true, history: 3 });
-  (stack.normalizer as NormalizeObservation).frozen = true;
-  t.deepEqual(checkEnv(stack.env, { steps: 50 }).skipped, []);
   t.is((new TimeLimit(make('CartPole-v1'), 3).unwrapped as CartPoleEnv).maxEpisodeSteps, 500);
 });

@@ -6,13 +6,14 @@
 import test from 'ava';
 import '../envs/index.ts';
 import { evaluateMethod, evaluationEpisodeSeed, type EvaluationPlan, type MethodEvaluation, type MethodUnderTest } from '../src/evaluation/evaluate.ts';
-import { familyOf, type AnyPolicy } from '../src/evaluation/families.ts';
+import { resolveEnvStack } from '../src/evaluation/env-stack.ts';
+import type { AnyPolicy } from '../src/core/family.ts';
 import { ConstantPolicy } from '../agents/baselines/glucose/index.ts';
 import type { Cell } from '../src/io/csv.ts';
 
-const t1d = familyOf('T1D-v0');
 // Two patients of different cohorts, half-day episodes (breakfast falls in the first 12 h).
-const plan: EvaluationPlan = { envId: 'T1D-v0', envOptions: { patient: ['adolescent#001', 'adult#002'], days: 0.5 }, episodes: 2, seed: 7, trajectories: 2 };
+const plan: EvaluationPlan = { stack: resolveEnvStack({ envId: 'T1D-v0', envOptions: { patient: ['adolescent#001', 'adult#002'], days: 0.5 } }), episodes: 2, seed: 7, trajectories: 2 };
+const t1d = plan.stack.family;
 
 function baseline(name: string, type: string, params: Record<string, unknown> = {}): MethodUnderTest {
   return { name, trainingSeed: null, makePolicy: (env) => t1d.makeBaseline(type, params, env, name) };
@@ -23,8 +24,8 @@ function series(result: MethodEvaluation, patient: string, k: number, column: st
   return result.trajectories.filter((r) => r['patient'] === patient && r['episode'] === k).map((r) => r[column] ?? null);
 }
 
-const bb = await evaluateMethod(plan, t1d, baseline('basal-bolus', 'basal-bolus'));
-const pid = await evaluateMethod(plan, t1d, baseline('pid', 'pid'));
+const bb = await evaluateMethod(plan, baseline('basal-bolus', 'basal-bolus'));
+const pid = await evaluateMethod(plan, baseline('pid', 'pid'));
 
 test('every method gets the same episode list: patient, episode index and seed', (t) => {
   const key = (r: MethodEvaluation) => r.episodes.map((e) => [e.patient, e.episode, e.episodeSeed]);
@@ -64,9 +65,9 @@ test('basal-bolus and PID eat exactly the same carbs at the same steps, episode 
 test('the same insulin under two names — one evaluated as a trained policy, one as a baseline — gives identical BG and CGM', async (t) => {
   // A trained policy runs in the agent's (narrow) action space, a baseline in the pump's range:
   // the sensor noise, meals and patient must not depend on that.
-  const asBaseline = await evaluateMethod(plan, t1d, baseline('basal', 'basal'));
+  const asBaseline = await evaluateMethod(plan, baseline('basal', 'basal'));
   const decisions: boolean[] = [];
-  const asTrained = await evaluateMethod(plan, t1d, {
+  const asTrained = await evaluateMethod(plan, {
     name: 'agent',
     trainingSeed: 3,
     makePolicy: () => {
@@ -100,9 +101,9 @@ test('the same insulin under two names — one evaluated as a trained policy, on
 });
 
 test('chemotherapy: methods share the episode seed and the initial state (with parameter variability)', async (t) => {
-  const chemo = familyOf('Chemo-DePillis-v0');
-  const chemoPlan: EvaluationPlan = { envId: 'Chemo-DePillis-v0', envOptions: { setting: 3, initialVariability: 0.2, horizonDays: 20 }, episodes: 3, seed: 11, trajectories: 3 };
-  const run = (type: string) => evaluateMethod(chemoPlan, chemo, { name: type, trainingSeed: null, makePolicy: (env) => chemo.makeBaseline(type, {}, env, type) });
+  const chemoPlan: EvaluationPlan = { stack: resolveEnvStack({ envId: 'Chemo-DePillis-v0', envOptions: { setting: 3, initialVariability: 0.2, horizonDays: 20 } }), episodes: 3, seed: 11, trajectories: 3 };
+  const chemo = chemoPlan.stack.family;
+  const run = (type: string) => evaluateMethod(chemoPlan, { name: type, trainingSeed: null, makePolicy: (env) => chemo.makeBaseline(type, {}, env, type) });
   const mtd = await run('mtd');
   const none = await run('none');
   t.deepEqual(mtd.episodes.map((e) => e.episodeSeed), none.episodes.map((e) => e.episodeSeed));

@@ -5,7 +5,8 @@
 import test from 'ava';
 import { bootstrapMeanCI, mean, pairedDifferences, quantile, sd } from '../src/evaluation/stats.ts';
 import { aggregateByMethod, summaryRows, type EpisodeRecord } from '../src/evaluation/evaluate.ts';
-import { familyOf } from '../src/evaluation/families.ts';
+import '../envs/index.ts';
+import { familyOf } from '../src/core/family.ts';
 import { Rng } from '../src/core/rng.ts';
 
 test('mean, sample SD and type-7 quantiles match reference values (numpy)', (t) => {

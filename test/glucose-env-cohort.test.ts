@@ -2,7 +2,7 @@
 import test from 'ava';
 import '../envs/index.ts';
 import { make } from '../src/core/registry.ts';
-import { familyOf } from '../src/evaluation/families.ts';
+import { familyOf } from '../src/core/family.ts';
 import { COHORTS } from '../envs/glucose/patient.ts';
 
 test('cohort: adults draws the same patients and action range as patient: adults', (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync, existsSync } from 'node:fs';
 import { parseCsv } from '../src/io/csv.ts';
-import { cvgaPlotPoint, cvgaZone, glucoseMetrics, gmiPercent, risk, riskComponents, riskTransform } from '../src/metrics/glucose.ts';
+import { cvgaZone, glucoseMetrics, type CvgaZone, gmiPercent, risk, riskComponents, riskTransform } from '../src/metrics/glucose.ts';
 
 test('risk is ~0 at 112.5 mg/dL (zero of the Kovatchev transform at 112.517)', (t) => {
   t.true(risk(112.5) < 1e-5);
@@ -62,7 +62,7 @@ test('time in ranges, mean, SD, CV, LBGI, HBGI on a worked list', (t) => {
   t.is(m.cvgaZone, 'Lower D');
 });
 
-test('CVGA: the 3x3 grid and its boundaries', (t) => {
+test('CVGA: the 3x3 grid of Magni et al. 2008', (t) => {
   t.is(cvgaZone(100, 170), 'A');
   t.is(cvgaZone(80, 170), 'Lower B');
   t.is(cvgaZone(100, 250), 'Upper B');
@@ -72,13 +72,30 @@ test('CVGA: the 3x3 grid and its boundaries', (t) => {
   t.is(cvgaZone(60, 250), 'Lower D');
   t.is(cvgaZone(80, 350), 'Upper D');
   t.is(cvgaZone(45, 450), 'E');
-  // boundaries: min 90 is not > 90; max 180 is not < 180; min 70 and max 300 stay in the middle band
-  t.is(cvgaZone(90, 179.9), 'Lower B');
-  t.is(cvgaZone(90.1, 180), 'Upper B');
-  t.is(cvgaZone(70, 300), 'B');
-  t.is(cvgaZone(69.9, 300.1), 'E');
-  t.deepEqual(cvgaPlotPoint(30, 500), { x: 50, y: 400 });
   t.throws(() => cvgaZone(200, 100), { instanceOf: RangeError });
+  t.throws(() => cvgaZone(NaN, 100), { instanceOf: RangeError });
+});
+
+test('CVGA: a value on a grid line belongs to the better zone, at every line and on both sides of it', (t) => {
+  // [min BG, column]: >= 90 left, 70 <= min < 90 middle, < 70 right
+  const minCases: [number, number][] = [[90.001, 0], [90, 0], [89.999, 1], [70.001, 1], [70, 1], [69.999, 2]];
+  // [max BG, row]: <= 180 bottom, 180 < max <= 300 middle, > 300 top
+  const maxCases: [number, number][] = [[179.999, 0], [180, 0], [180.001, 1], [299.999, 1], [300, 1], [300.001, 2]];
+  const grid: CvgaZone[][] = [
+    ['A', 'Lower B', 'Lower C'],
+    ['Upper B', 'B', 'Lower D'],
+    ['Upper C', 'Upper D', 'E'],
+  ];
+  for (const [min, col] of minCases) {
+    for (const [max, row] of maxCases) t.is(cvgaZone(min, max), grid[row]?.[col] as CvgaZone, `min ${min}, max ${max}`);
+  }
+  // The cases of the issue that found two disagreeing rules (src/report kept the other copy).
+  t.is(cvgaZone(90, 170), 'A');
+  t.is(cvgaZone(70, 180), 'Lower B');
+  t.is(cvgaZone(90, 180), 'A');
+  // The chart's outer limits do not change a zone.
+  t.is(cvgaZone(30, 170), 'Lower C');
+  t.is(cvgaZone(100, 600), 'Upper C');
 });
 
 test('metrics reject empty and NaN traces', (t) => {

@@ -1,23 +1,10 @@
 import test from 'ava';
-import {
-  agp,
-  agpData,
-  chemoTrajectories,
-  cvga,
-  cvgaPosition,
-  cvgaZone,
-  glucoseTrace,
-  learningCurveData,
-  learningCurves,
-  mealMarkers,
-  returnsByMethod,
-  riskIndex,
-  timeInRanges,
-  tumorVsToxicity,
-  wrapText,
-  type CvgaZone,
-  type Spec,
-} from '../src/report/charts.ts';
+import { chemoTrajectories, tumorVsToxicity } from '../src/report/charts/chemo.ts';
+import { returnsByMethod, wrapText, type Spec } from '../src/report/charts/common.ts';
+import { cvga, cvgaPosition } from '../src/report/charts/cvga.ts';
+import { agp, agpData, glucoseTrace, mealMarkers, riskIndex, timeInRanges } from '../src/report/charts/glucose.ts';
+import { learningCurveData, learningCurves } from '../src/report/charts/training.ts';
+import { cvgaZone } from '../src/metrics/glucose.ts';
 import { methodColors, RANGE_COLORS, TABLEAU10 } from '../src/report/colors.ts';
 import { compileSpec, renderSvg } from '../src/report/render.ts';
 import { sampleData } from '../src/report/sample.ts';
@@ -160,26 +147,24 @@ function round4(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
-test('cvgaZone and cvgaPosition follow the Magni 2008 grid', (t) => {
-  const zones: [number, number, CvgaZone][] = [
-    [95, 170, 'A'],
-    [80, 170, 'Lower B'],
-    [95, 250, 'Upper B'],
-    [80, 250, 'B'],
-    [60, 170, 'Lower C'],
-    [95, 350, 'Upper C'],
-    [60, 250, 'Lower D'],
-    [80, 350, 'Upper D'],
-    [60, 350, 'E'],
-    [90, 180, 'A'], // boundaries go to the better zone
-  ];
-  for (const [lo, hi, zone] of zones) t.is(cvgaZone(lo, hi), zone, `${lo}/${hi}`);
+test('cvga: points sit on the Magni 2008 grid and carry the metrics\' zone, boundaries included', (t) => {
   t.deepEqual(cvgaPosition(110, 110), { x: 0, y: 0 });
   t.deepEqual(cvgaPosition(90, 180), { x: 1, y: 1 });
   t.deepEqual(cvgaPosition(100, 240), { x: 0.5, y: 1.5 });
   t.deepEqual(cvgaPosition(50, 400), { x: 3, y: 3 });
   t.deepEqual(cvgaPosition(30, 600), { x: 3, y: 3 }); // beyond the axes: on the edge
   t.deepEqual(cvgaPosition(140, 90), { x: 0, y: 0 });
+  // Points on the grid lines: the chart's zones are src/metrics/glucose.ts's, whatever the position.
+  const rows = [[90, 170], [89.9, 170], [70, 180], [69.9, 180.1], [95, 300], [95, 300.1]].map(([minBg, maxBg], i) => ({ method: 'm', patient: `p${i}`, minBg: minBg as number, maxBg: maxBg as number }));
+  const spec = cvga(rows) as unknown as { layer: { data: { values: { zone?: string; patient?: string }[] } }[]; title: { subtitle: string[] } };
+  const points = spec.layer[2]!.data.values;
+  t.deepEqual(points.map((p) => p.zone), ['A', 'Lower B', 'Lower B', 'Lower D', 'Upper B', 'Upper C']);
+  t.deepEqual(points.map((p) => p.zone), rows.map((r) => cvgaZone(r.minBg, r.maxBg)));
+  // zone shares: A or a B zone for 4 of the 6 points
+  t.true(spec.title.subtitle.join(' ').includes('Share in zones A+B: m 67 %'), spec.title.subtitle.join(' '));
+  // the shaded squares are labelled with the metrics' zone of their centre
+  const squares = spec.layer[0]!.data.values as { zone: string }[];
+  t.deepEqual(squares.map((z) => z.zone).sort(), ['A', 'B', 'E', 'Lower B', 'Lower C', 'Lower D', 'Upper B', 'Upper C', 'Upper D']);
 });
 
 test('timeInRanges: averages rows per method and normalises to 100 %', (t) => {

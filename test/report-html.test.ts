@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { returnsByMethod } from '../src/report/charts.ts';
+import { returnsByMethod } from '../src/report/charts/common.ts';
 import { buildReportHtml, writeReport, type ReportInput } from '../src/report/html.ts';
 import { sampleData, sampleSections, sampleSummaryTable } from '../src/report/sample.ts';
 

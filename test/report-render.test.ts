@@ -2,7 +2,8 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cvga, returnsByMethod } from '../src/report/charts.ts';
+import { returnsByMethod } from '../src/report/charts/common.ts';
+import { cvga } from '../src/report/charts/cvga.ts';
 import { renderPng, renderSvg, systemFontsAvailable, writeChart } from '../src/report/render.ts';
 
 const spec = returnsByMethod([

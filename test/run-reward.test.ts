@@ -8,14 +8,15 @@ import { join } from 'node:path';
 import '../envs/index.ts';
 import { UserError } from '../src/core/errors.ts';
 import { make } from '../src/core/registry.ts';
-import { compileRewardExpression, ExpressionReward, rewardNamesOf } from '../src/config/reward-expression.ts';
+import { compileRewardExpression, ExpressionReward } from '../src/config/reward-expression.ts';
 import { parseExperiment } from '../src/config/experiment.ts';
-import { runEpisode } from '../src/evaluation/episode.ts';
+import { runEpisode } from '../src/core/episode.ts';
+import { familyOf, type AnyPolicy } from '../src/core/family.ts';
 import { runExperiment, type RunFlags } from '../src/run/run.ts';
+import { planExperiment } from '../src/run/plan.ts';
 import { trainingEnvFactory } from '../src/run/tasks.ts';
 import { parseCsv } from '../src/io/csv.ts';
 import { BasalBolusPolicy } from '../agents/baselines/glucose/index.ts';
-import type { AnyPolicy } from '../src/evaluation/families.ts';
 import { T1D_BASELINES, tempDir, writeConfig } from './fixtures/experiments/helpers.ts';
 
 const dir = tempDir('dosegym-reward-');
@@ -46,14 +47,17 @@ test('unknown names, other functions and non-arithmetic nodes are config errors'
   t.throws(() => compileRewardExpression('log(risk)', names).evaluate({ risk: 0 }), { message: /expression 'log\(risk\)' gave -Infinity/ });
 });
 
-test('the names a T1D expression may use are the env info fields', (t) => {
-  const names = rewardNamesOf(make('T1D-v0', {}));
+test('the names a T1D expression may use are the family\'s numeric info fields', (t) => {
+  const names = familyOf('T1D-v0').info.fields;
   for (const n of ['bg', 'cgm', 'insulin', 'cho', 'risk', 'cost', 'minute']) t.true(names.includes(n), n);
   t.false(names.includes('patient'), 'strings are not quantities');
+  t.throws(() => planExperiment(parseExperiment({ ...T1D_BASELINES, env: { ...T1D_BASELINES.env, reward: '-patient' } })), {
+    message: /^env\.reward: unknown name 'patient'; allowed: .*\bactionMaxUnitsPerHour\b.*\bbg\b/,
+  });
 });
 
 test('-risk on T1D: each step reward is -info.risk, i.e. 100 x the default reward, in evaluation and training envs', (t) => {
-  const reward = compileRewardExpression('-risk', rewardNamesOf(make('T1D-v0', { days: 0.25 })));
+  const reward = compileRewardExpression('-risk', familyOf('T1D-v0').info.fields);
   const plain = runEpisode(make('T1D-v0', { days: 0.25, actionMaxUnitsPerHour: 'pump' }), new BasalBolusPolicy() as AnyPolicy, 5);
   const custom = runEpisode(new ExpressionReward(make('T1D-v0', { days: 0.25, actionMaxUnitsPerHour: 'pump' }), reward), new BasalBolusPolicy() as AnyPolicy, 5);
   t.is(custom.length, plain.length);
@@ -66,7 +70,7 @@ test('-risk on T1D: each step reward is -info.risk, i.e. 100 x the default rewar
   t.true(custom.return < -1, `a real signal (${custom.return})`);
 
   const config = parseExperiment({ ...T1D_BASELINES, env: { ...T1D_BASELINES.env, reward: '-risk - 0.01 * insulin' } });
-  const env = trainingEnvFactory(config)();
+  const env = trainingEnvFactory(planExperiment(config))();
   env.reset({ seed: 1 });
   const step = env.step(Float32Array.of(1));
   t.is(step.reward, -(step.info['risk'] as number) - 0.01 * (step.info['insulin'] as number));

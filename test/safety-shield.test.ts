@@ -6,7 +6,8 @@ import { make } from '../src/core/registry.ts';
 import { Rng } from '../src/core/rng.ts';
 import { Box, Discrete } from '../src/core/spaces.ts';
 import { checkEnv } from '../src/core/check-env.ts';
-import { RescaleAction, standardWrappers } from '../src/core/wrappers.ts';
+import { Wrapper } from '../src/core/wrappers.ts';
+import { buildEnv, resolveEnvStack } from '../src/evaluation/env-stack.ts';
 import {
   CHEMO_SHIELD_DEFAULTS,
   ChemoShield,
@@ -437,14 +438,18 @@ test('chemo shield on Chemo-DePillis-v0: MTD under a cumulative cap and a daily 
   }
 });
 
-test('checkEnv passes on shielded envs (continuous and discrete) and on the usual wrapper stack over a shield', (t) => {
+/** An experiment's T1D stack: shield, constraint costs and a custom reward over T1D-v0 (src/evaluation/env-stack.ts). */
+const t1dStack = (options: Record<string, unknown>, shield: Record<string, unknown>) =>
+  resolveEnvStack({ envId: 'T1D-v0', envOptions: options, constraints: { names: ['hypo70'] }, reward: '-risk', shield });
+
+test('checkEnv passes on shielded envs (continuous and discrete) and on the experiment stack over a shield', (t) => {
   const t1d = { patient: 'adolescent#001', sensorNoise: false, days: 0.25 };
   const envs = [
     makeShield(make('T1D-v0', t1d), 'T1D-v0', { maxIobBasalMultiple: 2, maxRateBasalMultiple: 3 }),
     makeShield(make('T1D-v0', { ...t1d, action: 'discrete' }), 'T1D-v0', { maxIobUnits: 3 }),
     makeShield(make('Chemo-DePillis-v0', { horizonDays: 50 }), 'Chemo-DePillis-v0', { minN: 0.7, maxDosePerDay: 0.6, maxCumulativeDose: 10 }),
     makeShield(make('Chemo-DePillis-v0', { horizonDays: 50, levels: 4 }), 'Chemo-DePillis-v0', { maxCumulativeDose: 5 }),
-    standardWrappers(makeShield(make('T1D-v0', t1d), 'T1D-v0')).env,
+    buildEnv(t1dStack(t1d, {}), true),
   ];
   for (const env of envs) {
     const report = checkEnv(env);
@@ -452,15 +457,19 @@ test('checkEnv passes on shielded envs (continuous and discrete) and on the usua
   }
 });
 
-test('the usual stack over a shield: the agent acts in [-1, 1], the shield sees U/h', (t) => {
-  const env = standardWrappers(makeShield(make('T1D-v0', { patient: 'adolescent#001', sensorNoise: false }), 'T1D-v0', { maxRateUnitsPerHour: 0.5 })).env;
+test('the experiment stack over a shield: the shield sees U/h, the costs and the reward see what it applied', (t) => {
+  const env = buildEnv(t1dStack({ patient: 'adolescent#001', sensorNoise: false }, { maxRateUnitsPerHour: 0.5 }), true);
   env.reset({ seed: 1 });
   const r = env.step(new Float32Array([1]));
   const rec = r.info['shield'] as ShieldRecord;
   t.deepEqual(rec.reasons, ['max-rate']);
   t.is(rec.applied, Math.fround(0.5));
   t.is(rec.unit, 'U/h');
-  t.true(rec.requested > 0.5);
+  t.is(rec.requested, 1);
+  t.is(r.reward, -(r.info['risk'] as number));
+  t.deepEqual(r.info['costs'], { hypo70: 0 });
+  // 0.5 U/h over one 3-minute step, rounded by the pump
+  t.true(Math.abs((r.info['insulin'] as number) - 0.5 / 20) < 1e-5, `insulin ${r.info['insulin']}`);
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -523,21 +532,29 @@ test('shield option errors name the field', (t) => {
   t.throws(() => makeShield(t1d, 'T1D-v0', { predictionHorizonMin: 0 }), { message: 'shield.predictionHorizonMin: expected a number of minutes > 0, got 0' });
   t.throws(() => makeShield(t1d, 'T1D-v0', { suspendBelow: 80 }), { message: /^shield\.suspendBelow: unknown field; allowed: suspendBelowMgDl, predictiveBelowMgDl, / });
   t.throws(() => makeShield(t1d, 'T1D-v0', { minN: 0.7 }), {
-    message: `shield.minN: not a shield option for T1D-v0; allowed: ${Object.keys(T1D_SHIELD_DEFAULTS).join(', ')}`,
+    message: `shield.minN: unknown field; allowed: ${Object.keys(T1D_SHIELD_DEFAULTS).join(', ')}`,
   });
   const chemo = make('Chemo-DePillis-v0');
   t.throws(() => makeShield(chemo, 'Chemo-DePillis-v0', { minN: 1.5 }), { message: 'shield.minN: expected a normal-cell level in [0, 1] or null, got 1.5' });
   t.throws(() => makeShield(chemo, 'Chemo-DePillis-v0', { maxIobUnits: 3 }), {
-    message: `shield.maxIobUnits: not a shield option for Chemo-DePillis-v0; allowed: ${Object.keys(CHEMO_SHIELD_DEFAULTS).join(', ')}`,
+    message: `shield.maxIobUnits: unknown field; allowed: ${Object.keys(CHEMO_SHIELD_DEFAULTS).join(', ')}`,
   });
-  t.throws(() => makeShield(make('CartPole-v1'), 'CartPole-v1'), { message: "shield: no shield for environment 'CartPole-v1'; shielded environments: T1D-v0, Chemo-DePillis-v0" });
+  t.throws(() => makeShield(make('CartPole-v1'), 'CartPole-v1'), { message: "shield: no shield for environment 'CartPole-v1'; shielded environments: Chemo-DePillis-v0, T1D-v0" });
   t.throws(() => makeShield(chemo, 'T1D-v0'), { message: 'shield: the env is Chemo-DePillis-v0, not T1D-v0' });
 });
 
-test('the shield refuses agent-side units and discrete levels without 0', (t) => {
-  t.throws(() => new ChemoShield(new RescaleAction(make('Chemo-DePillis-v0'))), { message: /is not a dose in \[0, 1\]; apply the shield to the env before RescaleAction/ });
-  const t1d = new T1DShield(new RescaleAction(make('T1D-v0', { sensorNoise: false })));
-  t.throws(() => t1d.reset({ seed: 0 }), { message: /is not the insulin rate in U\/h .*apply the shield to the env before RescaleAction/ });
+/** An env whose action space is not in physical units: the agent's [-1, 1] instead of the dose. */
+class UnitActions extends Wrapper {
+  private readonly space = new Box(-1, 1, [1]);
+  override get actionSpace(): Box {
+    return this.space;
+  }
+}
+
+test('the shield refuses actions not in physical units and discrete levels without 0', (t) => {
+  t.throws(() => new ChemoShield(new UnitActions(make('Chemo-DePillis-v0'))), { message: /is not a dose in \[0, 1\]; the shield wraps the raw env/ });
+  const t1d = new T1DShield(new UnitActions(make('T1D-v0', { sensorNoise: false })));
+  t.throws(() => t1d.reset({ seed: 0 }), { message: /is not the insulin rate in U\/h / });
   const noZero = makeShield(make('T1D-v0', { sensorNoise: false, action: 'discrete', discreteLevels: [0.5, 1, 2] }), 'T1D-v0');
   t.throws(() => noZero.reset({ seed: 0 }), { message: /discreteLevels must include 0 so the shield can suspend insulin/ });
 });

@@ -1,5 +1,6 @@
 /**
- * Registers the chemotherapy environments and their `dosegym simulate` support:
+ * Registers the chemotherapy environments, their `dosegym simulate` support (simulate.ts) and
+ * what evaluation needs to know about them (family.ts):
  * - Chemo-DePillis-v0: de Pillis & Radunskaya (2003) tumour-immune ODE, DTR-Bench settings 1..5.
  * - Chemo-Zhao2009-v0: Zhao, Kosorok & Zeng (2009) six-month clinical-trial model.
  */
@@ -7,6 +8,7 @@ import { register } from '../../src/core/registry.ts';
 import { DEPILLIS_DEFAULTS, DEPILLIS_ENV_ID, DePillisEnv } from './depillis-env.ts';
 import { ZHAO_DEFAULTS, ZHAO_ENV_ID, ZhaoEnv } from './zhao-env.ts';
 import './simulate.ts';
+import './family.ts';
 
 register(
   DEPILLIS_ENV_ID,

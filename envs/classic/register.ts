@@ -1,10 +1,11 @@
 /**
- * Registers the classic-control sanity environments (the agents' proving ground).
- * `defaults` lists every option each env accepts.
+ * Registers the classic-control sanity environments (the agents' proving ground) and their
+ * family (family.ts). `defaults` lists every option each env accepts.
  */
 import { register } from '../../src/core/registry.ts';
 import { CartPoleEnv, cartPoleDefaults, type CartPoleOptions } from './cartpole.ts';
 import { PendulumEnv, pendulumDefaults, type PendulumOptions } from './pendulum.ts';
+import './family.ts';
 
 register(
   'CartPole-v1',

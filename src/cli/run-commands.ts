@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { loadExperimentFile } from '../config/experiment.ts';
 import { UserError } from '../core/errors.ts';
+import { familyOf } from '../core/family.ts';
 import { planExperiment } from '../run/plan.ts';
 import { runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
 import { runFiles } from '../run/layout.ts';
@@ -15,9 +16,9 @@ export function parseBackend(value: unknown): BackendName {
   return value as BackendName;
 }
 
-/** Print where the report is and a short table of the main numbers. */
+/** Print where the report is and a short table of the main numbers (the common ones, then the family's headline columns). */
 function printResult(result: RunResult): void {
-  const key = ['method', 'seed', 'episodes', 'mean_return', 'mean_cost', 'tir', 'tbr70', 'tar180', 'risk_index', 'final_tumor', 'min_normal', 'survival_probability'];
+  const key = ['method', 'seed', 'episodes', 'mean_return', 'mean_cost', ...familyOf(result.manifest.config.env.id).headlineColumns];
   const columns = key.filter((c) => result.columns.includes(c));
   if (result.summary.length > 0) {
     process.stdout.write('\n' + formatTable(columns, result.summary.map((r) => columns.map((c) => (r[c] ?? '') as string | number))) + '\n');

@@ -2,11 +2,12 @@
  * Custom rewards written as mathjs expressions over a step's named quantities, e.g.
  * `-risk - 0.01 * insulin`. The expression is parsed and checked when the config loads: unknown
  * names and functions outside a small whitelist are errors. It is never evaluated as JavaScript.
+ * The names are the env's numeric info fields, which its patient family declares
+ * (`Family.info.fields`, e.g. envs/glucose/info.ts), so checking needs no env.
  */
 import { createRequire } from 'node:module';
 import type { EvalFunction, MathNode } from 'mathjs';
 import { UserError } from '../core/errors.ts';
-import { Rng } from '../core/rng.ts';
 import type { Action, Env, Info, Observation, StepResult } from '../core/env.ts';
 import { Wrapper } from '../core/wrappers.ts';
 
@@ -91,12 +92,4 @@ export class ExpressionReward extends Wrapper {
     const scope = { ...numericQuantities(result.info), reward: result.reward, terminated: Number(result.terminated), truncated: Number(result.truncated) };
     return { ...result, reward: this.reward.evaluate(scope), info: { ...result.info, envReward: result.reward } };
   }
-}
-
-/** Names a reward expression may use on `env`: numeric info fields after a reset and one sampled step. */
-export function rewardNamesOf(env: Env<Observation, Action>, seed = 0): string[] {
-  const { info } = env.reset({ seed });
-  const action = env.actionSpace.sample(new Rng(seed));
-  const step = env.step(action);
-  return [...new Set([...Object.keys(numericQuantities(info)), ...Object.keys(numericQuantities(step.info))])].sort();
 }

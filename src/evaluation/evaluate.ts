@@ -8,33 +8,27 @@
  * deterministically.
  */
 import type { Info } from '../core/env.ts';
+import { runEpisode } from '../core/episode.ts';
+import type { AnyEnv, AnyPolicy, Family } from '../core/family.ts';
 import { Rng } from '../core/rng.ts';
-import { buildEnv } from './env-stack.ts';
 import type { Cell } from '../io/csv.ts';
-import { runEpisode } from './episode.ts';
+import { buildEnv, type EnvStack } from './env-stack.ts';
 import { bootstrapMeanCI, mean, pairedDifferences, sd, type Interval } from './stats.ts';
-import type { AnyEnv, AnyPolicy, Family } from './families.ts';
 
 export interface EvaluationPlan {
-  envId: string;
-  envOptions: Record<string, unknown>;
-  /** Optional custom reward expression (see src/config/reward-expression.ts). */
-  reward?: string | undefined;
+  /** The env stack every method runs on (its family gives patients, metrics and trajectories). */
+  stack: EnvStack;
   episodes: number;
   seed: number;
   /** Keep per-step trajectories of the first N episodes (per patient). */
   trajectories: number;
-  /** Constraint choice (config safety.constraints): info.cost = their summed cost. */
-  constraints?: unknown;
-  /** Shield options (config safety.shield), used by methods evaluated shielded. */
-  shield?: unknown;
 }
 
 export interface MethodUnderTest {
   name: string;
   /** The training seed of a trained policy; null for a baseline. */
   trainingSeed: number | null;
-  /** Evaluate behind the shield (plan.shield). */
+  /** Evaluate behind the stack's shield (safety.shield). */
   shielded?: boolean;
   makePolicy(env: AnyEnv): AnyPolicy;
 }
@@ -64,8 +58,9 @@ export function evaluationEpisodeSeed(evaluationSeed: number, patient: string | 
 }
 
 /** Build the env a method is evaluated on (baselines may get a wider action space; same dynamics). */
-export function evaluationEnv(plan: EvaluationPlan, family: Family, patient: string | null, baseline: boolean, shielded = false): AnyEnv {
-  return buildEnv({ envId: plan.envId, envOptions: family.envOptions(plan.envOptions, patient, baseline), reward: plan.reward, constraints: plan.constraints, shield: plan.shield }, shielded);
+export function evaluationEnv(plan: EvaluationPlan, patient: string | null, baseline: boolean, shielded = false): AnyEnv {
+  const { stack } = plan;
+  return buildEnv(stack, shielded, stack.family.envOptions(stack.envOptions, patient, { baseline, actionSpace: stack.probe.actionSpace }));
 }
 
 /**
@@ -90,10 +85,11 @@ export function safetyMetrics(last: Info): Record<string, number> {
  * episode, so Ctrl-C (run.ts's SIGINT handler), worker messages and progress bars get through
  * during a long evaluation; the results do not depend on it.
  */
-export async function evaluateMethod(plan: EvaluationPlan, family: Family, method: MethodUnderTest, onEpisode?: (done: number) => void): Promise<MethodEvaluation> {
+export async function evaluateMethod(plan: EvaluationPlan, method: MethodUnderTest, onEpisode?: (done: number) => void): Promise<MethodEvaluation> {
   const out: MethodEvaluation = { episodes: [], trajectories: [] };
-  for (const patient of family.patients(plan.envOptions)) {
-    const env = evaluationEnv(plan, family, patient, method.trainingSeed === null, method.shielded ?? false);
+  const family = plan.stack.family;
+  for (const patient of family.patients(plan.stack.envOptions)) {
+    const env = evaluationEnv(plan, patient, method.trainingSeed === null, method.shielded ?? false);
     const policy = method.makePolicy(env);
     for (let k = 0; k < plan.episodes; k++) {
       const episodeSeed = evaluationEpisodeSeed(plan.seed, patient, k);
@@ -148,7 +144,7 @@ export function safetyColumns(episodes: readonly EpisodeRecord[]): string[] {
 }
 
 /** One summary row per (method, seed): means over its episodes (sums for count columns). */
-export function summaryRows(episodes: readonly EpisodeRecord[], family: Family): Record<string, Cell>[] {
+export function summaryRows(episodes: readonly EpisodeRecord[], family: Pick<Family, 'metricColumns' | 'summedColumns'>): Record<string, Cell>[] {
   const extraColumns = safetyColumns(episodes);
   const groups = new Map<string, EpisodeRecord[]>();
   for (const e of episodes) {
@@ -203,7 +199,7 @@ function aggregate(values: number[], resamples: number, seed: number): MetricAgg
  * difference of each method to each baseline. For a trained method with several seeds, each seed's
  * episode is paired with the baseline's episode of the same patient and episode index.
  */
-export function aggregateByMethod(episodes: readonly EpisodeRecord[], family: Family, baselines: readonly string[], resamples: number, seed: number): MethodAggregate[] {
+export function aggregateByMethod(episodes: readonly EpisodeRecord[], family: Pick<Family, 'metricColumns'>, baselines: readonly string[], resamples: number, seed: number): MethodAggregate[] {
   const metricNames = ['return', 'cost', ...family.metricColumns];
   const value = (e: EpisodeRecord, m: string): number | null => (m === 'return' ? e.return : m === 'cost' ? e.cost : (e.metrics[m] ?? null));
   const methods = [...new Set(episodes.map((e) => e.method))];

@@ -15,6 +15,7 @@
  * - monthsToCure: first month with M = 0, null if never; finalW, finalM, cumulativeDose.
  */
 import type { Info } from '../core/env.ts';
+import { DEPILLIS_INFO, ZHAO_INFO } from '../../envs/chemo/info.ts';
 
 export const TUMOUR_CLEARED_BELOW = 1e-3;
 export const NORMAL_CELL_CONSTRAINT = 0.75;
@@ -40,12 +41,6 @@ export interface ZhaoOutcomes {
   cumulativeDose: number;
 }
 
-function num(info: Info, key: string, index: number): number {
-  const v = info[key];
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`chemo metrics: info[${index}].${key} must be a number, got ${String(v)}`);
-  return v;
-}
-
 /** Outcomes of a de Pillis episode from [resetInfo, ...stepInfos]. */
 export function dePillisOutcomes(infos: readonly Info[], tumourBelow = TUMOUR_CLEARED_BELOW, nBelow = NORMAL_CELL_CONSTRAINT): DePillisOutcomes {
   const first = infos[0];
@@ -55,11 +50,11 @@ export function dePillisOutcomes(infos: readonly Info[], tumourBelow = TUMOUR_CL
   let minN = Infinity;
   let dayOfMinN = 0;
   let daysNBelow = 0;
-  let prevDay = num(first, 'day', 0);
+  let prevDay = DEPILLIS_INFO.number(first, 'day');
   infos.forEach((info, i) => {
-    const day = num(info, 'day', i);
-    const N = num(info, 'N', i);
-    if (daysToTumourBelow === null && num(info, 'T', i) < tumourBelow) daysToTumourBelow = day;
+    const day = DEPILLIS_INFO.number(info, 'day');
+    const N = DEPILLIS_INFO.number(info, 'N');
+    if (daysToTumourBelow === null && DEPILLIS_INFO.number(info, 'T') < tumourBelow) daysToTumourBelow = day;
     if (N < minN) {
       minN = N;
       dayOfMinN = day;
@@ -69,13 +64,13 @@ export function dePillisOutcomes(infos: readonly Info[], tumourBelow = TUMOUR_CL
   });
   return {
     steps: infos.length - 1,
-    days: num(last, 'day', infos.length - 1),
-    finalTumour: num(last, 'T', infos.length - 1),
+    days: DEPILLIS_INFO.number(last, 'day'),
+    finalTumour: DEPILLIS_INFO.number(last, 'T'),
     daysToTumourBelow,
     minN,
     dayOfMinN,
     daysNBelow,
-    cumulativeDose: num(last, 'cumulativeDose', infos.length - 1),
+    cumulativeDose: DEPILLIS_INFO.number(last, 'cumulativeDose'),
   };
 }
 
@@ -84,17 +79,16 @@ export function zhaoOutcomes(infos: readonly Info[]): ZhaoOutcomes {
   const last = infos[infos.length - 1];
   if (last === undefined) throw new RangeError('chemo metrics: need at least the reset info');
   let monthsToCure: number | null = null;
-  infos.forEach((info, i) => {
-    if (monthsToCure === null && num(info, 'M', i) === 0) monthsToCure = num(info, 'month', i);
+  infos.forEach((info) => {
+    if (monthsToCure === null && ZHAO_INFO.number(info, 'M') === 0) monthsToCure = ZHAO_INFO.number(info, 'month');
   });
-  const i = infos.length - 1;
   return {
-    months: num(last, 'month', i),
-    survivalProbability: num(last, 'cumulativeSurvival', i),
-    dead: last['dead'] === true,
+    months: ZHAO_INFO.number(last, 'month'),
+    survivalProbability: ZHAO_INFO.number(last, 'cumulativeSurvival'),
+    dead: ZHAO_INFO.flag(last, 'dead'),
     monthsToCure,
-    finalW: num(last, 'W', i),
-    finalM: num(last, 'M', i),
-    cumulativeDose: num(last, 'cumulativeDose', i),
+    finalW: ZHAO_INFO.number(last, 'W'),
+    finalM: ZHAO_INFO.number(last, 'M'),
+    cumulativeDose: ZHAO_INFO.number(last, 'cumulativeDose'),
   };
 }

@@ -52,24 +52,39 @@ export function risk(bgMgDl: number): number {
 }
 
 /**
- * CVGA zones (Magni et al. 2008). Each patient is one point (min BG, max BG) over the evaluation
- * period. The chart has a 3 x 3 grid (axes reversed for the minimum):
+ * CVGA zones (control-variability grid analysis, Magni et al., J Diabetes Sci Technol
+ * 2008;2(4):630-635). Each patient is one point (min BG, max BG) over the evaluation period, on a
+ * 3 x 3 grid whose lines are min BG 90 and 70 mg/dL and max BG 180 and 300 mg/dL:
  *
- *   max BG \ min BG   |  > 90     | 70 - 90   | < 70
+ *   max BG \ min BG   |  >= 90    | 70 - 90   | < 70
  *   ------------------+-----------+-----------+---------
  *   > 300             | Upper C   | Upper D   | E
  *   180 - 300         | Upper B   | B         | Lower D
- *   < 180             | A         | Lower B   | Lower C
+ *   <= 180            | A         | Lower B   | Lower C
  *
- * Boundaries: min > 90 is the left column, 70 <= min <= 90 the middle one, min < 70 the right
- * one; max < 180 the bottom row, 180 <= max <= 300 the middle one, max > 300 the top one. The
- * chart's outer bands (min < 50, max > 400) only clip where a point is drawn (`cvgaPlotPoint`);
- * they belong to the outer column / row and do not change the zone.
+ * A: accurate control; Lower / Upper B: benign deviations into hypo- / hyperglycaemia; B: benign
+ * control deviations; Lower C: over-correction of hyperglycaemia; Upper C: over-correction of
+ * hypoglycaemia; Lower / Upper D: failure to deal with hypo- / hyperglycaemia; E: erroneous control.
+ *
+ * The paper draws the zones between these lines; which side a value ON a line belongs to is
+ * DoseGym's rule, stated here: a value on a line belongs to the BETTER zone, i.e.
+ *   min BG: 90 is in the left column (min >= 90), 70 in the middle one (70 <= min < 90);
+ *   max BG: 180 is in the bottom row (max <= 180), 300 in the middle one (180 < max <= 300).
+ * This follows the international consensus on time in range (Battelino et al., Diabetes Care
+ * 2019;42(8):1593-1603) that TIR below uses, where 70 and 180 mg/dL are in range: a minimum of
+ * exactly 70 (no reading below range) is in the middle column, not in the hypoglycaemia column
+ * (C, D, E), and a maximum of exactly 180 (no reading above range) is in the bottom row; the 90
+ * and 300 lines follow the same rule. The chart's outer limits (min 50, max 400 mg/dL) only clip
+ * where a point is drawn (src/report/charts/cvga.ts) and do not change the zone.
  */
 export type CvgaZone = 'A' | 'Lower B' | 'Upper B' | 'B' | 'Lower C' | 'Upper C' | 'Lower D' | 'Upper D' | 'E';
 
+/** Grid lines of the CVGA (mg/dL). */
+export const CVGA_MIN_LINES = [90, 70] as const;
+export const CVGA_MAX_LINES = [180, 300] as const;
+
 const CVGA_GRID: readonly (readonly CvgaZone[])[] = [
-  // rows: max band 0 (< 180), 1 (180-300), 2 (> 300); columns: min band 0 (> 90), 1 (70-90), 2 (< 70)
+  // rows: max band 0 (<= 180), 1 (180-300], 2 (> 300); columns: min band 0 (>= 90), 1 [70, 90), 2 (< 70)
   ['A', 'Lower B', 'Lower C'],
   ['Upper B', 'B', 'Lower D'],
   ['Upper C', 'Upper D', 'E'],
@@ -78,14 +93,9 @@ const CVGA_GRID: readonly (readonly CvgaZone[])[] = [
 export function cvgaZone(minBgMgDl: number, maxBgMgDl: number): CvgaZone {
   if (Number.isNaN(minBgMgDl) || Number.isNaN(maxBgMgDl)) throw new RangeError('cvgaZone: BG is NaN');
   if (minBgMgDl > maxBgMgDl) throw new RangeError(`cvgaZone: min BG ${minBgMgDl} > max BG ${maxBgMgDl}`);
-  const col = minBgMgDl > 90 ? 0 : minBgMgDl >= 70 ? 1 : 2;
-  const row = maxBgMgDl < 180 ? 0 : maxBgMgDl <= 300 ? 1 : 2;
+  const col = minBgMgDl >= CVGA_MIN_LINES[0] ? 0 : minBgMgDl >= CVGA_MIN_LINES[1] ? 1 : 2;
+  const row = maxBgMgDl <= CVGA_MAX_LINES[0] ? 0 : maxBgMgDl <= CVGA_MAX_LINES[1] ? 1 : 2;
   return (CVGA_GRID[row] as readonly CvgaZone[])[col] as CvgaZone;
-}
-
-/** Where the point is drawn on the CVGA chart: min clipped to [50, 110], max to [110, 400]. */
-export function cvgaPlotPoint(minBgMgDl: number, maxBgMgDl: number): { x: number; y: number } {
-  return { x: Math.min(110, Math.max(50, minBgMgDl)), y: Math.min(400, Math.max(110, maxBgMgDl)) };
 }
 
 export interface GlucoseMetrics {

@@ -1,25 +1,20 @@
 /**
  * Synthetic, clearly labelled sample data for every report chart. Used by the report tests, the
- * browser check and `writeSampleReport` (a demo of the report layer that needs no training run).
+ * browser check and `writeSampleReport` (a demo of the report layer that needs no training run),
+ * with the real report's captions (src/report/sections/).
  * The shapes are plausible (meal excursions, AGP spread, a tumour model decaying under dose) but
  * the numbers come from simple formulas, not from the simulators.
  */
 import { Rng } from '../core/rng.ts';
-import type {
-  AgpRow,
-  ChemoTrajectoryRow,
-  CvgaRow,
-  GlucoseTraceRow,
-  LearningCurveRow,
-  ReturnsByMethodRow,
-  RiskIndexRow,
-  TimeInRangesRow,
-  TumorToxicityRow,
-} from './charts.ts';
+import { chemoTrajectories, tumorVsToxicity, type ChemoTrajectoryRow, type TumorToxicityRow } from './charts/chemo.ts';
+import { returnsByMethod, type ReturnsByMethodRow } from './charts/common.ts';
+import { cvga, type CvgaRow } from './charts/cvga.ts';
+import { agp, glucoseTrace, riskIndex, timeInRanges, type AgpRow, type GlucoseTraceRow, type RiskIndexRow, type TimeInRangesRow } from './charts/glucose.ts';
+import { learningCurves, type LearningCurveRow } from './charts/training.ts';
 import { groupBy } from './stats.ts';
 import type { ReportSection } from './html.ts';
-import * as charts from './charts.ts';
 import { methodColors } from './colors.ts';
+import { CAPTIONS } from './sections/index.ts';
 
 export const SAMPLE_T1D_METHODS = ['ppo', 'basal-bolus', 'pid'] as const;
 export const SAMPLE_CHEMO_METHODS = ['ppo', 'mtd', 'metronomic'] as const;
@@ -123,8 +118,9 @@ export function sampleData(seed = 1): SampleData {
     }
   }
 
-  // de Pillis & Radunskaya 2003 with the parameters of Ahn & Park 2011 (see shared chemo notes),
-  // integrated with plain Euler sub-steps: good enough for sample pictures, not the environment.
+  // de Pillis & Radunskaya 2003 with parameters like Ahn & Park 2011's (the env's own are in
+  // envs/chemo/depillis-model.ts), integrated with plain Euler sub-steps: good enough for sample
+  // pictures, not the environment.
   const chemo: ChemoTrajectoryRow[] = [];
   const tumor: TumorToxicityRow[] = [];
   const dosing: Record<string, (day: number) => number> = {
@@ -183,29 +179,29 @@ export function sampleSections(data: SampleData = sampleData()): ReportSection[]
   return [
     {
       heading: 'Training',
-      charts: [{ name: 'learning-curves', spec: charts.learningCurves(data.learning, o), caption: CAPTIONS.learningCurves }],
+      charts: [{ name: 'learning-curves', spec: learningCurves(data.learning, o), caption: CAPTIONS.learningCurves }],
     },
     {
       heading: 'Type 1 diabetes (synthetic sample data)',
       text: 'Synthetic numbers that exercise every chart; not simulator output.',
       charts: [
-        { name: 'glucose-trace', spec: charts.glucoseTrace(data.glucose, o), caption: CAPTIONS.glucoseTrace },
-        { name: 'agp', spec: charts.agp(data.agp, o), caption: CAPTIONS.agp },
-        { name: 'time-in-ranges', spec: charts.timeInRanges(data.tir, o), caption: CAPTIONS.timeInRanges },
-        { name: 'cvga', spec: charts.cvga(data.cvga, o), caption: CAPTIONS.cvga },
-        { name: 'risk-index', spec: charts.riskIndex(data.risk, o), caption: CAPTIONS.riskIndex },
+        { name: 'glucose-trace', spec: glucoseTrace(data.glucose, o), caption: CAPTIONS.glucoseTrace },
+        { name: 'agp', spec: agp(data.agp, o), caption: CAPTIONS.agp },
+        { name: 'time-in-ranges', spec: timeInRanges(data.tir, o), caption: CAPTIONS.timeInRanges },
+        { name: 'cvga', spec: cvga(data.cvga, o), caption: CAPTIONS.cvga },
+        { name: 'risk-index', spec: riskIndex(data.risk, o), caption: CAPTIONS.riskIndex },
       ],
     },
     {
       heading: 'Chemotherapy (synthetic sample data)',
       charts: [
-        { name: 'chemo-trajectories', spec: charts.chemoTrajectories(data.chemo, o), caption: CAPTIONS.chemoTrajectories },
-        { name: 'tumor-vs-toxicity', spec: charts.tumorVsToxicity(data.tumor, o), caption: CAPTIONS.tumorVsToxicity },
+        { name: 'chemo-trajectories', spec: chemoTrajectories(data.chemo, o), caption: CAPTIONS.chemoTrajectories },
+        { name: 'tumor-vs-toxicity', spec: tumorVsToxicity(data.tumor, o), caption: CAPTIONS.tumorVsToxicity },
       ],
     },
     {
       heading: 'Classic control (synthetic sample data)',
-      charts: [{ name: 'returns-by-method', spec: charts.returnsByMethod(data.returns, o), caption: CAPTIONS.returnsByMethod }],
+      charts: [{ name: 'returns-by-method', spec: returnsByMethod(data.returns, o), caption: CAPTIONS.returnsByMethod }],
     },
   ];
 }
@@ -231,28 +227,6 @@ export function sampleSummaryTable(data: SampleData = sampleData()): { columns: 
   }
   return { columns, rows };
 }
-
-/** Short "how to read this chart" captions, reusable by the experiment runner. */
-export const CAPTIONS = {
-  learningCurves:
-    'Episode return during training against environment steps. Thin lines are individual seeds, the thick line their mean and the band the spread across seeds; a rising, narrowing band means learning that is reliable across seeds.',
-  glucoseTrace:
-    'One representative day per method. The green band is the 70-180 mg/dL target; solid line = true blood glucose, dashed = what the sensor (CGM) reported; the bars below are insulin delivered; triangles mark meals. Look for high post-meal peaks and for dips below 70 mg/dL.',
-  agp:
-    'Ambulatory Glucose Profile: all evaluation days folded onto one 24-hour clock. The line is the median glucose, the dark band holds the middle 50 % of readings and the light band 90 %. A narrow profile inside the green band is good control; wide bands mean day-to-day variability.',
-  timeInRanges:
-    'Share of time in each glucose range per method. More green is better; red segments (below 70 mg/dL) are hypoglycaemia and matter most clinically; consensus targets are > 70 % in range and < 4 % below 70.',
-  cvga:
-    'Control Variability Grid Analysis: each point is one patient under one method, placed by the lowest and highest glucose seen. Zone A (bottom left) is tight control, B benign excursions, C over-correction, D failure to manage, E erroneous control. More points in A and B is better.',
-  riskIndex:
-    'Kovatchev risk indices: LBGI measures the risk of hypoglycaemia, HBGI of hyperglycaemia, and the risk index is their sum. Lower is better; dashed ticks mark the moderate- and high-risk thresholds.',
-  chemoTrajectories:
-    'Model states over the treatment horizon for one evaluation episode per method. The aim is tumour T down while normal cells N stay above the dashed toxicity line; the bottom rows show each method\'s dosing schedule.',
-  tumorVsToxicity:
-    'Each point is one evaluation episode: how much tumour is left (lower is better) against the lowest normal-cell level reached (right of the dashed line means the toxicity limit held). Larger points used more drug.',
-  returnsByMethod:
-    'Mean evaluation return per method: bars are the mean over training seeds, whiskers one standard deviation and dots the individual seeds. Overlapping dots mean the difference may not be reliable.',
-} as const;
 
 /** Writes a complete sample report (charts and report.html) into `dir`; returns the report path. */
 export async function writeSampleReport(dir: string): Promise<string> {

@@ -1,15 +1,15 @@
 /**
  * Turns a validated experiment config into a checked plan: the env exists and accepts its options,
- * the reward expression uses only known quantities, the hyperparameters are valid for the
- * algorithm, and every evaluation method is either the trained algorithm or a known baseline of the
- * env's family. Every problem is a one-line UserError naming the config field.
+ * it belongs to a registered patient family, the reward expression uses only known quantities, the
+ * hyperparameters are valid for the algorithm, and every evaluation method is either the trained
+ * algorithm or a known baseline of the env's family. Every problem is a one-line UserError naming
+ * the config field. Planning builds one probe env (src/evaluation/env-stack.ts) and closes it.
  */
 import { UserError } from '../core/errors.ts';
-import { envSpec, make } from '../core/registry.ts';
 import { Discrete } from '../core/spaces.ts';
-import { buildEnv, constraintBudget, envStackSpec } from '../evaluation/env-stack.ts';
+import type { Family } from '../core/family.ts';
+import { constraintBudget, envStackSpec, resolveEnvStack, type EnvStack } from '../evaluation/env-stack.ts';
 import { methodName, methodParams, methodType, type ExperimentConfig, type MethodSpec } from '../config/experiment.ts';
-import { familyOf, type AnyEnv, type Family } from '../evaluation/families.ts';
 import { parseDqnHyperparameters, parsePpoHyperparameters } from '../../agents/common/hyperparameters.ts';
 import { parsePpoLagrangianHyperparameters } from '../../agents/ppo-lagrangian.ts';
 
@@ -26,6 +26,8 @@ export interface PlannedMethod {
 export interface ExperimentPlan {
   config: ExperimentConfig;
   family: Family;
+  /** The env stack, resolved to plain values (spaces, shield options, budgets, compiled reward). */
+  stack: EnvStack;
   methods: PlannedMethod[];
   /** Fully resolved hyperparameters (defaults filled in), for the manifest. */
   hyperparameters: Record<string, unknown>;
@@ -35,28 +37,10 @@ export interface ExperimentPlan {
 
 const TRAINED_TYPES = ['ppo', 'dqn', 'ppo-lagrangian'];
 
-function prefixed<T>(prefix: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UserError && !err.message.startsWith(prefix)) throw new UserError(`${prefix}${err.message}`, err.exitCode);
-    throw err;
-  }
-}
-
-export function makeProbeEnv(config: ExperimentConfig): AnyEnv {
-  // Name the field at fault: the id (unknown environment) or the options (unknown or bad option).
-  prefixed('env.id: ', () => envSpec(config.env.id));
-  return prefixed('env.options: ', () => make(config.env.id, config.env.options));
-}
-
 export function planExperiment(config: ExperimentConfig): ExperimentPlan {
-  const probe = makeProbeEnv(config);
-  const family = familyOf(config.env.id);
-  // Builds the full stack once, shielded and not: validates safety.* and env.reward with their field names.
-  const spec = envStackSpec(config);
-  buildEnv(spec, false).close();
-  if (spec.shield !== undefined) buildEnv(spec, true).close();
+  // Validates env.*, safety.* and env.reward with their field names.
+  const spec = resolveEnvStack(envStackSpec(config));
+  const { family, probe } = spec;
   if (config.evaluate.shield !== undefined && spec.shield === undefined) {
     throw new UserError(`evaluate.shield: '${config.evaluate.shield}' needs safety.shield options (e.g. safety: { shield: {} } for the defaults)`);
   }
@@ -102,12 +86,11 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
     }
     return { name, type, params, trained: false, shielded: false };
   });
-  probe.close();
   // With a shield, each method runs without it, with it (`<method>+shield`), or both.
   const mode = spec.shield === undefined ? 'without' : (config.evaluate.shield ?? 'both');
   const variants = methods.flatMap((m) => [
     ...(mode !== 'with' ? [m] : []),
     ...(mode !== 'without' ? [{ ...m, name: `${m.name}+shield`, shielded: true }] : []),
   ]);
-  return { config, family, methods: variants, hyperparameters, ...(costLimit !== undefined ? { costLimit } : {}) };
+  return { config, family, stack: spec, methods: variants, hyperparameters, ...(costLimit !== undefined ? { costLimit } : {}) };
 }

@@ -6,13 +6,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Action, Env, Observation } from '../core/env.ts';
-import { make } from '../core/registry.ts';
-import { buildEnv, envStackSpec } from '../evaluation/env-stack.ts';
+import { buildEnv } from '../evaluation/env-stack.ts';
 import type { ExperimentConfig } from '../config/experiment.ts';
 import { evaluateMethod, type EvaluationPlan, type MethodEvaluation } from '../evaluation/evaluate.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { toCsv } from '../io/csv.ts';
-import { planExperiment } from './plan.ts';
+import { planExperiment, type ExperimentPlan } from './plan.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import { loadPolicy, savePolicy } from '../../agents/common/checkpoint.ts';
@@ -47,12 +46,10 @@ export function isTaskDone(runDir: string, task: Task): boolean {
   return existsSync(taskOutput(runDir, task));
 }
 
-/** The training env: the configured env, with the custom reward when one is given. */
 /** The training env: the configured env with its shield (if safety.shieldTraining), constraint costs and custom reward. */
-export function trainingEnvFactory(config: ExperimentConfig): () => Env<Observation, Action> {
-  const spec = envStackSpec(config);
-  const shielded = config.safety?.shieldTraining === true && spec.shield !== undefined;
-  return () => buildEnv(spec, shielded);
+export function trainingEnvFactory(plan: ExperimentPlan): () => Env<Observation, Action> {
+  const shielded = plan.config.safety?.shieldTraining === true && plan.stack.shield !== undefined;
+  return () => buildEnv(plan.stack, shielded);
 }
 
 export const TRAINING_COLUMNS = [
@@ -94,7 +91,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   if (task.kind === 'train') {
     const rows: Record<string, number>[] = [];
     onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
-    const policy = await trainAgent(plan, trainingEnvFactory(ctx.config), {
+    const policy = await trainAgent(plan, trainingEnvFactory(plan), {
       seed: task.seed,
       backend: ctx.backend,
       onUpdate: (stats) => {
@@ -110,11 +107,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const method = plan.methods.find((m) => m.name === task.method);
   if (method === undefined) throw new Error(`executeTask: no method '${task.method}' in the plan`);
   const evaluationPlan: EvaluationPlan = {
-    envId: ctx.config.env.id,
-    envOptions: ctx.config.env.options,
-    reward: ctx.config.env.reward,
-    constraints: ctx.config.safety?.constraints,
-    shield: ctx.config.safety?.shield,
+    stack: plan.stack,
     episodes: ctx.config.evaluate.episodes,
     seed: ctx.config.evaluate.seed,
     trajectories: ctx.config.evaluate.trajectories,
@@ -125,7 +118,6 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   onProgress({ done: 0, total });
   const result: MethodEvaluation = await evaluateMethod(
     evaluationPlan,
-    plan.family,
     {
       name: method.name,
       trainingSeed: method.trained ? trainingSeed : null,

@@ -76,7 +76,7 @@ export class ChemoShield extends Shield {
     this.stepDays = d.value;
     const space = env.actionSpace;
     if (space instanceof Box && (space.low[0] !== 0 || space.high[0] !== 1)) {
-      throw new UserError(`shield: ${env.metadata.id} action space ${space.toString()} is not a dose in [0, 1]; apply the shield to the env before RescaleAction/ClipAction`);
+      throw new UserError(`shield: ${env.metadata.id} action space ${space.toString()} is not a dose in [0, 1]; the shield wraps the raw env, whose action is the dose fraction`);
     }
   }
 

@@ -3,24 +3,12 @@
  * maximises return subject to E[episode cost] <= budget), and the `ConstraintCost` wrapper that
  * writes them into `info`.
  *
- * Constraints (per-step cost from the step's `info`):
- * - T1D-v0 `hypo70`: 1 when the true BG (info.bg, mg/dL) < 70 (level-1 hypoglycaemia), else 0.
- * - T1D-v0 `hypo54`: 1 when BG < 54 mg/dL (level-2, clinically significant hypoglycaemia).
- *   Default budgets follow the international consensus on time in range (Battelino et al.,
- *   Diabetes Care 42(8):1593-1603, 2019, Table 2): at most 4 % of the time below 70 and 1 % below
- *   54 mg/dL. With one cost unit per step in violation, the budget in cost units per episode is
- *   fraction x episode steps (metadata.maxEpisodeSteps): e.g. T1D-v0 with a Dexcom sensor
- *   (3-minute steps) over 1 day = 480 steps -> hypo70 budget 19.2, hypo54 budget 4.8.
- * - Chemo-DePillis-v0 `toxicity`: 1 when the normal-cell population N (info.N, normalised) < 0.75,
- *   the lower bound on N in de Pillis & Radunskaya's optimal-control problem (Comput. Math. Methods
- *   Med. 3(2):79-100, 2001; J. Theor. Med. 2003). A state constraint: default budget 0 steps.
- * - Chemo-DePillis-v0 `cumulativeDose`: cost = the dose delivered in the step in dose-days (the
- *   increase of info.cumulativeDose), so the episode cost is the cumulative dose and the constraint
- *   "cumulative dose <= budget" is violated from the first step at which the running total
- *   exceeds the budget. Default budget (a DoseGym choice, not from the literature): 0.3 dose-days
- *   per day of the horizon, the total of the metronomic baseline (constant dose 0.3, about the
- *   lowest constant dose that clears the nominal patient's tumour; agents/baselines/chemo.ts),
- *   i.e. 45 dose-days over the default 150 days.
+ * This module is the generic machinery; which constraints an env has is its patient family's
+ * knowledge, registered with the family (`Family.constraints`, src/core/family.ts): T1D-v0
+ * `hypo70`, `hypo54` (envs/glucose/family.ts), Chemo-DePillis-v0 `toxicity`, `cumulativeDose`
+ * (envs/chemo/family.ts), each with the source of its default budget. A default budget may depend
+ * on the episode length (metadata.maxEpisodeSteps) and the step duration, e.g. a fraction of the
+ * episode's steps (`fractionOfSteps`).
  *
  * `info.cost` becomes the SUM of the selected constraints' costs (replacing the env's own cost);
  * `info.costs` holds each one. The sum is what a single-multiplier PPO-Lagrangian constrains, so
@@ -29,111 +17,23 @@
 import { z } from 'zod';
 import { parseWithSchema } from '../core/validate.ts';
 import { UserError } from '../core/errors.ts';
-import type { Action, Env, EnvMetadata, Info, Observation, ResetArgs, ResetResult, StepDuration, StepResult } from '../core/env.ts';
+import type { Action, Env, EnvMetadata, Info, Observation, ResetArgs, ResetResult, StepResult } from '../core/env.ts';
+import { familyOf, listFamilies, type ConstraintContext, type ConstraintDefinition } from '../core/family.ts';
 import { Wrapper } from '../core/wrappers.ts';
 
-export const T1D_ENV = 'T1D-v0';
-export const DEPILLIS_ENV = 'Chemo-DePillis-v0';
+export type { ConstraintContext, ConstraintDefinition } from '../core/family.ts';
 
-/** Consensus targets (Battelino 2019): fraction of time below 70 and 54 mg/dL. */
-export const CONSENSUS_MAX_FRACTION_BELOW_70 = 0.04;
-export const CONSENSUS_MAX_FRACTION_BELOW_54 = 0.01;
-/** Normal-cell lower bound of de Pillis & Radunskaya. */
-export const TOXICITY_MIN_N = 0.75;
-/** Default cumulative-dose budget per day of the horizon [dose-days / day]. */
-export const DEFAULT_DOSE_DAYS_PER_DAY = 0.3;
+/** `violated` of an indicator constraint: every step with a cost is in violation. */
+export const violatedWhenCostly = (stepCost: number): boolean => stepCost > 0;
 
-/** What a default budget may depend on: the episode length and the step duration. */
-export interface ConstraintContext {
-  episodeSteps?: number;
-  stepDuration?: StepDuration;
+/** `defaultBudget` of an indicator constraint allowed on `fraction` of the episode's steps. */
+export function fractionOfSteps(fraction: number): (ctx: ConstraintContext) => number | undefined {
+  return (ctx) => (ctx.episodeSteps === undefined ? undefined : fraction * ctx.episodeSteps);
 }
-
-export interface ConstraintDefinition {
-  name: string;
-  envId: string;
-  /** One line: what is counted, with units. */
-  description: string;
-  /** Unit of the per-step cost and of the budget. */
-  costUnit: string;
-  /** How the default budget is derived. */
-  budgetRule: string;
-  /** Default episode budget, or undefined when the context lacks what it needs. */
-  defaultBudget(ctx: ConstraintContext): number | undefined;
-  /** Per-step cost (>= 0) from the step's info; `previous` is the info before the step (undefined at reset). */
-  cost(info: Info, previous: Info | undefined): number;
-  /** Whether the constraint is violated after a step, given that step's cost and the episode's running cost. */
-  violated(stepCost: number, episodeCost: number, budget: number): boolean;
-}
-
-function num(info: Info, key: string, constraint: string): number {
-  const v = info[key];
-  if (typeof v !== 'number' || Number.isNaN(v)) {
-    throw new Error(`constraint '${constraint}': info.${key} is ${v === undefined ? 'missing' : `not a number (${String(v)})`}; is the env the right one?`);
-  }
-  return v;
-}
-
-const indicatorViolated = (stepCost: number): boolean => stepCost > 0;
-
-function stepFraction(fraction: number) {
-  return (ctx: ConstraintContext): number | undefined => (ctx.episodeSteps === undefined ? undefined : fraction * ctx.episodeSteps);
-}
-
-const DEFINITIONS: readonly ConstraintDefinition[] = Object.freeze([
-  {
-    name: 'hypo70',
-    envId: T1D_ENV,
-    description: 'steps with true BG < 70 mg/dL (level-1 hypoglycaemia)',
-    costUnit: 'steps',
-    budgetRule: '4 % of the episode steps (consensus: < 4 % of time below 70 mg/dL)',
-    defaultBudget: stepFraction(CONSENSUS_MAX_FRACTION_BELOW_70),
-    cost: (info) => (num(info, 'bg', 'hypo70') < 70 ? 1 : 0),
-    violated: indicatorViolated,
-  },
-  {
-    name: 'hypo54',
-    envId: T1D_ENV,
-    description: 'steps with true BG < 54 mg/dL (level-2 hypoglycaemia)',
-    costUnit: 'steps',
-    budgetRule: '1 % of the episode steps (consensus: < 1 % of time below 54 mg/dL)',
-    defaultBudget: stepFraction(CONSENSUS_MAX_FRACTION_BELOW_54),
-    cost: (info) => (num(info, 'bg', 'hypo54') < 54 ? 1 : 0),
-    violated: indicatorViolated,
-  },
-  {
-    name: 'toxicity',
-    envId: DEPILLIS_ENV,
-    description: `steps with normal cells N < ${TOXICITY_MIN_N}`,
-    costUnit: 'steps',
-    budgetRule: '0 steps (a state constraint in the optimal-control literature)',
-    defaultBudget: () => 0,
-    cost: (info) => (num(info, 'N', 'toxicity') < TOXICITY_MIN_N ? 1 : 0),
-    violated: indicatorViolated,
-  },
-  {
-    name: 'cumulativeDose',
-    envId: DEPILLIS_ENV,
-    description: 'dose delivered in the step [dose-days]; the episode cost is the cumulative dose',
-    costUnit: 'dose-days',
-    budgetRule: `${DEFAULT_DOSE_DAYS_PER_DAY} dose-days per day of the horizon (the metronomic baseline's total)`,
-    defaultBudget: (ctx) => {
-      const d = ctx.stepDuration;
-      if (ctx.episodeSteps === undefined || d === undefined || d.unit !== 'day') return undefined;
-      return DEFAULT_DOSE_DAYS_PER_DAY * ctx.episodeSteps * d.value;
-    },
-    cost: (info, previous) => {
-      if (previous === undefined) return 0;
-      // The env's own running total, so the cost matches its accounting exactly (>= 0 by construction).
-      return Math.max(0, num(info, 'cumulativeDose', 'cumulativeDose') - num(previous, 'cumulativeDose', 'cumulativeDose'));
-    },
-    violated: (_stepCost, episodeCost, budget) => episodeCost > budget,
-  },
-]);
 
 /** Environments that declare constraints. */
 export function constrainedEnvIds(): string[] {
-  return [...new Set(DEFINITIONS.map((d) => d.envId))];
+  return listFamilies().filter((f) => f.constraints.length > 0).flatMap((f) => f.envIds);
 }
 
 /** A constraint available for an env, with its default budget for `context` (when computable). */
@@ -150,9 +50,9 @@ export function constraintContext(metadata: Pick<EnvMetadata, 'maxEpisodeSteps' 
   return { ...(metadata.maxEpisodeSteps !== undefined ? { episodeSteps: metadata.maxEpisodeSteps } : {}), stepDuration: metadata.stepDuration };
 }
 
-/** The constraints available for `envId`, with default budgets for the given episode length / step. */
+/** The constraints available for `envId` (its family's), with default budgets for the given episode length / step. */
 export function constraintsFor(envId: string, context: ConstraintContext = {}): ConstraintInfo[] {
-  return DEFINITIONS.filter((d) => d.envId === envId).map((d) => ({
+  return familyOf(envId).constraints.map((d) => ({
     name: d.name,
     description: d.description,
     costUnit: d.costUnit,
@@ -163,7 +63,7 @@ export function constraintsFor(envId: string, context: ConstraintContext = {}): 
 
 /** The definition of `name` for `envId`; UserError listing the allowed names otherwise. */
 export function getConstraint(envId: string, name: string): ConstraintDefinition {
-  const available = DEFINITIONS.filter((d) => d.envId === envId);
+  const available = familyOf(envId).constraints;
   if (available.length === 0) {
     throw new UserError(`constraints: environment '${envId}' declares no constraints; constrained environments: ${constrainedEnvIds().join(', ')}`);
   }

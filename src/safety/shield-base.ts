@@ -14,8 +14,9 @@
  * `shieldInterventions: 0`; the info of the step that ends an episode also gets
  * `shieldEpisode = { interventions, steps, rate }`.
  *
- * The shield must see physical units: wrap the raw env first, THEN the agent-side wrappers
- * (RescaleAction, ClipAction, NormalizeObservation via standardWrappers).
+ * The shield must see physical units: it wraps the raw env, before constraint costs and a custom
+ * reward (src/evaluation/env-stack.ts). The agents clip actions and normalise observations on their
+ * side of the env (agents/common/policy.ts), so the env they step stays in physical units.
  */
 import { UserError } from '../core/errors.ts';
 import { assertAction, type Action, type Env, type Info, type Observation, type ResetArgs, type ResetResult, type StepResult } from '../core/env.ts';
@@ -153,9 +154,5 @@ export abstract class Shield extends Wrapper {
   }
 }
 
-/** A numeric info field, or a one-line error naming it. */
-export function infoNumber(info: Info, key: string, who: string): number {
-  const v = info[key];
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${who}: info.${key} is ${v === undefined ? 'missing' : `not a number (${String(v)})`}`);
-  return v;
-}
+/** Shields read the patient state from info with the typed reader's checks (src/core/info.ts). */
+export { infoNumber } from '../core/info.ts';

@@ -1,10 +1,11 @@
 /**
- * Runs one evaluation episode of a policy (trained agent or clinical baseline) on an environment.
+ * Runs one episode of a policy (trained agent or clinical baseline) on an environment and logs it.
  * The episode is fully determined by its seed, so every method sees the same patient, meals and
- * sensor noise when given the same seed (the paired protocol in src/evaluation/evaluate.ts).
+ * sensor noise when given the same seed (the paired protocol in src/evaluation/evaluate.ts). The
+ * log is what a patient family computes its metrics and trajectory rows from (src/core/family.ts).
  */
-import type { Action, Env, Info, Observation } from '../core/env.ts';
-import type { Policy } from '../core/policy.ts';
+import type { Action, Env, Info, Observation } from './env.ts';
+import type { Policy } from './policy.ts';
 
 export interface EpisodeLog {
   return: number;
@@ -42,4 +43,9 @@ export function runEpisode(env: Env<Observation, Action>, policy: Policy<Observa
     }
   }
   throw new Error(`runEpisode: ${env.metadata.id} did not end within ${maxSteps} steps; give it a time limit`);
+}
+
+/** The reward of the step that ended at info k of the log (null for the reset info, k = 0). */
+export function stepReward(log: EpisodeLog, k: number): number | null {
+  return k === 0 ? null : (log.rewards[k - 1] ?? null);
 }

@@ -1,0 +1,167 @@
+/**
+ * Chemotherapy charts: the model states and dose schedule of one episode per method, and tumour
+ * burden against toxicity per episode. de Pillis & Radunskaya 2003 states are dimensionless;
+ * N < 0.75 is the toxicity constraint of the optimal-control literature. See common.ts for what
+ * every chart shares.
+ */
+import { NORMAL_CELL_CONSTRAINT } from '../../metrics/chemo.ts';
+import { groupBy, round, roundSig } from '../stats.ts';
+import { colorEncoding, colorsFor, finish, requireRows, titleOf, type ChartOptions, type Obj, type Spec } from './common.ts';
+
+/** Options of the chemotherapy charts: the normal-cell limit they draw (default the metrics' N = 0.75). */
+export interface ChemoChartOptions extends ChartOptions {
+  toxicityLimit?: number;
+}
+
+/** One evaluation episode per method (pick it with `representative` from stats.ts). */
+export interface ChemoTrajectoryRow {
+  method: string;
+  /** Time (days). */
+  day: number;
+  /** Normal, tumour and immune cell populations and drug concentration (dimensionless). */
+  N: number;
+  T: number;
+  I: number;
+  B: number;
+  /** Dose applied from this day until the next row (fraction of the maximum, 0-1). */
+  u: number;
+}
+
+export function chemoTrajectories(rows: readonly ChemoTrajectoryRow[], opts: ChemoChartOptions = {}): Spec {
+  requireRows('chemoTrajectories', rows);
+  const limit = opts.toxicityLimit ?? NORMAL_CELL_CONSTRAINT;
+  const methods = [...new Set(rows.map((r) => r.method))];
+  const color = colorEncoding(methods, opts);
+  // Sorted by time within each method: the lines and the step area connect rows in data order.
+  const data: Obj[] = [];
+  for (const [method, mRows] of groupBy(rows, (r) => r.method)) {
+    for (const r of [...mRows].sort((a, b) => a.day - b.day)) {
+      data.push({ method, day: round(r.day, 4), N: roundSig(r.N), T: roundSig(r.T), I: roundSig(r.I), B: roundSig(r.B), u: roundSig(r.u) });
+    }
+  }
+  const days = rows.map((r) => r.day);
+  const x = { field: 'day', type: 'quantitative', title: 'Time (days)', scale: { domain: [Math.min(...days), Math.max(...days)], nice: false } };
+  const noX = { ...x, title: null, axis: { labels: false, ticks: false, domain: false, title: null } };
+  const tPositive = rows.map((r) => r.T).filter((t) => t > 0);
+  const tLog = tPositive.length === rows.length && Math.max(...tPositive) / Math.min(...tPositive) > 100;
+  const unit = (field: string, title: string, xEnc: Obj, extra: Obj = {}): Obj => ({
+    data: { name: 'traj' },
+    mark: { type: 'line', strokeWidth: 1.8, clip: true },
+    encoding: {
+      x: xEnc,
+      y: { field, type: 'quantitative', title, ...extra },
+      color,
+      tooltip: [{ field: 'method' }, { field: 'day', format: '.2f' }, { field, format: '.4~g' }],
+    },
+  });
+  const size = { width: 640, height: 100 };
+  const nPanel: Obj = {
+    ...size,
+    layer: [
+      unit('N', 'N (normal)', noX),
+      {
+        data: { values: [{ y: limit, label: `toxicity limit N = ${limit}` }] },
+        layer: [
+          { mark: { type: 'rule', color: '#c0392b', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+          {
+            mark: { type: 'text', color: '#c0392b', align: 'right', dy: -7, fontSize: 10.5, x: 'width', dx: -4 },
+            encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } },
+          },
+        ],
+      },
+    ],
+  };
+  // Doses as a step area (each dose held until the next decision), one strip per method: hundreds
+  // of adjacent bars would draw anti-aliasing stripes and overlap between methods. The method name
+  // sits right of its strip (a facet header would be positioned from estimated text widths).
+  const doseStrips: Obj[] = methods.map((method, i) => ({
+    width: 640,
+    height: 26,
+    layer: [
+      {
+        data: { name: 'traj' },
+        transform: [{ filter: { field: 'method', equal: method } }],
+        mark: { type: 'area', interpolate: 'step-after', opacity: 0.85, line: { strokeWidth: 1 } },
+        encoding: {
+          x: i === methods.length - 1 ? x : noX,
+          y: { field: 'u', type: 'quantitative', title: i === 0 ? 'Dose u' : null, scale: { domain: [0, 1] }, axis: { values: [0, 1], titleAngle: 0, titleAlign: 'right', titleBaseline: 'middle', titleY: 13 } },
+          color,
+          tooltip: [{ field: 'method' }, { field: 'day', format: '.2f' }, { field: 'u', title: 'dose (fraction of max)', format: '.3~g' }],
+        },
+      },
+      {
+        data: { values: [{ label: method }] },
+        mark: { type: 'text', x: 'width', dx: 8, y: 13, align: 'left', baseline: 'middle', fontSize: 11, fontWeight: 'bold', color: colorsFor(methods, opts)[method] ?? '#333' },
+        encoding: { text: { field: 'label' } },
+      },
+    ],
+  }));
+  return finish({
+    title: titleOf(
+      'Chemotherapy trajectories',
+      `States of the de Pillis-Radunskaya model (dimensionless): normal N, tumour T${tLog ? ' (log scale)' : ''}, immune I, drug B; dashed red line: toxicity limit N = ${limit}. Bottom: dose per method (fraction of the maximum).`,
+      opts,
+    ),
+    datasets: { traj: data },
+    vconcat: [
+      nPanel,
+      { ...size, ...unit('T', tLog ? 'T (tumour, log)' : 'T (tumour)', noX, tLog ? { scale: { type: 'log' }, axis: { format: '.0e' } } : {}) },
+      { ...size, ...unit('I', 'I (immune)', noX) },
+      { ...size, ...unit('B', 'B (drug)', noX) },
+      ...doseStrips,
+    ],
+    spacing: 8,
+    resolve: { scale: { color: 'shared' } },
+  });
+}
+
+export interface TumorToxicityRow {
+  method: string;
+  /** Tumour burden T at the end of the horizon (dimensionless). */
+  finalTumor: number;
+  /** Lowest normal-cell population N over the horizon (dimensionless). */
+  minNormal: number;
+  /** Total dose given (sum of u x days). */
+  cumulativeDose: number;
+}
+
+export function tumorVsToxicity(rows: readonly TumorToxicityRow[], opts: ChemoChartOptions = {}): Spec {
+  requireRows('tumorVsToxicity', rows);
+  const methods = [...new Set(rows.map((r) => r.method))];
+  const limit = opts.toxicityLimit ?? NORMAL_CELL_CONSTRAINT;
+  const tumors = rows.map((r) => r.finalTumor);
+  const log = tumors.every((t) => t > 0) && Math.max(...tumors) / Math.min(...tumors) > 100;
+  const data = rows.map((r) => ({ method: r.method, finalTumor: roundSig(r.finalTumor), minNormal: roundSig(r.minNormal), cumulativeDose: roundSig(r.cumulativeDose) }));
+  const minN = Math.min(...rows.map((r) => r.minNormal), limit);
+  const maxN = Math.max(...rows.map((r) => r.minNormal), limit);
+  const pad = Math.max(0.02, (maxN - minN) * 0.08);
+  return finish({
+    title: titleOf(
+      'Tumour burden against toxicity',
+      `One point per evaluation episode. Right of the dashed line (min N >= ${limit}) the toxicity constraint held; lower is less tumour${log ? ' (log scale)' : ''}. Point size: cumulative dose. Best: bottom right.`,
+      opts,
+      600,
+    ),
+    width: 480,
+    height: 340,
+    layer: [
+      {
+        data: { values: data },
+        mark: { type: 'point', filled: true, opacity: 0.8, stroke: 'white', strokeWidth: 0.6 },
+        encoding: {
+          x: { field: 'minNormal', type: 'quantitative', title: 'Minimum normal cells N over the horizon (dimensionless)', scale: { domain: [round(minN - pad, 3), round(maxN + pad, 3)], nice: false, zero: false } },
+          y: { field: 'finalTumor', type: 'quantitative', title: `Final tumour burden T (dimensionless${log ? ', log' : ''})`, scale: log ? { type: 'log' } : { zero: true }, ...(log ? { axis: { format: '.0e' } } : {}) },
+          size: { field: 'cumulativeDose', type: 'quantitative', title: 'Cumulative dose (u x days)', scale: { range: [30, 300], zero: true }, legend: { tickCount: 4 } },
+          color: colorEncoding(methods, opts),
+          shape: { field: 'method', type: 'nominal', scale: { domain: methods } },
+          tooltip: [{ field: 'method' }, { field: 'finalTumor', format: '.4~g' }, { field: 'minNormal', format: '.4f' }, { field: 'cumulativeDose', format: '.3~f' }],
+        },
+      },
+      {
+        data: { values: [{ x: limit }] },
+        mark: { type: 'rule', color: '#c0392b', strokeDash: [6, 4], strokeWidth: 1.5 },
+        encoding: { x: { field: 'x', type: 'quantitative' } },
+      },
+    ],
+  });
+}

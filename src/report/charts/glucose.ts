@@ -1,0 +1,471 @@
+/**
+ * Type 1 diabetes charts: the glucose trace of a representative day, the Ambulatory Glucose
+ * Profile, time in ranges and the Kovatchev risk indices (the CVGA is in cvga.ts). See common.ts
+ * for what every chart shares.
+ *
+ * Clinical conventions:
+ * - Time in ranges and the AGP follow the International Consensus on Time in Range (Battelino et
+ *   al., Diabetes Care 2019;42:1593) and its AGP report.
+ * - LBGI/HBGI bands follow Kovatchev et al. (LBGI > 2.5 moderate, > 5 high; HBGI > 4.5 moderate,
+ *   > 9 high).
+ */
+import { RANGE_COLORS, methodScale } from '../colors.ts';
+import { groupBy, mean, quantiles, round, roundSig, sd } from '../stats.ts';
+import { colorEncoding, colorsFor, finish, methodLabelColor, requireRows, titleOf, type ChartOptions, type Obj, type Spec } from './common.ts';
+
+
+/** One representative day per method (pick it with `representative` from stats.ts, e.g. by TIR). */
+export interface GlucoseTraceRow {
+  method: string;
+  /** Minutes since the start of the day shown. */
+  minute: number;
+  /** True glucose (mg/dL; for T1D-v0 the subcutaneous Gs/Vg that simglucose calls BG). */
+  bg: number;
+  /** Sensor reading (mg/dL). */
+  cgm: number;
+  /** Insulin delivered during the step, in `insulinUnit` (default U/min). */
+  insulin: number;
+  /** Carbohydrate eaten during the step (g); consecutive non-zero steps form one meal marker. */
+  cho: number;
+}
+
+export interface GlucoseTraceOptions extends ChartOptions {
+  /** Unit label of the insulin column (default 'U/min'). */
+  insulinUnit?: string;
+  /** x-axis title (default 'Time since start of day (h)'). */
+  timeTitle?: string;
+}
+
+/** Meals as (hour, grams): consecutive steps with carbohydrates merge into one meal. */
+export function mealMarkers(rows: readonly GlucoseTraceRow[]): { hour: number; grams: number }[] {
+  const sorted = [...rows].sort((a, b) => a.minute - b.minute);
+  const meals: { hour: number; grams: number }[] = [];
+  let open = false;
+  for (const r of sorted) {
+    if (r.cho > 0) {
+      const last = meals[meals.length - 1];
+      if (open && last) last.grams += r.cho;
+      else meals.push({ hour: r.minute / 60, grams: r.cho });
+      open = true;
+    } else {
+      open = false;
+    }
+  }
+  return meals.map((m) => ({ hour: round(m.hour, 3), grams: round(m.grams, 1) }));
+}
+
+function medianStep(minutes: readonly number[]): number {
+  const sorted = [...new Set(minutes)].sort((a, b) => a - b);
+  const diffs: number[] = [];
+  for (let i = 1; i < sorted.length; i++) diffs.push(sorted[i]! - sorted[i - 1]!);
+  return diffs.length ? quantiles(diffs, [0.5])[0]! : 1;
+}
+
+export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTraceOptions = {}): Spec {
+  requireRows('glucoseTrace', rows);
+  const byMethod = groupBy(rows, (r) => r.method);
+  const methods = [...byMethod.keys()];
+  const colors = colorsFor(methods, opts);
+  const insulinUnit = opts.insulinUnit ?? 'U/min';
+  const hours = rows.map((r) => r.minute / 60);
+  const xDomain = [Math.floor(Math.min(...hours)), Math.ceil(Math.max(...hours, Math.min(...hours) + 1))];
+  const values = rows.flatMap((r) => [r.bg, r.cgm]).filter(Number.isFinite);
+  const yMax = Math.max(300, Math.ceil(Math.max(...values) / 50) * 50 + 50);
+  const yMin = Math.min(40, Math.floor(Math.min(...values) / 10) * 10);
+  const x = {
+    field: 'hour',
+    type: 'quantitative',
+    title: opts.timeTitle ?? 'Time since start of day (h)',
+    scale: { domain: xDomain, nice: false },
+    axis: { tickMinStep: 1 },
+  };
+  // Every glucose layer carries the same explicit scale so the band layers cannot widen it to 0.
+  const yScale = { domain: [yMin, yMax], nice: false, zero: false };
+  const xHidden = { ...x, title: null, axis: { labels: false, ticks: false, domain: false, title: null } };
+
+  const panels: Obj[] = methods.map((method, i) => {
+    const mRows = byMethod.get(method)!;
+    const colour = colors[method] ?? methodScale([method], colors).range[0]!;
+    const stepH = medianStep(mRows.map((r) => r.minute)) / 60;
+    const glucose = mRows.flatMap((r) => [
+      { hour: round(r.minute / 60, 4), series: 'BG (true, Gs/Vg)', value: round(r.bg, 1) },
+      { hour: round(r.minute / 60, 4), series: 'CGM (sensor)', value: round(r.cgm, 1) },
+    ]);
+    // Each method gets its own insulin scale: meal boluses (~100 U/h) would flatten a basal-only trace.
+    const insulinMax = Math.max(...mRows.map((r) => r.insulin), 1e-9);
+    const insulin = mRows.map((r) => ({ hour: round(r.minute / 60, 4), hour2: round(r.minute / 60 + stepH, 4), insulin: roundSig(r.insulin, 4) }));
+    const meals = mealMarkers(mRows).map((m) => ({ ...m, y: yMax - (yMax - yMin) * 0.06, label: `${m.grams} g` }));
+    // Only the bottom insulin panel carries the time-axis title; every insulin panel keeps its labels.
+    const xAxisLast = i === methods.length - 1 ? x : { ...x, title: null };
+    const glucosePanel: Obj = {
+      title: { text: method, color: colour, fontSize: 13, anchor: 'start' },
+      width: 640,
+      height: 190,
+      layer: [
+        {
+          data: { values: [{ lo: 70, hi: 180 }] },
+          mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: 0.12 },
+          encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
+        },
+        {
+          data: { values: [{ y: 70 }, { y: 180 }] },
+          mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3], opacity: 0.7 },
+          encoding: { y: { field: 'y', type: 'quantitative', scale: yScale } },
+        },
+        {
+          data: { values: glucose },
+          mark: { type: 'line', color: colour, interpolate: 'monotone' },
+          encoding: {
+            x: xHidden,
+            y: { field: 'value', type: 'quantitative', title: 'Glucose (mg/dL)', scale: yScale },
+            strokeDash: {
+              field: 'series',
+              type: 'nominal',
+              title: 'Signal',
+              scale: { domain: ['BG (true, Gs/Vg)', 'CGM (sensor)'], range: [[1, 0], [5, 3]] },
+              legend: { symbolStrokeWidth: 2 },
+            },
+            strokeWidth: { field: 'series', type: 'ordinal', sort: ['BG (true, Gs/Vg)', 'CGM (sensor)'], scale: { domain: ['BG (true, Gs/Vg)', 'CGM (sensor)'], range: [2.2, 1.3] } },
+            tooltip: [{ field: 'series' }, { field: 'hour', title: 'time (h)', format: '.2f' }, { field: 'value', title: 'mg/dL', format: '.0f' }],
+          },
+        },
+        ...(meals.length
+          ? [
+              {
+                data: { values: meals },
+                mark: { type: 'point', shape: 'triangle-down', filled: true, size: 90, color: '#444' },
+                encoding: {
+                  x: { field: 'hour', type: 'quantitative' },
+                  y: { field: 'y', type: 'quantitative', scale: yScale },
+                  tooltip: [{ field: 'hour', title: 'meal time (h)', format: '.2f' }, { field: 'grams', title: 'carbohydrate (g)' }],
+                },
+              },
+              {
+                data: { values: meals },
+                mark: { type: 'text', dx: 8, align: 'left', baseline: 'middle', fontSize: 10.5, color: '#444' },
+                encoding: { x: { field: 'hour', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', scale: yScale }, text: { field: 'label' } },
+              },
+            ]
+          : []),
+      ],
+    };
+    const insulinPanel: Obj = {
+      width: 640,
+      height: 70,
+      data: { values: insulin },
+      mark: { type: 'rect', color: colour, opacity: 0.85 },
+      encoding: {
+        x: xAxisLast,
+        x2: { field: 'hour2' },
+        y: { field: 'insulin', type: 'quantitative', title: ['Insulin', `(${insulinUnit})`], scale: { domain: [0, insulinMax], nice: true }, axis: { tickCount: 3 } },
+        y2: { datum: 0 },
+        tooltip: [{ field: 'hour', title: 'time (h)', format: '.2f' }, { field: 'insulin', title: insulinUnit, format: '.4~g' }],
+      },
+    };
+    return { vconcat: [glucosePanel, insulinPanel], spacing: 4 };
+  });
+
+  return finish({
+    title: titleOf(
+      'Glucose trace on a representative day',
+      `Per method: true glucose (solid) and CGM (dashed) with the 70-180 mg/dL target band shaded; insulin delivery below (each method on its own scale); triangles mark meals (g carbohydrate).`,
+      opts,
+    ),
+    vconcat: panels,
+    spacing: 22,
+    resolve: { scale: { strokeDash: 'shared', strokeWidth: 'shared' } },
+  });
+}
+
+export interface AgpRow {
+  method: string;
+  /** Minute of the day, 0-1439 (wraps modulo 1440). */
+  minuteOfDay: number;
+  /** Glucose (mg/dL): plasma BG or CGM, as the caller chooses. */
+  bg: number;
+}
+
+export interface AgpOptions extends ChartOptions {
+  /** Bin width in minutes (default 15). */
+  binMinutes?: number;
+}
+
+/** AGP percentiles (5, 25, 50, 75, 95) per method and time-of-day bin. */
+export function agpData(rows: readonly AgpRow[], binMinutes = 15): { method: string; hour: number; n: number; p5: number; p25: number; p50: number; p75: number; p95: number }[] {
+  if (!(binMinutes > 0 && 1440 % binMinutes === 0)) throw new RangeError(`agp: binMinutes must divide 1440, got ${binMinutes}`);
+  const out: { method: string; hour: number; n: number; p5: number; p25: number; p50: number; p75: number; p95: number }[] = [];
+  for (const [method, mRows] of groupBy(rows, (r) => r.method)) {
+    const bins = groupBy(
+      mRows.filter((r) => Number.isFinite(r.bg)),
+      (r) => Math.floor((((r.minuteOfDay % 1440) + 1440) % 1440) / binMinutes),
+    );
+    for (const b of [...bins.keys()].sort((x, y) => x - y)) {
+      const vs = bins.get(b)!.map((r) => r.bg);
+      const [p5, p25, p50, p75, p95] = quantiles(vs, [0.05, 0.25, 0.5, 0.75, 0.95]) as [number, number, number, number, number];
+      // Plot at the bin centre so the curve is not shifted by half a bin.
+      out.push({ method, hour: round(((b + 0.5) * binMinutes) / 60, 4), n: vs.length, p5: round(p5, 1), p25: round(p25, 1), p50: round(p50, 1), p75: round(p75, 1), p95: round(p95, 1) });
+    }
+  }
+  return out;
+}
+
+export function agp(rows: readonly AgpRow[], opts: AgpOptions = {}): Spec {
+  requireRows('agp', rows);
+  const binMinutes = opts.binMinutes ?? 15;
+  const data = agpData(rows, binMinutes);
+  const methods = [...new Set(rows.map((r) => r.method))];
+  const colors = colorsFor(methods, opts);
+  const yMax = Math.max(300, Math.ceil(Math.max(...data.map((d) => d.p95)) / 50) * 50);
+  const yMin = Math.min(40, Math.floor(Math.min(...data.map((d) => d.p5)) / 10) * 10);
+  const x = {
+    field: 'hour',
+    type: 'quantitative',
+    title: 'Time of day (h)',
+    scale: { domain: [0, 24], nice: false },
+    axis: { values: [0, 3, 6, 9, 12, 15, 18, 21, 24] },
+  };
+  const y = { type: 'quantitative', title: 'Glucose (mg/dL)', scale: { domain: [yMin, yMax], nice: false } };
+  const panels: Obj[] = methods.map((method) => {
+    const colour = colors[method] ?? methodScale([method], colors).range[0]!;
+    return {
+      title: { text: method, color: colour, fontSize: 13 },
+      width: 300,
+      height: 200,
+      layer: [
+        {
+          data: { values: [{ lo: 70, hi: 180 }] },
+          mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: 0.1 },
+          encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+        },
+        {
+          data: { values: [{ y: 70 }, { y: 180 }] },
+          mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3] },
+          encoding: { y: { field: 'y', type: 'quantitative' } },
+        },
+        {
+          data: { values: data.filter((d) => d.method === method) },
+          layer: [
+            { mark: { type: 'area', color: colour, opacity: 0.18 }, encoding: { x, y: { ...y, field: 'p5' }, y2: { field: 'p95' } } },
+            { mark: { type: 'area', color: colour, opacity: 0.4 }, encoding: { x, y: { ...y, field: 'p25' }, y2: { field: 'p75' } } },
+            {
+              mark: { type: 'line', color: colour, strokeWidth: 2.5 },
+              encoding: {
+                x,
+                y: { ...y, field: 'p50' },
+                tooltip: [
+                  { field: 'hour', title: 'time of day (h)', format: '.2f' },
+                  { field: 'p5', title: '5th pct (mg/dL)' },
+                  { field: 'p25', title: '25th pct' },
+                  { field: 'p50', title: 'median' },
+                  { field: 'p75', title: '75th pct' },
+                  { field: 'p95', title: '95th pct' },
+                  { field: 'n', title: 'readings' },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    };
+  });
+  return finish({
+    title: titleOf(
+      'Ambulatory Glucose Profile',
+      `Glucose by time of day over all evaluation days (${binMinutes}-min bins): median (line), 25-75 % (dark band) and 5-95 % (light band); shaded 70-180 mg/dL target.`,
+      opts,
+      Math.min(methods.length, 3) * 320,
+    ),
+    concat: panels,
+    columns: Math.min(methods.length, 3),
+  });
+}
+
+export interface TimeInRangesRow {
+  method: string;
+  /** Percent of time (0-100) in each range; rows per method are averaged, then normalised to 100 %. */
+  below54: number;
+  from54to70: number;
+  from70to180: number;
+  from180to250: number;
+  above250: number;
+}
+
+const RANGES = [
+  { key: 'above250', label: '> 250 mg/dL (very high)', color: RANGE_COLORS.above250 },
+  { key: 'from180to250', label: '180-250 mg/dL (high)', color: RANGE_COLORS.from180to250 },
+  { key: 'from70to180', label: '70-180 mg/dL (in range)', color: RANGE_COLORS.from70to180 },
+  { key: 'from54to70', label: '54-70 mg/dL (low)', color: RANGE_COLORS.from54to70 },
+  { key: 'below54', label: '< 54 mg/dL (very low)', color: RANGE_COLORS.below54 },
+] as const;
+
+export function timeInRanges(rows: readonly TimeInRangesRow[], opts: ChartOptions = {}): Spec {
+  requireRows('timeInRanges', rows);
+  const byMethod = groupBy(rows, (r) => r.method);
+  const methods = [...byMethod.keys()];
+  const data: Obj[] = [];
+  // Time below 70 mg/dL matters most clinically but is often too thin a segment to label, so it
+  // is always printed above the bar.
+  const below70: Obj[] = [];
+  for (const [method, mRows] of byMethod) {
+    const means = RANGES.map((r) => mean(mRows.map((row) => row[r.key])));
+    const total = means.reduce((a, b) => a + b, 0);
+    if (!(total > 0)) throw new RangeError(`timeInRanges: method '${method}' has no time in any range`);
+    const low = (100 * (means[3]! + means[4]!)) / total;
+    below70.push({ method, y: 100, label: `< 70: ${low.toFixed(1)} %`, pct: round(low, 2) });
+    // Stack from the bottom: very low first, very high on top, as on the AGP report.
+    let base = 0;
+    for (let i = RANGES.length - 1; i >= 0; i--) {
+      const pct = (100 * means[i]!) / total;
+      data.push({
+        method,
+        range: RANGES[i]!.label,
+        order: RANGES.length - 1 - i,
+        pct: round(pct, 2),
+        y0: round(base, 3),
+        y1: round(base + pct, 3),
+        mid: round(base + pct / 2, 3),
+        label: pct >= 4 ? `${pct.toFixed(pct < 10 ? 1 : 0)} %` : '',
+        n: mRows.length,
+      });
+      base += pct;
+    }
+  }
+  const xEnc = { field: 'method', type: 'nominal', title: 'Method', sort: methods, axis: { labelAngle: 0, labelColor: methodLabelColor(methods, opts), labelFontWeight: 'bold' } };
+  const step = Math.max(70, Math.min(130, 520 / methods.length));
+  return finish({
+    title: titleOf(
+      'Time in ranges',
+      'Share of evaluation time per glucose range (mean over patients and episodes). Consensus targets: > 70 % in 70-180, < 4 % below 70, < 1 % below 54, < 25 % above 180, < 5 % above 250.',
+      opts,
+      step * methods.length + 200,
+    ),
+    width: { step },
+    height: 320,
+    layer: [
+      {
+        data: { values: data },
+        mark: { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
+        encoding: {
+          x: xEnc,
+          y: { field: 'y0', type: 'quantitative', title: 'Share of time (%)', scale: { domain: [0, 100] } },
+          y2: { field: 'y1' },
+          color: {
+            field: 'range',
+            type: 'nominal',
+            title: 'Glucose range',
+            scale: { domain: RANGES.map((r) => r.label), range: RANGES.map((r) => r.color) },
+            legend: { orient: 'right' },
+          },
+          tooltip: [{ field: 'method' }, { field: 'range' }, { field: 'pct', title: '% of time', format: '.1f' }, { field: 'n', title: 'rows averaged' }],
+        },
+      },
+      {
+        data: { values: data },
+        mark: { type: 'text', fontSize: 11, fontWeight: 'bold', color: '#1a1a1a' },
+        encoding: { x: xEnc, y: { field: 'mid', type: 'quantitative' }, text: { field: 'label' } },
+      },
+      {
+        data: { values: below70 },
+        mark: { type: 'text', fontSize: 10.5, fontWeight: 'bold', color: RANGE_COLORS.below54, baseline: 'bottom', dy: -4 },
+        encoding: { x: xEnc, y: { field: 'y', type: 'quantitative' }, text: { field: 'label' }, tooltip: [{ field: 'method' }, { field: 'pct', title: '% of time below 70 mg/dL' }] },
+      },
+    ],
+  });
+}
+
+export interface RiskIndexRow {
+  method: string;
+  lbgi: number;
+  hbgi: number;
+}
+
+/** Kovatchev risk bands per index (upper bounds; the last band is open). */
+const RISK_BANDS: Record<'lbgi' | 'hbgi', { from: number; to: number | null; label: string; fill: string }[]> = {
+  lbgi: [
+    { from: 2.5, to: 5, label: 'moderate', fill: '#fde9a9' },
+    { from: 5, to: null, label: 'high', fill: '#f7b9ae' },
+  ],
+  hbgi: [
+    { from: 4.5, to: 9, label: 'moderate', fill: '#fde9a9' },
+    { from: 9, to: null, label: 'high', fill: '#f7b9ae' },
+  ],
+};
+
+export function riskIndex(rows: readonly RiskIndexRow[], opts: ChartOptions = {}): Spec {
+  requireRows('riskIndex', rows);
+  const byMethod = groupBy(rows, (r) => r.method);
+  const methods = [...byMethod.keys()];
+  const hasSpread = rows.length > methods.length;
+  const indices = [
+    { key: 'lbgi', title: 'LBGI (hypoglycaemia risk)', get: (r: RiskIndexRow) => r.lbgi },
+    { key: 'hbgi', title: 'HBGI (hyperglycaemia risk)', get: (r: RiskIndexRow) => r.hbgi },
+    { key: 'ri', title: 'Risk index (LBGI + HBGI)', get: (r: RiskIndexRow) => r.lbgi + r.hbgi },
+  ] as const;
+  const x = { field: 'method', type: 'nominal', title: null, sort: methods, axis: { labelAngle: methods.length > 4 ? -30 : 0 } };
+  const color = colorEncoding(methods, opts);
+  const step = Math.max(34, Math.min(60, 220 / methods.length));
+  // One panel per index with its own y scale: LBGI is typically a tenth of HBGI and would vanish
+  // on a shared axis. Shaded backgrounds are Kovatchev's moderate and high risk bands.
+  const panels: Obj[] = indices.map((ix) => {
+    const data = methods.map((method) => {
+      const vs = byMethod.get(method)!.map(ix.get);
+      const m = mean(vs);
+      const s = sd(vs);
+      return { method, value: round(m, 3), lo: round(Math.max(0, m - s), 3), hi: round(m + s, 3), sd: round(s, 3), n: vs.length };
+    });
+    const top = Math.max(...data.map((d) => d.hi), ix.key === 'lbgi' ? 3 : ix.key === 'hbgi' ? 5 : 0) * 1.1;
+    const bands = ix.key === 'ri' ? [] : RISK_BANDS[ix.key].filter((b) => b.from < top).map((b) => ({ ...b, to: Math.min(b.to ?? top, top) }));
+    const y = { type: 'quantitative', title: ix.key === 'lbgi' ? 'Risk index (dimensionless)' : null, scale: { domain: [0, round(top, 3)], nice: false } };
+    return {
+      title: { text: ix.title, fontSize: 12.5, fontWeight: 'normal' },
+      width: { step },
+      height: 260,
+      layer: [
+        ...(bands.length
+          ? [
+              {
+                data: { values: bands },
+                mark: { type: 'rect', opacity: 0.7 },
+                encoding: { y: { ...y, field: 'from' }, y2: { field: 'to' }, fill: { field: 'fill', type: 'nominal', scale: null } },
+              },
+            ]
+          : []),
+        {
+          data: { values: data },
+          layer: [
+            {
+              mark: { type: 'bar', width: { band: 0.7 } },
+              encoding: {
+                x,
+                y: { ...y, field: 'value' },
+                color,
+                tooltip: [{ field: 'method' }, { field: 'value', title: 'mean', format: '.2f' }, { field: 'sd', title: 'SD', format: '.2f' }, { field: 'n' }],
+              },
+            },
+            ...(hasSpread ? [{ mark: { type: 'rule', color: '#333' }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' } } }] : []),
+          ],
+        },
+        // Band names last, so no bar hides them.
+        ...(bands.length
+          ? [
+              {
+                data: { values: bands },
+                mark: { type: 'text', align: 'right', baseline: 'top', x: 'width', dx: -3, dy: 3, fontSize: 10, fontWeight: 'bold', color: '#7a4a00' },
+                encoding: { y: { ...y, field: 'to' }, text: { field: 'label' } },
+              },
+            ]
+          : []),
+      ],
+    };
+  });
+  return finish({
+    title: titleOf(
+      'Blood glucose risk indices',
+      `Mean per method${hasSpread ? ' (whiskers: +- 1 SD over patients and episodes)' : ''}. Shaded: Kovatchev risk bands (LBGI > 2.5 moderate, > 5 high; HBGI > 4.5 moderate, > 9 high). Lower is better.`,
+      opts,
+      3 * step * methods.length + 200,
+    ),
+    hconcat: panels,
+    spacing: 24,
+  });
+}
