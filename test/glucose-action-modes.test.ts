@@ -3,12 +3,12 @@ import type { Info } from '../src/core/env.ts';
 import { UserError } from '../src/core/errors.ts';
 import { make } from '../src/core/registry.ts';
 import { Box } from '../src/core/spaces.ts';
-import { runEpisode } from '../src/evaluation/episode.ts';
+import { runEpisode } from '../src/core/episode.ts';
 import '../envs/glucose/register.ts';
 import { T1DEnv } from '../envs/glucose/t1d-env.ts';
 import { COHORTS, getPatient } from '../envs/glucose/patient.ts';
 import { Pump } from '../envs/glucose/pump.ts';
-import { basalRelativeMultiple, basalRelativeOutput, commandedUnitsPerHour, residualCorrection, residualOutput, type ActionMeaning } from '../envs/glucose/action-modes.ts';
+import { basalRelativeMultiple, basalRelativeOutput, commandedUnitsPerHour, residualOutputForRate, residualRateUPerHour, type ActionMeaning } from '../envs/glucose/action-modes.ts';
 import { BasalBolusPolicy, PidPolicy } from '../agents/baselines/glucose/index.ts';
 import type { Policy } from '../src/core/policy.ts';
 
@@ -38,16 +38,25 @@ test('basal-relative mapping: 0 at -1, 1 at 0, A at 1 exactly; linear below basa
   t.true(Math.abs(basalRelativeMultiple(0.7, A) / basalRelativeMultiple(0.6, A) - A ** 0.1) < 1e-9);
 });
 
-test('residual correction: c(0) = 0 exactly, odd, +-(A - 1) basal at the extremes; inverse', (t) => {
+test('residual rate: a = 0 is the controller exactly, -1 cancels any dose (a bolus too), 1 adds (A - 1) basal; increasing; inverse', (t) => {
+  const basal = 1.2; // U/h
   for (const A of [300, 50]) {
-    t.is(residualCorrection(0, A), 0);
-    t.is(residualCorrection(-0, A), 0);
-    t.is(residualCorrection(1, A), A - 1);
-    t.is(residualCorrection(-1, A), 1 - A);
-    for (let a = -1; a <= 1 + 1e-9; a += 0.05) {
-      t.true(Math.abs(residualCorrection(a, A) + residualCorrection(-a, A)) < 1e-9, 'odd');
-      t.true(Math.abs(residualOutput(residualCorrection(a, A), A) - a) < 1e-9, 'inverse');
+    for (const controller of [0, 0.6, 1.2, 450]) {
+      t.is(residualRateUPerHour(0, controller, basal, A), controller);
+      t.is(residualRateUPerHour(-0, controller, basal, A), controller);
+      t.is(residualRateUPerHour(-1, controller, basal, A), 0, 'cancels even a bolus far above (A - 1) basal');
+      t.true(Math.abs(residualRateUPerHour(1, controller, basal, A) - (controller + (A - 1) * basal)) < 1e-9 * (controller + A * basal));
+      let previous = -Infinity;
+      for (let a = -1; a <= 1 + 1e-9; a += 0.05) {
+        const rate = residualRateUPerHour(a, controller, basal, A);
+        t.true(rate >= previous, 'non-decreasing');
+        previous = rate;
+        // The inverse is exact wherever the map is invertible (every a when the controller doses; a >= 0 at 0 U/h).
+        if (controller > 0 || a >= 0) t.true(Math.abs(residualOutputForRate(rate, controller, basal, A) - a) < 1e-9, `inverse at ${a}`);
+      }
     }
+    t.is(residualOutputForRate(0, 0, basal, A), 0, 'controller at 0 and rate 0: no correction needed');
+    t.is(residualOutputForRate(1e9, 1, basal, A), 1, 'clipped above');
   }
 });
 

@@ -3,7 +3,7 @@ import type { Info } from '../src/core/env.ts';
 import { UserError } from '../src/core/errors.ts';
 import { make } from '../src/core/registry.ts';
 import { Rng } from '../src/core/rng.ts';
-import { runEpisode } from '../src/evaluation/episode.ts';
+import { runEpisode } from '../src/core/episode.ts';
 import '../envs/glucose/register.ts';
 import { T1DEnv } from '../envs/glucose/t1d-env.ts';
 import { getPatient } from '../envs/glucose/patient.ts';

@@ -314,11 +314,15 @@ test('chemo shield property: no dose while N is low, daily and cumulative caps h
 // ------------------------------------------------------------------------------------------------
 // The real environments
 
-test('T1D-v0 driven with random actions under random shield settings: limits hold on the delivered insulin', (t) => {
+test('T1D-v0 driven with random actions in every action mode under random shield settings: limits hold on the delivered insulin', (t) => {
   let interventions = 0;
+  const modes = new Set<string>();
   fc.assert(
-    fc.property(t1dConfigArb, fc.boolean(), fc.integer({ min: 0, max: 1000 }), (config, discrete, seed) => {
-      const raw = make('T1D-v0', { patient: 'adolescent#001', sensorNoise: false, days: 0.125, ...(discrete ? { action: 'discrete' } : {}) });
+    fc.property(t1dConfigArb, fc.constantFrom('continuous', 'discrete', 'basal-relative', 'residual-bb', 'residual-pid'), fc.integer({ min: 0, max: 1000 }), (config, mode, seed) => {
+      modes.add(mode);
+      const action = mode.startsWith('residual') ? { action: 'residual', residualController: mode === 'residual-bb' ? 'basal-bolus' : 'pid' } : { action: mode };
+      // 8.4 hours: the first meal of the random day falls in it, so basal-bolus boluses under the residual
+      const raw = make('T1D-v0', { patient: 'adolescent#001', sensorNoise: false, days: 0.35, ...action });
       const env = makeShield(raw, 'T1D-v0', config) as T1DShield;
       const rng = new Rng(seed);
       let { info } = env.reset({ seed });
@@ -350,9 +354,10 @@ test('T1D-v0 driven with random actions under random shield settings: limits hol
         if (r.terminated || r.truncated) return true;
       }
     }),
-    { numRuns: 25, seed: 7 },
+    { numRuns: 40, seed: 7 },
   );
   t.log(`interventions ${interventions}`);
+  t.is(modes.size, 5);
   t.true(interventions > 50, `interventions ${interventions}`);
 });
 
@@ -554,7 +559,7 @@ class UnitActions extends Wrapper {
 test('the shield refuses actions not in physical units and discrete levels without 0', (t) => {
   t.throws(() => new ChemoShield(new UnitActions(make('Chemo-DePillis-v0'))), { message: /is not a dose in \[0, 1\]; the shield wraps the raw env/ });
   const t1d = new T1DShield(new UnitActions(make('T1D-v0', { sensorNoise: false })));
-  t.throws(() => t1d.reset({ seed: 0 }), { message: /is not the insulin rate in U\/h / });
+  t.throws(() => t1d.reset({ seed: 0 }), { message: /is not a T1D-v0 action mode \(insulin rate in U\/h / });
   const noZero = makeShield(make('T1D-v0', { sensorNoise: false, action: 'discrete', discreteLevels: [0.5, 1, 2] }), 'T1D-v0');
   t.throws(() => noZero.reset({ seed: 0 }), { message: /discreteLevels must include 0 so the shield can suspend insulin/ });
 });

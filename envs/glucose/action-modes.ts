@@ -17,11 +17,15 @@
  * continuous and increasing, m(0) = 1 exactly, and m(-1) = 0, m(1) = A exactly.
  *
  * `residual` (Silver et al. 2018, "Residual Policy Learning", arXiv:1812.06298): the output is a
- * correction added to a clinical controller's rate u_c, in basal units:
- *   rate = max(0, u_c + basal x c(a)),   c(a) = sign(a) (A^|a| - 1)
- * c(0) = 0 exactly (zero correction delivers exactly the controller's rate), c is odd, increasing,
- * with fine resolution near 0 (c(0.1) = 0.77 basal for A = 300) and reaching +-(A - 1) basal at
- * a = +-1, enough to add or cancel a meal bolus.
+ * correction to a clinical controller's rate u_c:
+ *   rate = u_c (1 + a)                  for a <= 0  (scales the controller's dose down: 0 U/h at -1)
+ *   rate = u_c + basal x (A^a - 1)      for a > 0   (adds up to (A - 1) x basal at a = 1)
+ * a = 0 delivers exactly the controller's rate. Below zero the correction is a FRACTION of the
+ * controller's own dose, so -1 cancels any dose, a meal bolus included (a correction in basal units
+ * could not cancel a bolus larger than (A - 1) x basal): a safety layer can always reach 0 U/h, and
+ * the policy can trim an over-estimated bolus by a share. Above zero it adds insulin with the same
+ * relative resolution as the basal-relative mode (each +0.1 multiplies the added basal multiple
+ * by about A^0.1). The rate is continuous and increasing in a.
  *
  * The inverse maps (clipped to [-1, 1]) express a rate in the same coordinates; the env uses them to
  * normalise the insulin in the observation in these modes.
@@ -40,17 +44,6 @@ export function basalRelativeOutput(multiple: number, authority: number): number
   return Math.log(multiple) / Math.log(authority);
 }
 
-/** Correction c(a) of the residual mode, in basal multiples (see the header). */
-export function residualCorrection(output: number, authority: number): number {
-  return output >= 0 ? authority ** output - 1 : 1 - authority ** -output;
-}
-
-/** Inverse of `residualCorrection`, clipped to [-1, 1]. */
-export function residualOutput(correction: number, authority: number): number {
-  const a = correction >= 0 ? Math.log1p(correction) / Math.log(authority) : -Math.log1p(-correction) / Math.log(authority);
-  return a > 1 ? 1 : a < -1 ? -1 : a;
-}
-
 /** Rate [U/min] of a basal-relative output for a basal rate [U/min] (before the pump). */
 export function basalRelativeRate(output: number, basalUPerMin: number, authority: number): number {
   return basalUPerMin * basalRelativeMultiple(output, authority);
@@ -58,8 +51,22 @@ export function basalRelativeRate(output: number, basalUPerMin: number, authorit
 
 /** Rate [U/h] of a residual output on top of a controller rate [U/h], basal in U/h (before the pump). */
 export function residualRateUPerHour(output: number, controllerUPerHour: number, basalUPerHour: number, authority: number): number {
-  const rate = controllerUPerHour + basalUPerHour * residualCorrection(output, authority);
-  return rate > 0 ? rate : 0;
+  if (output <= 0) return controllerUPerHour * (1 + output);
+  return controllerUPerHour + basalUPerHour * (authority ** output - 1);
+}
+
+/**
+ * Inverse of `residualRateUPerHour`: the output in [-1, 1] that commands `rateUPerHour` on top of
+ * the controller's rate (clipped: rates above the authority give 1; with the controller at 0 U/h
+ * every output <= 0 gives 0 U/h, and 0 is returned).
+ */
+export function residualOutputForRate(rateUPerHour: number, controllerUPerHour: number, basalUPerHour: number, authority: number): number {
+  if (rateUPerHour >= controllerUPerHour) {
+    const a = Math.log1p((rateUPerHour - controllerUPerHour) / basalUPerHour) / Math.log(authority);
+    return a > 1 ? 1 : a;
+  }
+  const a = rateUPerHour / controllerUPerHour - 1;
+  return a < -1 ? -1 : a;
 }
 
 /** The T1D-v0 info fields that say what an action means (set at every reset and step). */

@@ -134,8 +134,8 @@ export const GLUCOSE_FAMILY: Family = {
     if (patient !== null) Object.assign(out, { patient, cohort: null });
     // A policy trained on a cohort acts in the cohort's action range (the largest patient basal x
     // maxBasalMultiple, the configured env's action space); keep that range when it is evaluated
-    // one patient at a time.
-    if (!target.baseline && out['action'] !== 'discrete' && (out['actionMaxUnitsPerHour'] ?? null) === null && target.actionSpace instanceof Box) {
+    // one patient at a time. (Discrete levels and the patient-relative modes are per patient already.)
+    if (!target.baseline && (out['action'] ?? 'continuous') === 'continuous' && (out['actionMaxUnitsPerHour'] ?? null) === null && target.actionSpace instanceof Box) {
       out['actionMaxUnitsPerHour'] = target.actionSpace.high[0];
     }
     // Meal boluses need more than the agent's basal-multiple range; the episode's draws do not

@@ -37,7 +37,8 @@
  *     basal for every patient, so a policy trained in this mode drives any patient;
  *   - 'residual': Box(-1, 1, [1]), a correction added to a clinical controller's rate
  *     (`residualController`; Silver et al. 2018, "Residual Policy Learning"):
- *     rate = max(0, u_controller + basal x c(a)), c(a) = sign(a) (A^|a| - 1), A = `authorityBasalMultiple`.
+ *     rate = u_controller x (1 + a) for a <= 0 (-1 cancels any dose), u_controller + basal x (A^a - 1)
+ *     for a > 0, A = `authorityBasalMultiple` (envs/glucose/action-modes.ts).
  *     The controller is the baseline policy of agents/baselines/glucose itself, run inside the env
  *     on the same info it would see alone on an env with `actionMaxUnitsPerHour: 'pump'`, so a zero
  *     correction delivers exactly what the baseline alone delivers.
@@ -50,7 +51,7 @@
  *   run meal-bolus baselines on the SAME seeded episodes as a learner, and a common number to batch
  *   envs of different patients in one SyncVectorEnv (equal spaces).
  * - `authorityBasalMultiple` (default 300; basal-relative and residual modes): A, the largest basal
- *   multiple the policy commands (basal-relative) or adds (residual, +-(A - 1) basal), > 1; or
+ *   multiple the policy commands (basal-relative) or adds (residual, up to (A - 1) basal), > 1; or
  *   'pump' for the pump's limit / the clinic basal (then the mapping differs between patients).
  *   300 x basal over one 3-minute step is 15 hours of basal, a 70-100 g meal bolus for most of the
  *   30 patients (the largest need 2-3 steps); rates above the pump's limit are clipped by the pump.
@@ -370,7 +371,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       continuous: 'U/h (insulin rate)',
       discrete: `index into levels ${this.levels.join(', ')} x patient basal rate`,
       'basal-relative': `basal-relative output in [-1, 1]: 0 U/h at -1, basal at 0, ${authority} x basal at 1`,
-      residual: `correction in [-1, 1] added to ${o.residualController.type}: rate = controller + basal x sign(a) (A^|a| - 1), A = ${authority}`,
+      residual: `correction in [-1, 1] to ${o.residualController.type}: rate = controller x (1 + a) for a <= 0, controller + basal x (A^a - 1) for a > 0, A = ${authority}`,
     };
     this.metadata = {
       id: T1D_ENV_ID,

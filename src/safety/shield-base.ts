@@ -106,25 +106,30 @@ export abstract class Shield extends Wrapper {
       return { action, record: { intervened: false, reasons: [], requested, applied: requested, unit: this.unit, ...extra } };
     }
     const reasons = lim.rules.filter((r) => requested > r.cap).map((r) => r.reason);
+    const { action: safe, applied } = this.actionAtMost(lim.cap);
+    return { action: safe, record: { intervened: true, reasons, requested, applied, unit: this.unit, ...extra } };
+  }
+
+  /**
+   * The action with the largest dose not above `cap` (in `unit`), and that dose. The default reads
+   * the Box in physical units (the cap rounded DOWN to its dtype, never below its low bound) or
+   * picks the highest Discrete level not above the cap; a shield whose env encodes doses otherwise
+   * (T1D-v0's patient-relative modes) overrides it.
+   */
+  protected actionAtMost(cap: number): { action: Action; applied: number } {
     const space: Space = this.env.actionSpace;
-    let safe: Action;
-    let applied: number;
     if (space instanceof Box) {
       const out = space.zeros();
       const low = space.low[0] as number;
-      const capped = space.dtype === 'float32' ? float32AtMost(lim.cap) : lim.cap;
+      const capped = space.dtype === 'float32' ? float32AtMost(cap) : cap;
       out[0] = Math.max(low, capped);
-      if ((out[0] as number) > lim.cap) throw new UserError(`shield: ${this.metadata.id}: the lowest action ${low} is above the safe dose ${lim.cap} ${this.unit}`);
-      safe = out as BoxValue;
-      applied = out[0] as number;
-    } else {
-      const levels = this.levels();
-      const i = highestLevelAtMost(levels, lim.cap);
-      if (i < 0) throw new UserError(`shield: ${this.metadata.id}: no discrete level is at or below the safe dose ${lim.cap} ${this.unit}; levels: ${levels.join(', ')}`);
-      safe = i;
-      applied = levels[i] as number;
+      if ((out[0] as number) > cap) throw new UserError(`shield: ${this.metadata.id}: the lowest action ${low} is above the safe dose ${cap} ${this.unit}`);
+      return { action: out as BoxValue, applied: out[0] as number };
     }
-    return { action: safe, record: { intervened: true, reasons, requested, applied, unit: this.unit, ...extra } };
+    const levels = this.levels();
+    const i = highestLevelAtMost(levels, cap);
+    if (i < 0) throw new UserError(`shield: ${this.metadata.id}: no discrete level is at or below the safe dose ${cap} ${this.unit}; levels: ${levels.join(', ')}`);
+    return { action: i, applied: levels[i] as number };
   }
 
   override reset(args?: ResetArgs): ResetResult<Observation> {

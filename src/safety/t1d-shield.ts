@@ -25,6 +25,11 @@
  * At reset the history is filled with steady basal doses (the env starts at the basal steady state),
  * so the initial IOB is basal x Δ x Σ_a w(a) (= 1 x the steady-state basal IOB).
  *
+ * Every T1D-v0 action mode is shielded: the commanded rate is read with the env's own mapping
+ * (envs/glucose/action-modes.ts `commandedUnitsPerHour`), and a capped action is written back in the
+ * same mode (continuous: the rate; discrete: the highest level not above the cap; basal-relative and
+ * residual: the output, rounded down, whose rate is not above the cap; -1 always commands 0 U/h).
+ *
  * Limits apply to the COMMANDED rate; T1D-v0's pump rounds it to its 0.05 pmol/min increment
  * (at most 4.2e-6 U/min more), so delivered insulin and the IOB estimate may exceed a cap by that
  * rounding only. A zero rate is delivered exactly.
@@ -40,7 +45,8 @@ import { UserError } from '../core/errors.ts';
 import type { Action, Env, Info, Observation } from '../core/env.ts';
 import { Box } from '../core/spaces.ts';
 import { InsulinOnBoard } from '../../envs/glucose/insulin-on-board.ts';
-import { Shield, infoNumber, type ShieldLimit } from './shield-base.ts';
+import { basalRelativeOutput, commandedUnitsPerHour, residualOutputForRate, type ActionMeaning } from '../../envs/glucose/action-modes.ts';
+import { Shield, float32AtMost, infoNumber, type ShieldLimit } from './shield-base.ts';
 
 export interface T1DShieldConfig {
   /** Suspend insulin while CGM < this [mg/dL]; null disables. */
@@ -113,6 +119,8 @@ export class T1DShield extends Shield {
   private sampleTimeMin = 1;
   private basalUPerMin = 0;
   private levelsUPerHour: readonly number[] = [];
+  /** What an action means for the coming step (T1D-v0's latest info). */
+  private meaning: ActionMeaning = { actionKind: 'continuous', patientBasalUPerMin: 0 };
 
   constructor(env: Env<Observation, Action>, config: Partial<T1DShieldConfig> = {}) {
     super(env);
@@ -135,6 +143,7 @@ export class T1DShield extends Shield {
   }
 
   protected observe(info: Info, atReset: boolean): void {
+    this.meaning = info as unknown as ActionMeaning;
     this.cgm = infoNumber(info, 'cgm', WHO);
     this.minute = infoNumber(info, 'minute', WHO);
     if (atReset) {
@@ -152,13 +161,18 @@ export class T1DShield extends Shield {
     while (this.readings.length > 0 && (this.readings[0] as { minute: number }).minute < from) this.readings.shift();
   }
 
-  /** The shield reads doses in U/h: the env must be T1D-v0's physical action space. */
+  /** The shield reads doses in U/h through T1D-v0's action modes; any other Box is refused. */
   private checkActionSpace(info: Info): void {
     const space = this.env.actionSpace;
+    const kind = info['actionKind'];
     if (space instanceof Box) {
-      const max = infoNumber(info, 'actionMaxUnitsPerHour', WHO);
-      if (info['actionKind'] !== 'continuous' || space.low[0] !== 0 || Math.abs((space.high[0] as number) - max) > 1e-6 * max) {
-        throw new UserError(`shield: ${this.metadata.id} action space ${space.toString()} is not the insulin rate in U/h [0, ${max}]; apply the shield to the env before RescaleAction/ClipAction`);
+      if (kind === 'basal-relative' || kind === 'residual') {
+        if (space.low[0] !== -1 || space.high[0] !== 1) throw new UserError(`shield: ${this.metadata.id} ${kind} action space ${space.toString()} is not Box(-1, 1)`);
+      } else {
+        const max = infoNumber(info, 'actionMaxUnitsPerHour', WHO);
+        if (kind !== 'continuous' || space.low[0] !== 0 || Math.abs((space.high[0] as number) - max) > 1e-6 * max) {
+          throw new UserError(`shield: ${this.metadata.id} action space ${space.toString()} is not a T1D-v0 action mode (insulin rate in U/h [0, ${max}], basal-relative or residual)`);
+        }
       }
       this.levelsUPerHour = [];
     } else {
@@ -174,7 +188,22 @@ export class T1DShield extends Shield {
   }
 
   protected doseOf(action: Action): number {
-    return typeof action === 'number' ? (this.levelsUPerHour[action] as number) : (action[0] as number);
+    if (typeof action === 'number') return this.levelsUPerHour[action] as number;
+    return commandedUnitsPerHour(action as Float32Array, this.meaning);
+  }
+
+  /** In the patient-relative modes, the largest output (float32, rounded down) whose rate is <= cap. */
+  protected override actionAtMost(cap: number): { action: Action; applied: number } {
+    const m = this.meaning;
+    if (m.actionKind !== 'basal-relative' && m.actionKind !== 'residual') return super.actionAtMost(cap);
+    const basalUPerHour = m.patientBasalUPerMin * 60;
+    const authority = m.authorityBasalMultiple as number;
+    const exact = m.actionKind === 'basal-relative' ? basalRelativeOutput(cap / basalUPerHour, authority) : residualOutputForRate(cap, m.controllerUnitsPerHour as number, basalUPerHour, authority);
+    const out = new Float32Array([Math.max(-1, float32AtMost(exact))]);
+    // The float32 output may still command a hair more than the cap (rounding in A^a): step down.
+    for (let i = 0; i < 64 && (out[0] as number) > -1 && commandedUnitsPerHour(out, m) > cap; i++) out[0] = float32AtMost((out[0] as number) - Number.EPSILON * 8);
+    if (commandedUnitsPerHour(out, m) > cap) out[0] = -1;
+    return { action: out, applied: commandedUnitsPerHour(out, m) };
   }
 
   protected levels(): readonly number[] {

@@ -14,7 +14,7 @@
  * (info.mealGrams), which differ from the patient's truth under T1D-v0's `therapy` protocol.
  */
 import type { Info } from '../../../src/core/env.ts';
-import { basalRelativeOutput, residualOutput } from '../../../envs/glucose/action-modes.ts';
+import { basalRelativeOutput, residualOutputForRate } from '../../../envs/glucose/action-modes.ts';
 
 /** Therapy parameters a controller may use (from Quest.csv / vpatient_params.csv). */
 export interface TherapyParams {
@@ -130,8 +130,7 @@ export function envAction(uPerMin: number, b: BaselineInfo): Float32Array | numb
     return new Float32Array([basalRelativeOutput(uPerHour / (b.patientBasalUPerMin * 60), b.authorityBasalMultiple as number)]);
   }
   if (b.actionKind === 'residual') {
-    const correction = (uPerHour - (b.controllerUnitsPerHour as number)) / (b.patientBasalUPerMin * 60);
-    return new Float32Array([residualOutput(correction, b.authorityBasalMultiple as number)]);
+    return new Float32Array([residualOutputForRate(uPerHour, b.controllerUnitsPerHour as number, b.patientBasalUPerMin * 60, b.authorityBasalMultiple as number)]);
   }
   if (b.actionKind === 'continuous') {
     // Round down to float32 so the value never exceeds the float32 bound of the Box.
