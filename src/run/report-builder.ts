@@ -148,7 +148,7 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
  * 70 and 54 mg/dL per method against the consensus targets (< 4 % and < 1 %).
  */
 function safetySection(plan: ExperimentPlan, rows: Record<string, string | number | null>[], training: Row[], o: { colors: Record<string, string> }): ReportSection | undefined {
-  const safetyConfigured = plan.config.safety !== undefined || plan.config.train.algo === 'ppo-lagrangian';
+  const safetyConfigured = plan.config.safety !== undefined || plan.costLimit !== undefined;
   const hasCost = rows.some((r) => Number(r['mean_cost']) > 0);
   if (!safetyConfigured && !hasCost) return undefined;
   const seedOf = (r: Record<string, string | number | null>) => (r['seed'] === null || r['seed'] === '' ? 'baseline' : String(r['seed']));
