@@ -319,8 +319,8 @@ export function algorithm(name: string, where = 'train.algo'): AlgorithmSpec {
 
 /** One training.csv row: the common columns, then the algorithm's own (NaN where it has none). */
 export function trainingRow(algo: AlgorithmSpec, seed: number, s: UpdateStats): Record<TrainingColumn, number> {
-  const row = Object.fromEntries(TRAINING_COLUMNS.map((c) => [c, Number.NaN])) as Record<TrainingColumn, number>;
-  Object.assign(row, {
+  const out = Object.fromEntries(TRAINING_COLUMNS.map((c) => [c, Number.NaN])) as Record<TrainingColumn, number>;
+  Object.assign(out, {
     seed,
     update: s.update,
     steps: s.steps,
@@ -333,6 +333,6 @@ export function trainingRow(algo: AlgorithmSpec, seed: number, s: UpdateStats): 
     cost_rate: finite(s.recentCost / s.recentLength),
     steps_per_s: Math.round(s.stepsPerSecond),
   });
-  for (const [column, value] of Object.entries(algo.trainingColumns)) row[column as TrainingColumn] = (value as (s: UpdateStats) => number)(s);
-  return row;
+  for (const [column, value] of Object.entries(algo.trainingColumns)) out[column as TrainingColumn] = (value as (s: UpdateStats) => number)(s);
+  return out;
 }
