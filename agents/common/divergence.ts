@@ -13,6 +13,7 @@
  * float32, in which case it names the reward scale.
  */
 import { UserError } from '../../src/core/errors.ts';
+import { HYPERPARAMETER_PREFIX } from '../index.ts';
 
 /** Squares of larger numbers overflow float32 (sqrt of 3.4e38). */
 const FLOAT32_SQRT_MAX = Math.sqrt(3.4028234663852886e38);
@@ -62,6 +63,6 @@ export class DivergenceGuard {
     if (this.maxAbsReward > FLOAT32_SQRT_MAX) {
       throw new UserError(`${this.options.rewardSource}: ${where}; rewards as large as ${this.maxAbsReward} overflow float32 once squared in the loss: rescale the reward`);
     }
-    throw new UserError(`train.hyperparameters.learningRate: ${where}; the learning rate ${this.options.learningRate} is likely too large: lower it`);
+    throw new UserError(`${HYPERPARAMETER_PREFIX}learningRate: ${where}; the learning rate ${this.options.learningRate} is likely too large: lower it`);
   }
 }
