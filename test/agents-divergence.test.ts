@@ -11,12 +11,10 @@ import { join } from 'node:path';
 import '../envs/index.ts';
 import { initBackend } from '../agents/common/backend.ts';
 import { savePolicy } from '../agents/common/checkpoint.ts';
-import { TwoArmedBandit } from '../agents/common/toy-envs.ts';
+import { ScriptedEpisodes, TwoArmedBandit } from '../agents/common/toy-envs.ts';
 import type { EnvInput, TrainOptions } from '../agents/common/training.ts';
 import { ALGORITHM_NAMES, algorithm } from '../agents/index.ts';
-import { BaseEnv, type EnvMetadata } from '../src/core/env.ts';
 import { make } from '../src/core/registry.ts';
-import { Box, Discrete } from '../src/core/spaces.ts';
 import { runCli, tempDir, writeConfig } from './fixtures/experiments/helpers.ts';
 
 test.before(async () => {
@@ -27,23 +25,7 @@ const dir = tempDir('dosegym-divergence-');
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Five-step episodes paying `reward` on their third step and 0 otherwise. */
-class RewardAtThirdStep extends BaseEnv<Float32Array, number> {
-  readonly observationSpace = new Box(0, 1, [1]);
-  readonly actionSpace = new Discrete(2);
-  readonly metadata: EnvMetadata = { id: 'RewardAtThirdStep-test', stepDuration: { value: 1, unit: 'second' }, actionUnits: 'index' };
-  private t = 0;
-  constructor(private readonly reward: number) {
-    super();
-  }
-  protected resetModel() {
-    this.t = 0;
-    return { observation: new Float32Array([0]), info: {} };
-  }
-  protected stepModel() {
-    this.t++;
-    return { observation: new Float32Array([this.t / 5]), reward: this.t === 3 ? this.reward : 0, terminated: this.t === 5, truncated: false, info: {} };
-  }
-}
+const rewardAtThirdStep = (reward: number) => new ScriptedEpisodes({ length: 5, truncate: false, reward: (t) => (t === 3 ? reward : 0) });
 
 /** Small, fast settings per algorithm. */
 const SMALL: Record<string, Record<string, unknown>> = {
@@ -58,23 +40,23 @@ const trainWith = (name: string, env: EnvInput, hyperparameters: Record<string, 
 
 test('a reward beyond float32 (finite in float64) stops every agent at that step, naming where rewards come from', async (t) => {
   for (const name of ALGORITHM_NAMES) {
-    await t.throwsAsync(trainWith(name, () => new RewardAtThirdStep(1e39), {}, { rewardSource: 'env.reward "exp(bg)"' }), {
+    await t.throwsAsync(trainWith(name, () => rewardAtThirdStep(1e39), {}, { rewardSource: 'env.reward "exp(bg)"' }), {
       name: 'UserError',
       message: 'env.reward "exp(bg)" gave a reward of 1e+39 at env step 3 (env 0), beyond float32\'s range (about 3.4e38), in which training computes; rescale or fix the reward',
     }, name);
     // Without a named source, the env's id.
-    await t.throwsAsync(trainWith(name, () => new RewardAtThirdStep(-1e300), {}), { message: /^the reward of RewardAtThirdStep-test gave a reward of -1e\+300 at env step 3 \(env 0\)/ }, name);
+    await t.throwsAsync(trainWith(name, () => rewardAtThirdStep(-1e300), {}), { message: /^the reward of ScriptedEpisodes-test gave a reward of -1e\+300 at env step 3 \(env 0\)/ }, name);
   }
 });
 
 test('rewards within float32 whose squares overflow stop the on-policy agents, naming the reward scale', async (t) => {
   for (const name of ['ppo', 'ppo-lagrangian']) {
-    await t.throwsAsync(trainWith(name, () => new RewardAtThirdStep(1e30), {}), {
-      message: /^the reward of RewardAtThirdStep-test: training diverged at env step 32: the loss is Infinity; rewards as large as 1e\+30 overflow float32 once squared in the loss: rescale the reward$/,
+    await t.throwsAsync(trainWith(name, () => rewardAtThirdStep(1e30), {}), {
+      message: /^the reward of ScriptedEpisodes-test: training diverged at env step 32: the loss is Infinity; rewards as large as 1e\+30 overflow float32 once squared in the loss: rescale the reward$/,
     }, name);
   }
   // Rewards of 1e15 square to 1e30: no divergence, no false alarm.
-  await t.notThrowsAsync(trainWith('ppo', () => new RewardAtThirdStep(1e15), {}));
+  await t.notThrowsAsync(trainWith('ppo', () => rewardAtThirdStep(1e15), {}));
 });
 
 test('an exploding learning rate stops every agent with train.hyperparameters.learningRate and its value (Discrete and Box)', async (t) => {

@@ -10,40 +10,19 @@ import { initBackend } from '../agents/common/backend.ts';
 import { DivergenceGuard } from '../agents/common/divergence.ts';
 import { createLearner } from '../agents/common/learner.ts';
 import { OnPolicyRun, minibatches, rolloutGae, shuffleInPlace } from '../agents/common/on-policy.ts';
-import { BaseEnv, type EnvMetadata } from '../src/core/env.ts';
+import { ScriptedEpisodes } from '../agents/common/toy-envs.ts';
 import { Rng } from '../src/core/rng.ts';
-import { Box, Discrete } from '../src/core/spaces.ts';
 import { SyncVectorEnv } from '../src/core/vector.ts';
 
 test.before(async () => {
   await initBackend('wasm');
 });
 
-/**
- * Observation [t] (the step count in the episode); reward 10 t + id after step t; cost 1 on odd t;
- * env `id` 0 is truncated (time limit) after 3 steps, env 1 terminates after 2.
- */
-class Counter extends BaseEnv<Float32Array, number> {
-  readonly observationSpace = new Box(0, 10, [1]);
-  readonly actionSpace = new Discrete(2);
-  readonly metadata: EnvMetadata = { id: 'Counter-test', stepDuration: { value: 1, unit: 'second' }, actionUnits: 'ignored' };
-  private t = 0;
-  constructor(private readonly id: number) {
-    super();
-  }
-  protected resetModel() {
-    this.t = 0;
-    return { observation: new Float32Array([0]), info: {} };
-  }
-  protected stepModel() {
-    this.t++;
-    const end = this.id === 0 ? 3 : 2;
-    return { observation: new Float32Array([this.t]), reward: 10 * this.t + this.id, terminated: this.id === 1 && this.t === end, truncated: this.id === 0 && this.t === end, info: { cost: this.t % 2 } };
-  }
-}
+/** Observation [t]; reward 10 t + e after step t of env e; cost 1 on odd t; env 0 is truncated (time limit) after 3 steps, env 1 terminates after 2. */
+const counter = (e: number) => new ScriptedEpisodes({ length: e === 0 ? 3 : 2, truncate: e === 0, reward: (t) => 10 * t + e, cost: (t) => t % 2 });
 
 function counterRun(): OnPolicyRun {
-  const envs = new SyncVectorEnv([() => new Counter(0), () => new Counter(1)]);
+  const envs = new SyncVectorEnv([() => counter(0), () => counter(1)]);
   const rng = new Rng(1);
   const learner = createLearner({
     envs,
