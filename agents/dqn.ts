@@ -2,7 +2,7 @@
  * Deep Q-Networks (Mnih et al. 2015, "Human-level control through deep reinforcement learning",
  * Nature 518) with double-Q targets (van Hasselt et al. 2016, AAAI) and an optional dueling head
  * (Wang et al. 2016, ICML), in one file that reads top to bottom like CleanRL's dqn.py, with
- * Stable-Baselines3's defaults and schedule (see common/hyperparameters.ts):
+ * Stable-Baselines3's defaults and schedule (hyperparameters: agents/index.ts):
  *
  *   every env step: epsilon-greedy action (uniformly random before learningStarts), store the
  *     transition in the replay buffer (the next observation of an ended episode is its final
@@ -13,6 +13,8 @@
  *     minimise Huber(Q_online(s, a), y); clip the global grad norm; Adam
  *
  * Discrete action spaces only. Parameters live in one flat Float32Array; tfjs computes gradients.
+ * A reward, loss, gradient or weight that is not finite stops training with its likely cause
+ * (common/divergence.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../src/core/errors.ts';
@@ -22,17 +24,17 @@ import type { VectorStepResult } from '../src/core/vector.ts';
 import { clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { argmax } from './common/distributions.ts';
+import { DivergenceGuard } from './common/divergence.ts';
 import { EpisodeTracker, costOf } from './common/episode-stats.ts';
-import { parseDqnHyperparameters, type DqnHyperparameters } from './common/hyperparameters.ts';
-import type { NetworksTf } from './common/networks.ts';
-import type { ParamStore } from './common/params.ts';
-import type { TrainedPolicy } from './common/policy.ts';
 import { createLearner } from './common/learner.ts';
+import type { NetworksTf } from './common/networks.ts';
+import { flatValueAndGrads, type ParamStore } from './common/params.ts';
+import type { TrainedPolicy } from './common/policy.ts';
 import { ReplayBuffer, type ReplayBatch } from './common/replay.ts';
-import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
+import { UpdateReporter, checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
+import { parseDqnHyperparameters, type DqnHyperparameters } from './index.ts';
 
 export type { DqnHyperparameters };
-export { DQN_DEFAULTS } from './common/hyperparameters.ts';
 
 /** SB3's linear schedule: from initial to final over the first `fraction` of training, then final. */
 export function epsilonAt(progress: number, hp: Pick<DqnHyperparameters, 'explorationFraction' | 'explorationInitialEps' | 'explorationFinalEps'>): number {
@@ -110,12 +112,13 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   // Never allocate more than the run can fill (the default buffer is 1e6 transitions).
   const replay = new ReplayBuffer(Math.min(hp.bufferSize, totalSteps), obsSize);
   const tracker = new EpisodeTracker(numEnvs);
+  const reporter = new UpdateReporter(options.onUpdate, tracker, policy);
+  const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
   let targetTensors = target.toTensors();
   const normObs = new Float64Array(numEnvs * obsSize);
 
   let observations = envs.reset({ seed }).observations;
   rms?.update(observations, numEnvs);
-  const start = performance.now();
   let steps = 0;
   let calls = 0;
   let gradientSteps = 0;
@@ -140,6 +143,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
 
       // ---- step and store ----
       const res = envs.step(actions);
+      for (let e = 0; e < numEnvs; e++) guard.reward(res.rewards[e] as number, e);
       storeTransitions(replay, observations, actions, res);
       for (let e = 0; e < numEnvs; e++) {
         const done = res.terminated[e] === 1 || res.truncated[e] === 1;
@@ -166,38 +170,32 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
           const batch = replay.sample(hp.batchSize, replayRng);
           if (rms !== null) normalizeBatch(policy, batch);
           const { grads, loss } = qLossAndGradients(netsTf, params, targetTensors, batch, hp);
-          clipGradNorm(grads, hp.maxGradNorm);
+          guard.value('loss', loss);
+          guard.value('gradient norm', clipGradNorm(grads, hp.maxGradNorm));
           adam.apply(params.data, grads, hp.learningRate);
+          guard.values('weight', params.data);
           gradientSteps++;
           lossSum += loss;
           lossCount++;
         }
       }
 
-      if (options.onUpdate !== undefined && (steps >= nextLog || steps >= totalSteps)) {
+      if (reporter.active && (steps >= nextLog || steps >= totalSteps)) {
         nextLog += logInterval;
-        const elapsed = (performance.now() - start) / 1000;
-        const stats: UpdateStats = {
+        policy.totalSteps = steps;
+        await reporter.report({
           algorithm: 'dqn',
           update: ++report,
           steps,
           totalSteps,
-          episodes: tracker.episodes,
-          ...tracker.summary(),
           losses: { q: lossCount > 0 ? lossSum / lossCount : NaN },
           entropy: NaN,
           learningRate: hp.learningRate,
           explorationRate: epsilon,
           gradientSteps,
-          stepsPerSecond: steps / elapsed,
-          elapsedSeconds: elapsed,
-        };
+        });
         lossSum = 0;
         lossCount = 0;
-        policy.totalSteps = steps;
-        options.onUpdate(stats, policy);
-        // Let Ctrl-C, progress bars and worker messages through during long training.
-        await new Promise((resolve) => setImmediate(resolve));
       }
     }
   } finally {
@@ -243,9 +241,7 @@ export function qLossAndGradients(
   hp: Pick<DqnHyperparameters, 'gamma' | 'doubleQ'>,
 ): { grads: Float32Array; loss: number } {
   const d = netsTf.d;
-  const names = params.entries.map((e) => e.name);
-  const grads = new Float32Array(params.size);
-  let loss = 0;
+  let result: { loss: number; grads: Float32Array } = { loss: 0, grads: new Float32Array(0) };
   tf.tidy(() => {
     const m = batch.size;
     const obs = tf.tensor2d(batch.obs, [m, d.obsSize]);
@@ -265,13 +261,7 @@ export function qLossAndGradients(
       save([tf.tensor2d(h.dq, [m, d.actionSize])]);
       return { value: tf.scalar(h.loss), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0] as tf.Tensor, dy) };
     }) as never) as (q: tf.Tensor) => tf.Scalar;
-    const { value, grads: g } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
-      const p: Record<string, tf.Tensor> = {};
-      names.forEach((n, i) => (p[n] = xs[i] as tf.Tensor));
-      return head(netsTf.q(p, obs));
-    })(names.map((n) => online[n] as tf.Tensor));
-    loss = value.dataSync()[0] as number;
-    params.entries.forEach((e, i) => grads.set((g[i] as tf.Tensor).dataSync() as Float32Array, e.offset));
+    result = flatValueAndGrads(params, (p) => head(netsTf.q(p, obs)), online);
   });
-  return { grads, loss };
+  return result;
 }

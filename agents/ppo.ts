@@ -1,50 +1,40 @@
 /**
  * Proximal Policy Optimization (Schulman et al. 2017, "Proximal Policy Optimization Algorithms",
  * arXiv:1707.06347) with GAE(lambda) (Schulman et al. 2016), in one file that reads top to bottom
- * like CleanRL's ppo.py, with Stable-Baselines3's defaults and loss (see common/hyperparameters.ts).
+ * like CleanRL's ppo.py, with Stable-Baselines3's defaults and loss (hyperparameters: agents/index.ts).
  *
  *   for each update:
- *     1. collect nSteps from every env of a SyncVectorEnv, acting in one batch through the
- *        typed-array copy of the networks (categorical for Discrete, diagonal Gaussian for Box);
- *        a truncated episode adds gamma * V(final observation) to its last reward (SB3's bootstrap)
- *     2. GAE advantages and returns
+ *     1. collect nSteps from every env of the vector env, acting in one batch through the
+ *        typed-array copy of the networks (categorical for Discrete, diagonal Gaussian for Box)
+ *     2. GAE advantages and returns; a truncated episode adds gamma * V(final observation) to its
+ *        last reward (SB3's bootstrap)
  *     3. nEpochs passes of shuffled minibatches: clipped surrogate + value loss (optionally
  *        clipped) - entropy bonus; advantages normalised per minibatch; global grad-norm clip; Adam;
  *        stop early when approx KL > 1.5 * targetKl
  *
+ * Steps 1 and 2 and the minibatch loop are the on-policy core PPO-Lagrangian shares
+ * (common/on-policy.ts); the loss and the gradient step (`ppoStep`) are PPO's own, here.
  * Parameters live in one flat Float32Array (common/params.ts); tfjs computes the gradient of the
- * loss, Adam runs on the flat array. All randomness comes from the run's seed via `Rng`.
+ * loss, Adam runs on the flat array. All randomness comes from the run's seed via `Rng`. A reward,
+ * advantage, loss, gradient or weight that is not finite stops training with its likely cause
+ * (common/divergence.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../src/core/rng.ts';
 import { Box, Discrete } from '../src/core/spaces.ts';
+import type { VectorEnv } from '../src/core/vector.ts';
 import { clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { gaussianEntropy, gaussianEntropyTf, gaussianLogProbTf } from './common/distributions.ts';
-import { EpisodeTracker, costOf } from './common/episode-stats.ts';
-import { computeGae } from './common/gae.ts';
-import { parsePpoHyperparameters, type PpoHyperparameters } from './common/hyperparameters.ts';
-import type { ParamStore } from './common/params.ts';
+import { DivergenceGuard } from './common/divergence.ts';
+import { createLearner, type Learner, type LearnerOptions } from './common/learner.ts';
 import type { NetworksTf } from './common/networks.ts';
+import { LossMeans, OnPolicyRun, gatherMinibatch, minibatches, onPolicyStreams, rolloutGae, type Minibatch } from './common/on-policy.ts';
+import { flatValueAndGrads, type ParamStore } from './common/params.ts';
 import type { TrainedPolicy } from './common/policy.ts';
-import { createLearner } from './common/learner.ts';
-import { sampleRolloutActions } from './common/rollout.ts';
-import { checkTrainOptions, shuffleInPlace, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
+import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
+import { parsePpoHyperparameters, type PpoHyperparameters } from './index.ts';
 
 export type { PpoHyperparameters };
-export { PPO_DEFAULTS } from './common/hyperparameters.ts';
-
-/** One minibatch, already on the JS side (advantages normalised if asked). */
-export interface PpoMinibatch {
-  size: number;
-  obs: Float32Array; // size x obsSize
-  /** Discrete: one-hot [size x n]; Box: the unclipped sampled actions [size x actionSize]. */
-  actions: Float32Array;
-  oldLogProbs: Float32Array;
-  advantages: Float32Array;
-  returns: Float32Array;
-  oldValues: Float32Array;
-}
 
 export interface PpoLossStats {
   policy: number;
@@ -67,7 +57,7 @@ export interface PpoLossStats {
  * against tfjs autodiff), but as one node of the gradient tape instead of ~20 taped kernels: at
  * batch 64 tfjs's per-kernel overhead, not arithmetic, is the cost. Also returns SB3's statistics.
  */
-export function ppoHead(mb: PpoMinibatch, logp: ArrayLike<number>, values: ArrayLike<number>, hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'vfCoef'>) {
+export function ppoHead(mb: Minibatch, logp: ArrayLike<number>, values: ArrayLike<number>, hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'vfCoef'>) {
   const n = mb.size;
   const eps = hp.clipRange;
   const dLogp = new Float32Array(n);
@@ -112,7 +102,7 @@ export function ppoHead(mb: PpoMinibatch, logp: ArrayLike<number>, values: Array
  *   dL/dlogits_ij = dL/dlogp_i (onehot_ij - p_ij) + entCoef p_ij (log p_ij + H_i) / B
  * A unit test checks it against tfjs autodiff.
  */
-export function categoricalPpoHead(mb: PpoMinibatch, logits: ArrayLike<number>, values: ArrayLike<number>, nActions: number, hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'vfCoef' | 'entCoef'>) {
+export function categoricalPpoHead(mb: Minibatch, logits: ArrayLike<number>, values: ArrayLike<number>, nActions: number, hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'vfCoef' | 'entCoef'>) {
   const b = mb.size;
   const n = nActions;
   const logSoftmax = new Float64Array(b * n);
@@ -154,7 +144,7 @@ export function categoricalPpoHead(mb: PpoMinibatch, logits: ArrayLike<number>, 
 export function ppoLoss(
   nets: NetworksTf,
   p: Record<string, tf.Tensor>,
-  mb: PpoMinibatch,
+  mb: Minibatch,
   inputs: { obs: tf.Tensor; actions: tf.Tensor },
   hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'entCoef' | 'vfCoef'>,
   statsOut: { stats?: PpoLossStats },
@@ -208,214 +198,87 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const hp = parsePpoHyperparameters(options.hyperparameters ?? {});
   const backend = await ensureBackend(options.backend);
   const { totalSteps, seed } = options;
-  const rng = new Rng(seed).child('ppo');
-  const sampleRng = rng.child('actions');
-  const shuffleRng = rng.child('minibatches');
+  const { rng, sampleRng, shuffleRng } = onPolicyStreams(seed);
 
   // ---- environment and networks ----
   const envs = toVectorEnv(envInput, hp.numEnvs);
-  const continuous = envs.singleActionSpace instanceof Box;
-  const actionSize = continuous ? (envs.singleActionSpace as Box).size : (envs.singleActionSpace as Discrete).n;
-  const { numEnvs, obsSize, actSpace, params, rms, policy, nets, netsTf, adam } = createLearner({
-    envs,
-    algorithm: 'ppo',
-    network: { kind: 'actor-critic', actionSize, continuous, netArch: hp.netArch, activation: hp.activation, dueling: false },
-    init: { init: hp.orthoInit ? 'orthogonal' : 'glorot', logStdInit: hp.logStdInit },
-    rng,
-    normalizeObservations: hp.normalizeObservations,
-    adamEps: hp.adamEps,
-    hyperparameters: { ...hp },
-    backend,
-    seed,
-  });
+  const learner = createLearner({ envs, algorithm: 'ppo', ...actorCritic(envs, hp), rng, hyperparameters: { ...hp }, backend, seed });
+  const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
+  // The rollouts (common/on-policy.ts), with the value net as their one critic.
+  const critic = (x: ArrayLike<number>, rows: number) => learner.nets.value(x, rows);
+  const run = new OnPolicyRun({ envs, learner, critics: [critic], rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate });
 
-  // ---- rollout storage: index t * numEnvs + e ----
-  const T = hp.nSteps;
-  const B = T * numEnvs;
-  const actWidth = continuous ? actionSize : 1;
-  const bufObs = new Float32Array(B * obsSize);
-  const bufActions = new Float32Array(B * actWidth); // Discrete: the index; Box: the unclipped sample
-  const bufLogProbs = new Float64Array(B);
-  const bufRewards = new Float64Array(B);
-  const bufDones = new Uint8Array(B);
-  const bufValues = new Float64Array(B);
-  const normObs = new Float64Array(numEnvs * obsSize);
-  const finalObs = new Float64Array(obsSize);
-  const tracker = new EpisodeTracker(numEnvs);
-
-  let observations = envs.reset({ seed }).observations;
-  rms?.update(observations, numEnvs);
-  const numUpdates = Math.ceil(totalSteps / B);
-  const start = performance.now();
-  let steps = 0;
-  let gradientSteps = 0;
-
-  for (let update = 1; update <= numUpdates; update++) {
-    const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / numUpdates) : hp.learningRate;
+  for (let update = 1; update <= run.numUpdates; update++) {
+    const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;
 
     // ---- 1. rollout ----
-    for (let t = 0; t < T; t++) {
-      const x = policy.normalize(observations, numEnvs, normObs);
-      for (let j = 0; j < numEnvs * obsSize; j++) bufObs[t * numEnvs * obsSize + j] = x[j] as number;
-      const values = nets.value(x, numEnvs);
-      for (let e = 0; e < numEnvs; e++) bufValues[t * numEnvs + e] = values[e] as number;
-      const out = nets.policy(x, numEnvs);
-      const actions = sampleRolloutActions(out, continuous ? nets.logStd() : null, actSpace, numEnvs, t, sampleRng, { bufActions, bufLogProbs });
-
-      const res = envs.step(actions);
-      for (let e = 0; e < numEnvs; e++) {
-        const i = t * numEnvs + e;
-        const terminated = res.terminated[e] === 1;
-        const truncated = res.truncated[e] === 1;
-        let reward = res.rewards[e] as number;
-        const info = res.infos[e];
-        const done = terminated || truncated;
-        tracker.step(e, reward, costOf(done ? (info?.finalInfo as { cost?: unknown } | undefined) : info), done);
-        if (truncated && !terminated) {
-          // Time limit: the episode did not end in a terminal state, so bootstrap from V(final obs).
-          const fo = info?.finalObservation as ArrayLike<number>;
-          const xf = policy.normalize(fo, 1, finalObs);
-          reward += hp.gamma * (nets.value(xf, 1)[0] as number);
-        }
-        bufRewards[i] = reward;
-        bufDones[i] = done ? 1 : 0;
-      }
-      observations = res.observations;
-      rms?.update(observations, numEnvs);
-      steps += numEnvs;
-    }
+    const buf = run.collect();
 
     // ---- 2. advantages ----
-    const lastValues = Float64Array.from(nets.value(policy.normalize(observations, numEnvs, normObs), numEnvs).subarray(0, numEnvs));
-    const { advantages, returns } = computeGae({
-      rewards: bufRewards,
-      values: bufValues,
-      dones: bufDones,
-      lastValues,
-      numSteps: T,
-      numEnvs,
-      gamma: hp.gamma,
-      lambda: hp.gaeLambda,
-    });
+    const { advantages, returns } = rolloutGae(buf, buf.rewards, 0, hp.gamma, hp.gaeLambda, guard);
 
     // ---- 3. optimise ----
-    const order = Int32Array.from({ length: B }, (_, i) => i);
-    const sums = { policy: 0, value: 0, entropy: 0, approxKl: 0, clipFraction: 0, n: 0 };
-    let stop = false;
-    for (let epoch = 0; epoch < hp.nEpochs && !stop; epoch++) {
-      shuffleInPlace(order, shuffleRng);
-      for (let s = 0; s < B; s += hp.batchSize) {
-        const idx = order.subarray(s, Math.min(B, s + hp.batchSize));
-        const mb = gatherMinibatch(idx, { bufObs, bufActions, bufLogProbs, bufValues, advantages, returns }, obsSize, actionSize, continuous);
-        if (hp.normalizeAdvantage) normalizeAdvantages(mb.advantages);
-        const { grads, stats } = lossAndGradients(netsTf, params, mb, hp);
-        // SB3 checks the KL of the minibatch before stepping and stops the whole update there.
-        if (hp.targetKl !== null && stats.approxKl > 1.5 * hp.targetKl) {
-          stop = true;
-          break;
-        }
-        clipGradNorm(grads, hp.maxGradNorm);
-        adam.apply(params.data, grads, lr);
-        gradientSteps++;
-        sums.policy += stats.policy;
-        sums.value += stats.value;
-        sums.entropy += stats.entropy;
-        sums.approxKl += stats.approxKl;
-        sums.clipFraction += stats.clipFraction;
-        sums.n++;
-      }
+    const means = new LossMeans();
+    for (const idx of minibatches(buf.size, hp.batchSize, hp.nEpochs, shuffleRng)) {
+      const mb = gatherMinibatch(idx, buf, advantages, returns);
+      if (hp.normalizeAdvantage) normalizeAdvantages(mb.advantages);
+      const stats = ppoStep(learner, mb, hp, lr, guard);
+      if (stats === undefined) break; // approx KL above 1.5 * targetKl: this update stops here
+      run.gradientSteps++;
+      means.add({ ...stats });
     }
 
-    policy.totalSteps = steps;
-    if (options.onUpdate !== undefined) {
-      const n = Math.max(sums.n, 1);
-      const elapsed = (performance.now() - start) / 1000;
-      const ep = tracker.summary();
-      const stats: UpdateStats = {
-        algorithm: 'ppo',
-        update,
-        steps,
-        totalSteps: numUpdates * B,
-        episodes: tracker.episodes,
-        ...ep,
-        losses: {
-          policy: sums.policy / n,
-          value: sums.value / n,
-          entropy: sums.entropy / n,
-          approxKl: sums.approxKl / n,
-          clipFraction: sums.clipFraction / n,
-          explainedVariance: explainedVariance(bufValues, returns),
-        },
-        entropy: -sums.entropy / n,
-        learningRate: lr,
-        explorationRate: NaN,
-        gradientSteps,
-        stepsPerSecond: steps / elapsed,
-        elapsedSeconds: elapsed,
-      };
-      options.onUpdate(stats, policy);
-      // Let Ctrl-C, progress bars and worker messages through during long training.
-      await new Promise((resolve) => setImmediate(resolve));
+    if (run.reporting) {
+      const losses = { ...means.of('policy', 'value', 'entropy', 'approxKl', 'clipFraction'), explainedVariance: explainedVariance(buf.values[0] as Float64Array, returns) };
+      await run.report('ppo', update, losses, lr);
     }
   }
-  return policy;
+  return learner.policy;
 }
 
-/** The minibatch of rollout indices `idx` (discrete actions one-hot). */
-export function gatherMinibatch(
-  idx: Int32Array,
-  buf: { bufObs: Float32Array; bufActions: Float32Array; bufLogProbs: Float64Array; bufValues: Float64Array; advantages: Float64Array; returns: Float64Array },
-  obsSize: number,
-  actionSize: number,
-  continuous: boolean,
-): PpoMinibatch {
-  const m = idx.length;
-  const mb: PpoMinibatch = {
-    size: m,
-    obs: new Float32Array(m * obsSize),
-    actions: new Float32Array(m * actionSize),
-    oldLogProbs: new Float32Array(m),
-    advantages: new Float32Array(m),
-    returns: new Float32Array(m),
-    oldValues: new Float32Array(m),
+/** The actor-critic network and optimiser settings of PPO's `createLearner` (shared with PPO-Lagrangian). */
+export function actorCritic(envs: VectorEnv, hp: PpoHyperparameters): Pick<LearnerOptions, 'network' | 'init' | 'normalizeObservations' | 'adamEps'> {
+  const space = envs.singleActionSpace;
+  const continuous = space instanceof Box;
+  return {
+    network: { kind: 'actor-critic', actionSize: continuous ? space.size : (space as Discrete).n, continuous, netArch: hp.netArch, activation: hp.activation, dueling: false },
+    init: { init: hp.orthoInit ? 'orthogonal' : 'glorot', logStdInit: hp.logStdInit },
+    normalizeObservations: hp.normalizeObservations,
+    adamEps: hp.adamEps,
   };
-  for (let k = 0; k < m; k++) {
-    const i = idx[k] as number;
-    mb.obs.set(buf.bufObs.subarray(i * obsSize, (i + 1) * obsSize), k * obsSize);
-    if (continuous) mb.actions.set(buf.bufActions.subarray(i * actionSize, (i + 1) * actionSize), k * actionSize);
-    else mb.actions[k * actionSize + (buf.bufActions[i] as number)] = 1; // one-hot: tf.gather has no gradient on wasm
-    mb.oldLogProbs[k] = buf.bufLogProbs[i] as number;
-    mb.advantages[k] = buf.advantages[i] as number;
-    mb.returns[k] = buf.returns[i] as number;
-    mb.oldValues[k] = buf.bufValues[i] as number;
-  }
-  return mb;
+}
+
+/**
+ * One PPO gradient step on a minibatch: loss and gradient, then (unless the minibatch's approx KL
+ * exceeds 1.5 * targetKl: SB3 checks before stepping and stops the whole update, signalled by
+ * `undefined`) the global grad-norm clip and Adam. A non-finite loss, gradient or weight stops
+ * training with its likely cause.
+ */
+export function ppoStep(learner: Pick<Learner, 'netsTf' | 'params' | 'adam'>, mb: Minibatch, hp: PpoHyperparameters, lr: number, guard: DivergenceGuard): PpoLossStats | undefined {
+  const { grads, stats, loss } = lossAndGradients(learner.netsTf, learner.params, mb, hp);
+  guard.value('loss', loss);
+  if (hp.targetKl !== null && stats.approxKl > 1.5 * hp.targetKl) return undefined;
+  guard.value('gradient norm', clipGradNorm(grads, hp.maxGradNorm));
+  learner.adam.apply(learner.params.data, grads, lr);
+  guard.values('weight', learner.params.data);
+  return stats;
 }
 
 /** Gradient of the PPO loss w.r.t. every parameter, as one flat array in ParamStore order. */
 export function lossAndGradients(
   netsTf: NetworksTf,
   params: ParamStore,
-  mb: PpoMinibatch,
+  mb: Minibatch,
   hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'entCoef' | 'vfCoef'>,
 ): { grads: Float32Array; stats: PpoLossStats; loss: number } {
   const d = netsTf.d;
-  const names = params.entries.map((e) => e.name);
-  const grads = new Float32Array(params.size);
   const out: { stats?: PpoLossStats } = {};
-  let loss = 0;
+  let result: { loss: number; grads: Float32Array } = { loss: 0, grads: new Float32Array(0) };
   tf.tidy(() => {
     const inputs = { obs: tf.tensor2d(mb.obs, [mb.size, d.obsSize]), actions: tf.tensor2d(mb.actions, [mb.size, d.actionSize]) };
-    const tensors = params.toTensors();
-    const { value, grads: g } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
-      const p: Record<string, tf.Tensor> = {};
-      names.forEach((n, i) => (p[n] = xs[i] as tf.Tensor));
-      return ppoLoss(netsTf, p, mb, inputs, hp, out);
-    })(names.map((n) => tensors[n] as tf.Tensor));
-    loss = value.dataSync()[0] as number;
-    params.entries.forEach((e, i) => grads.set((g[i] as tf.Tensor).dataSync() as Float32Array, e.offset));
+    result = flatValueAndGrads(params, (p) => ppoLoss(netsTf, p, mb, inputs, hp, out));
   });
-  return { grads, loss, stats: out.stats as PpoLossStats };
+  return { ...result, stats: out.stats as PpoLossStats };
 }
 
 /** 1 - Var(returns - values) / Var(returns) (SB3's explained_variance). */

@@ -15,12 +15,12 @@ import { initBackend } from '../agents/common/backend.ts';
 import { loadPolicy, savePolicy } from '../agents/common/checkpoint.ts';
 import type { TrainedPolicy } from '../agents/common/policy.ts';
 import type { UpdateStats } from '../agents/common/training.ts';
-import { constraintBudgetOf, costGae, lagrangianAdvantages, parsePpoLagrangianHyperparameters, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats } from '../agents/ppo-lagrangian.ts';
+import { bootstrappedGae } from '../agents/common/gae.ts';
+import { parsePpoLagrangianHyperparameters } from '../agents/index.ts';
+import { lagrangianAdvantages, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
 import { train as trainPpo } from '../agents/ppo.ts';
 import { FORWARD, RiskyPath, SWITCH_LANE } from '../envs/toy/risky-path.ts';
 import { checkEnv } from '../src/core/check-env.ts';
-import { make } from '../src/core/registry.ts';
-import { ConstraintCost } from '../src/safety/constraints.ts';
 
 test.before(async () => {
   await initBackend('wasm');
@@ -149,21 +149,21 @@ test('penalised advantage (A_R - lambda A_C) / (1 + lambda), A_R normalised and 
   t.deepEqual(Array.from(zero), [0.5, -2], 'lambda 0: the reward advantage unchanged');
 });
 
-test('cost GAE: hand-computed, terminated cuts without bootstrap, truncated bootstraps V_C(final obs)', (t) => {
+test('cost GAE (the rollout GAE on costs): hand-computed, terminated cuts without bootstrap, truncated bootstraps V_C(final obs)', (t) => {
   // 2 envs x 3 steps, index t * 2 + e; costGamma 0.9, costGaeLambda 0.5.
   // env 0: costs 1, 0, 1; V_C 2, 1, 0.5; terminated at t = 1 (also flagged truncated: terminated wins); V_C(s_3) 0.8
   // env 1: costs 0, 1, 0; V_C 1, 1.5, 0.2; truncated at t = 1 with V_C(final obs) 2; V_C(s_3) 0.4
-  const { advantages, returns } = costGae({
-    costs: [1, 0, 0, 1, 1, 0],
-    costValues: [2, 1, 1, 1.5, 0.5, 0.2],
+  const { advantages, returns } = bootstrappedGae({
+    signal: [1, 0, 0, 1, 1, 0],
+    values: [2, 1, 1, 1.5, 0.5, 0.2],
     terminated: [0, 0, 1, 0, 0, 0],
     truncated: [0, 0, 1, 1, 0, 0],
-    finalCostValues: [0, 0, 100, 2, 0, 0],
-    lastCostValues: [0.8, 0.4],
+    finalValues: [0, 0, 100, 2, 0, 0],
+    lastValues: [0.8, 0.4],
     numSteps: 3,
     numEnvs: 2,
-    costGamma: 0.9,
-    costGaeLambda: 0.5,
+    gamma: 0.9,
+    lambda: 0.5,
   });
   // env 0: t2 delta = 1 + 0.9 * 0.8 - 0.5 = 1.22; t1 delta = 0 - 1 = -1 (terminal);
   //        t0 delta = 1 + 0.9 * 1 - 2 = -0.1, A = -0.1 + 0.45 * -1 = -0.55
@@ -225,11 +225,15 @@ test('the trained policy saves and loads with the PPO checkpoint format', async 
 
 // ---- options ----
 
-test('costLimit: required, validated, given once; defaults to a ConstraintCost budget', async (t) => {
+test('costLimit: a required plain number, validated and given once', async (t) => {
   const opts = { totalSteps: 256, seed: 0, hyperparameters: { nSteps: 64 } };
-  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), opts), {
+  // Without the option there is no budget: the agent inspects no env wrapper (the run plan resolves it).
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), opts as PpoLagrangianTrainOptions), {
     name: 'UserError',
-    message: 'train.costLimit: ppo-lagrangian needs the episode cost budget (a number >= 0 in info.cost units), or an env wrapped in ConstraintCost',
+    message: 'train.costLimit: ppo-lagrangian needs the episode cost budget (a number >= 0 in info.cost units per episode)',
+  });
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, hyperparameters: { nSteps: 64, costLimit: 2 } } as PpoLagrangianTrainOptions), {
+    message: 'train.costLimit: ppo-lagrangian needs the episode cost budget (a number >= 0 in info.cost units per episode)',
   });
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: -1 }), { message: 'train.costLimit: expected a number >= 0 (cost per episode), got -1' });
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { nSteps: 64, costLimit: 2 } }), {
@@ -238,8 +242,8 @@ test('costLimit: required, validated, given once; defaults to a ConstraintCost b
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { lagrangeLr: -0.1 } }), { message: /^train\.hyperparameters\.lagrangeLr: expected a number >= 0/ });
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { costGamma: 2 } }), { message: /^train\.hyperparameters\.costGamma: expected a number in \[0, 1\]/ });
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { lagrangeRate: 1 } }), { message: /^train\.hyperparameters\.lagrangeRate: unknown field; allowed: .*lagrangeLr/ });
-
-  t.is(constraintBudgetOf(new RiskyPath()), undefined);
-  const wrapped = new ConstraintCost(make('Chemo-DePillis-v0'), ['toxicity', 'cumulativeDose'], { cumulativeDose: 40 });
-  t.is(constraintBudgetOf(wrapped), 40, 'toxicity 0 + cumulativeDose 40');
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: Number.NaN }), { message: 'train.costLimit: expected a number >= 0 (cost per episode), got NaN' });
+  // An equal hyperparameters.costLimit is the same budget given twice, not a conflict.
+  const policy = await trainLagrangian(() => new RiskyPath(), { ...opts, totalSteps: 64, costLimit: 2, hyperparameters: { nSteps: 64, costLimit: 2 } });
+  t.is(policy.hyperparameters.costLimit, 2);
 });

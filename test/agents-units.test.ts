@@ -10,7 +10,7 @@ import { Adam, clipGradNorm } from '../agents/common/adam.ts';
 import { initBackend } from '../agents/common/backend.ts';
 import { categoricalLogProb, gaussianLogProb, sampleCategorical } from '../agents/common/distributions.ts';
 import { computeGae } from '../agents/common/gae.ts';
-import { DQN_DEFAULTS, PPO_DEFAULTS, parseDqnHyperparameters, parsePpoHyperparameters } from '../agents/common/hyperparameters.ts';
+import { DQN_DEFAULTS, PPO_DEFAULTS, parseDqnHyperparameters, parsePpoHyperparameters } from '../agents/index.ts';
 import { glorotUniform, orthogonal } from '../agents/common/init.ts';
 import { huberLoss, ppoClipLoss, valueLoss } from '../agents/common/losses.ts';
 import { NetworksTf, NetworksTyped, initNetworks, type NetworkDescription } from '../agents/common/networks.ts';

@@ -5,7 +5,8 @@
  * dynamically, and when missing we fall back (node-gpu -> node -> wasm -> cpu) with one line on
  * stderr (for `auto`, once per process). The chosen name is recorded in every checkpoint.
  * The wasm backend is the default: in Node it is ~3x faster than the pure-JS cpu backend for
- * RL-sized MLPs (see ../shared/reference/stack.md).
+ * RL-sized MLPs (measured on 2 cores: hidden 64, batch 64, ~600 vs ~200 train steps/s; 7-8x at
+ * hidden 256).
  *
  * The wasm module installs `uncaughtException` / `unhandledRejection` handlers that print its whole
  * ~38 KB source on any error; we record the listeners before initialisation and remove the new ones.

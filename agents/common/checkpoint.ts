@@ -14,6 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../src/core/errors.ts';
 import { Box, spaceFromJSON, type Space, type SpaceJSON } from '../../src/core/spaces.ts';
 import { RunningMeanStd } from '../../src/core/wrappers.ts';
+import { ALGORITHM_NAMES, isAlgorithmName } from '../index.ts';
 import type { NetworkDescription } from './networks.ts';
 import { ParamStore, type TensorEntry } from './params.ts';
 import { OBS_CLIP, OBS_EPSILON, TrainedPolicy, type Algorithm } from './policy.ts';
@@ -92,8 +93,16 @@ function encodeWeights(data: Float32Array): Uint8Array {
   return bytes;
 }
 
-/** Write `policy` to the directory `dir` atomically; returns the absolute path. */
+/**
+ * Write `policy` to the directory `dir` atomically; returns the absolute path. Refuses a policy
+ * whose weights are not all finite (a diverged training run), writing nothing.
+ */
 export function savePolicy(dir: string, policy: TrainedPolicy): string {
+  const bad = policy.params.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const entry = policy.params.entries.find((e) => bad >= e.offset && bad < e.offset + e.length);
+    throw new UserError(`policy: refusing to save ${dir}: weight ${bad - (entry?.offset ?? 0)} of '${entry?.name}' is ${policy.params.data[bad]} (training diverged)`);
+  }
   const target = resolve(dir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
@@ -129,8 +138,8 @@ export function loadPolicy(dir: string): TrainedPolicy {
   if (m.format !== CHECKPOINT_FORMAT || m.formatVersion !== CHECKPOINT_VERSION) {
     throw new UserError(`${manifestPath}: format: expected ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION}, got ${String(m.format)} version ${String(m.formatVersion)}`);
   }
-  if (m.algorithm !== 'ppo' && m.algorithm !== 'dqn' && m.algorithm !== 'ppo-lagrangian') {
-    throw new UserError(`${manifestPath}: algorithm: expected 'ppo', 'ppo-lagrangian' or 'dqn', got ${String(m.algorithm)}`);
+  if (!isAlgorithmName(m.algorithm)) {
+    throw new UserError(`${manifestPath}: algorithm: expected one of ${ALGORITHM_NAMES.join(', ')}, got ${String(m.algorithm)}`);
   }
   const observationSpace = decodeSpace(m.observationSpace, `${manifestPath}: observationSpace`);
   if (!(observationSpace instanceof Box)) throw new UserError(`${manifestPath}: observationSpace: expected a Box`);

@@ -70,3 +70,26 @@ export class ParamStore {
     return p;
   }
 }
+
+/**
+ * The value of `loss` and its gradient w.r.t. every parameter of `store`, the gradient as one flat
+ * array in the store's layout (what Adam and gradient clipping update). `loss` receives one tensor
+ * per parameter name; `tensors` are the store's values as tensors (default: fresh copies), for a
+ * caller that also needs them outside the loss (e.g. DQN's double-Q targets). Call it inside a
+ * `tf.tidy` that owns the caller's input tensors.
+ */
+export function flatValueAndGrads(
+  store: ParamStore,
+  loss: (p: Record<string, tf.Tensor>) => tf.Scalar,
+  tensors: Record<string, tf.Tensor> = store.toTensors(),
+): { loss: number; grads: Float32Array } {
+  const names = store.entries.map((e) => e.name);
+  const grads = new Float32Array(store.size);
+  const { value, grads: g } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
+    const p: Record<string, tf.Tensor> = {};
+    names.forEach((n, i) => (p[n] = xs[i] as tf.Tensor));
+    return loss(p);
+  })(names.map((n) => tensors[n] as tf.Tensor));
+  store.entries.forEach((e, i) => grads.set((g[i] as tf.Tensor).dataSync() as Float32Array, e.offset));
+  return { loss: value.dataSync()[0] as number, grads };
+}

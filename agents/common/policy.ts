@@ -16,7 +16,8 @@ import type { ParamStore } from './params.ts';
 export const OBS_CLIP = 10;
 export const OBS_EPSILON = 1e-8;
 
-export type Algorithm = 'ppo' | 'dqn' | 'ppo-lagrangian';
+/** An algorithm's name in the table (agents/index.ts), e.g. 'ppo'. */
+export type Algorithm = string;
 
 export interface TrainedPolicyInit {
   algorithm: Algorithm;

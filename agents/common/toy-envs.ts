@@ -1,7 +1,7 @@
 /**
  * Tiny deterministic problems with known optimal actions, for the agents' CI tests (learning in a
- * few hundred steps) and for debugging: a two-armed bandit, a short chain MDP and a continuous
- * bandit. Each is a proper `BaseEnv`.
+ * few hundred steps) and for debugging: a two-armed bandit, a short chain MDP, a continuous
+ * bandit, and scripted episodes whose rewards, costs and ends are given. Each is a proper `BaseEnv`.
  */
 import { BaseEnv, type EnvMetadata, type ResetResult, type StepResult } from '../../src/core/env.ts';
 import type { Rng } from '../../src/core/rng.ts';
@@ -77,5 +77,41 @@ export class ContinuousBandit extends BaseEnv<Obs, Obs> {
   protected stepModel(action: Obs): StepResult<Obs> {
     const a = action[0] as number;
     return { observation: new Float32Array(2), reward: -((a - this.target) ** 2), terminated: true, truncated: false, info: {} };
+  }
+}
+
+export interface ScriptedEpisodesOptions {
+  /** Steps per episode. */
+  length: number;
+  /** End by a time limit (truncated) instead of a terminal state. */
+  truncate: boolean;
+  /** The reward of the step that reaches count t (1, 2, ...). */
+  reward: (t: number) => number;
+  /** info.cost of that step (default 0). */
+  cost?: (t: number) => number;
+}
+
+/**
+ * Episodes whose every number is known in advance, for checking what agents record: the
+ * observation is [t], the steps taken in the episode; actions (Discrete(2)) are ignored.
+ */
+export class ScriptedEpisodes extends BaseEnv<Obs, number> {
+  /** Unbounded above, so that episodes of different lengths share one space (one vector env). */
+  readonly observationSpace = new Box(0, Infinity, [1]);
+  readonly actionSpace = new Discrete(2);
+  readonly metadata: EnvMetadata = { id: 'ScriptedEpisodes-test', stepDuration: { value: 1, unit: 'second' }, actionUnits: 'ignored' };
+  private t = 0;
+  constructor(readonly options: ScriptedEpisodesOptions) {
+    super();
+  }
+  protected resetModel(): ResetResult<Obs> {
+    this.t = 0;
+    return { observation: new Float32Array([0]), info: {} };
+  }
+  protected stepModel(): StepResult<Obs> {
+    this.t++;
+    const { length, truncate, reward, cost } = this.options;
+    const end = this.t === length;
+    return { observation: new Float32Array([this.t]), reward: reward(this.t), terminated: end && !truncate, truncated: end && truncate, info: { cost: cost?.(this.t) ?? 0 } };
   }
 }

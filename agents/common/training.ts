@@ -1,11 +1,13 @@
 /**
- * What PPO and DQN share around their training loops: accepting an env in several forms, checking
- * the run options, and the per-update statistics passed to `onUpdate` (progress bar, training.csv).
+ * What every agent shares around its training loop: accepting an env in several forms, checking
+ * the run options, and reporting the per-update statistics to `onUpdate` (progress bar, training.csv).
  */
 import { UserError } from '../../src/core/errors.ts';
 import type { Action, Env, Observation } from '../../src/core/env.ts';
+import { yieldToEventLoop } from '../../src/core/event-loop.ts';
 import { SyncVectorEnv, type VectorEnv } from '../../src/core/vector.ts';
 import type { BackendName } from './backend.ts';
+import type { EpisodeTracker } from './episode-stats.ts';
 import type { TrainedPolicy } from './policy.ts';
 
 /**
@@ -15,7 +17,8 @@ import type { TrainedPolicy } from './policy.ts';
 export type EnvInput = Env<Observation, Action> | (() => Env<Observation, Action>) | Array<() => Env<Observation, Action>> | VectorEnv;
 
 export interface UpdateStats {
-  algorithm: 'ppo' | 'dqn' | 'ppo-lagrangian';
+  /** The algorithm's name in the table (agents/index.ts). */
+  algorithm: string;
   /** Index of this report (PPO: rollout/update number; DQN: log interval number), from 1. */
   update: number;
   /** Environment steps so far (all envs). */
@@ -56,6 +59,13 @@ export interface TrainOptions {
   onUpdate?: (stats: UpdateStats, policy: TrainedPolicy) => void;
   /** DQN: report every this many env steps (default 1000). */
   logInterval?: number;
+  /** Episode cost budget in info.cost units, for algorithms that need one (ppo-lagrangian). */
+  costLimit?: number;
+  /**
+   * Names where the rewards come from in divergence errors, e.g. `env.reward "exp(bg)"`
+   * (default: the reward of the env's id).
+   */
+  rewardSource?: string;
 }
 
 export function checkTrainOptions(options: TrainOptions): void {
@@ -81,12 +91,43 @@ function isVectorEnv(input: EnvInput): input is VectorEnv {
   return typeof input === 'object' && !Array.isArray(input) && 'numEnvs' in input && 'singleObservationSpace' in input;
 }
 
-/** Fisher-Yates shuffle in place with a seeded stream. */
-export function shuffleInPlace(a: Int32Array, rng: { int(n: number): number }): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = a[i] as number;
-    a[i] = a[j] as number;
-    a[j] = t;
+/** The statistics an agent reports per update; the tracker and clock fill in the rest of `UpdateStats`. */
+export type UpdateFields = Omit<UpdateStats, 'episodes' | 'recentReturn' | 'recentLength' | 'recentCost' | 'stepsPerSecond' | 'elapsedSeconds'>;
+
+/**
+ * Hands each update's statistics to `onUpdate` with the live policy, then yields to the event loop
+ * so Ctrl-C, progress bars and worker messages get through during long training.
+ */
+export class UpdateReporter {
+  private readonly start = performance.now();
+  constructor(
+    private readonly onUpdate: TrainOptions['onUpdate'],
+    private readonly tracker: EpisodeTracker,
+    private readonly policy: TrainedPolicy,
+  ) {}
+
+  get active(): boolean {
+    return this.onUpdate !== undefined;
+  }
+
+  /** `extra`: an algorithm's own fields (e.g. PPO-Lagrangian's multiplier), after the common ones. */
+  async report(fields: UpdateFields, extra: Record<string, unknown> = {}): Promise<void> {
+    if (this.onUpdate === undefined) return;
+    const elapsed = (performance.now() - this.start) / 1000;
+    const { algorithm, update, steps, totalSteps, ...rest } = fields;
+    const stats: UpdateStats = {
+      algorithm,
+      update,
+      steps,
+      totalSteps,
+      episodes: this.tracker.episodes,
+      ...this.tracker.summary(),
+      ...rest,
+      stepsPerSecond: steps / elapsed,
+      elapsedSeconds: elapsed,
+      ...extra,
+    };
+    this.onUpdate(stats, this.policy);
+    await yieldToEventLoop();
   }
 }

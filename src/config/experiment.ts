@@ -8,11 +8,13 @@
 import { z } from 'zod';
 import { parseWithSchema } from '../core/validate.ts';
 import { readConfigFile } from './load.ts';
+import { ALGORITHM_NAMES } from '../../agents/index.ts';
 
 const positiveInt = z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).nonnegative({ error: 'expected a non-negative integer' });
 
-export const TRAIN_ALGOS = ['ppo', 'dqn', 'ppo-lagrangian', 'none'] as const;
+/** The algorithms of the table (agents/index.ts), or none (evaluate baselines only). */
+export const TRAIN_ALGOS = [...ALGORITHM_NAMES, 'none'] as const;
 
 /** Which shield variants evaluation runs: each method without it, with it, or both (`<method>+shield`). */
 export const SHIELD_MODES = ['without', 'with', 'both'] as const;
@@ -54,7 +56,7 @@ export const experimentSchema = z
       .strict(),
     train: z
       .object({
-        /** ppo | dqn | ppo-lagrangian | none (evaluate baselines only). */
+        /** An algorithm of agents/index.ts (ppo, dqn, ...) or none (evaluate baselines only). */
         algo: z.enum(TRAIN_ALGOS, { error: `expected one of ${TRAIN_ALGOS.join(', ')}` }).default('ppo'),
         /** Environment steps per seed. */
         steps: positiveInt.default(100000),
@@ -120,7 +122,7 @@ export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in bracket
   env.options            the environment's options, e.g. { patient: adolescents, sensor: GuardianRT } [{}]
   env.reward             optional custom reward: a mathjs expression over the step's numeric info fields,
                          reward, terminated, truncated; e.g. "-risk - 0.01 * insulin"
-  train.algo             ppo | dqn | ppo-lagrangian | none (evaluate baselines only) [ppo]
+  train.algo             ${TRAIN_ALGOS.join(' | ')} (evaluate baselines only) [ppo]
   train.steps            environment steps per seed [100000]
   train.seeds            one policy per seed [[1]]
   train.hyperparameters  e.g. { learningRate: 0.0003, numEnvs: 4 }; defaults = Stable-Baselines3's [{}]

@@ -10,8 +10,7 @@ import { Discrete } from '../core/spaces.ts';
 import type { Family } from '../core/family.ts';
 import { constraintBudget, envStackSpec, resolveEnvStack, type EnvStack } from '../evaluation/env-stack.ts';
 import { methodName, methodParams, methodType, type ExperimentConfig, type MethodSpec } from '../config/experiment.ts';
-import { parseDqnHyperparameters, parsePpoHyperparameters } from '../../agents/common/hyperparameters.ts';
-import { parsePpoLagrangianHyperparameters } from '../../agents/ppo-lagrangian.ts';
+import { ALGORITHMS, algorithm, isAlgorithmName } from '../../agents/index.ts';
 
 export interface PlannedMethod {
   name: string;
@@ -35,8 +34,6 @@ export interface ExperimentPlan {
   costLimit?: number;
 }
 
-const TRAINED_TYPES = ['ppo', 'dqn', 'ppo-lagrangian'];
-
 export function planExperiment(config: ExperimentConfig): ExperimentPlan {
   // Validates env.*, safety.* and env.reward with their field names.
   const spec = resolveEnvStack(envStackSpec(config));
@@ -44,22 +41,27 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
   if (config.evaluate.shield !== undefined && spec.shield === undefined) {
     throw new UserError(`evaluate.shield: '${config.evaluate.shield}' needs safety.shield options (e.g. safety: { shield: {} } for the defaults)`);
   }
+  // The algorithm (agents/index.ts): its action spaces, hyperparameters, their compatibility and its cost budget.
   const algo = config.train.algo;
+  const trained = algo === 'none' ? undefined : algorithm(algo);
   let hyperparameters: Record<string, unknown> = {};
   let costLimit: number | undefined;
-  if (config.train.costLimit !== undefined && algo !== 'ppo-lagrangian') throw new UserError(`train.costLimit: only used by ppo-lagrangian, but train.algo is ${algo}`);
-  if (algo === 'ppo') hyperparameters = parsePpoHyperparameters(config.train.hyperparameters);
-  if (algo === 'ppo-lagrangian') {
-    hyperparameters = parsePpoLagrangianHyperparameters(config.train.hyperparameters);
-    const fromHyperparameters = (hyperparameters as { costLimit?: number }).costLimit;
-    costLimit = config.train.costLimit ?? fromHyperparameters ?? constraintBudget(spec);
-    if (costLimit === undefined) throw new UserError('train.costLimit: ppo-lagrangian needs an episode cost budget; give train.costLimit or safety.constraints');
+  if (config.train.costLimit !== undefined && trained?.needsCostBudget !== true) {
+    throw new UserError(`train.costLimit: only used by ${ALGORITHMS.filter((a) => a.needsCostBudget).map((a) => a.name).join(', ')}, but train.algo is ${algo}`);
   }
-  if (algo === 'dqn') {
-    if (!(probe.actionSpace instanceof Discrete)) {
-      throw new UserError(`train.algo: dqn needs a discrete action space, but ${config.env.id} with these options has ${probe.actionSpace.toString()}; use ppo or a discrete action option (T1D: action: discrete; chemo: levels: n)`);
+  if (trained !== undefined) {
+    const space = probe.actionSpace instanceof Discrete ? 'discrete' : 'box';
+    if (!trained.actionSpaces.includes(space)) {
+      const others = ALGORITHMS.filter((a) => (a.actionSpaces as readonly string[]).includes(space)).map((a) => a.name).join(', ');
+      const hint = space === 'box' ? ' or a discrete action option (T1D: action: discrete; chemo: levels: n)' : '';
+      throw new UserError(`train.algo: ${algo} needs a ${trained.actionSpaces.join(' or ')} action space, but ${config.env.id} with these options has ${probe.actionSpace.toString()}; use ${others}${hint}`);
     }
-    hyperparameters = parseDqnHyperparameters(config.train.hyperparameters);
+    hyperparameters = trained.parseHyperparameters(config.train.hyperparameters);
+    trained.checkCompatibility(hyperparameters, { totalSteps: config.train.steps });
+    if (trained.needsCostBudget) {
+      costLimit = config.train.costLimit ?? (hyperparameters as { costLimit?: number }).costLimit ?? constraintBudget(spec);
+      if (costLimit === undefined) throw new UserError(`train.costLimit: ${algo} needs an episode cost budget; give train.costLimit or safety.constraints`);
+    }
   }
   if (algo === 'none' && Object.keys(config.train.hyperparameters).length > 0) {
     throw new UserError('train.hyperparameters: given, but train.algo is none');
@@ -72,7 +74,7 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
     const params = methodParams(spec);
     if (seen.has(name)) throw new UserError(`${where}: method name '${name}' appears twice; give one a different name`);
     seen.add(name);
-    if (TRAINED_TYPES.includes(type)) {
+    if (isAlgorithmName(type)) {
       if (type !== algo) throw new UserError(`${where}: '${type}' is not trained by this config (train.algo: ${algo}); allowed: ${[algo !== 'none' ? algo : null, ...family.baselineTypes].filter(Boolean).join(', ')}`);
       if (Object.keys(params).length > 0) throw new UserError(`${where}: the trained method takes no parameters`);
       return { name, type, params, trained: true, shielded: false };

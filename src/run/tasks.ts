@@ -15,7 +15,7 @@ import { planExperiment, type ExperimentPlan } from './plan.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import { loadPolicy, savePolicy } from '../../agents/common/checkpoint.ts';
-import type { UpdateStats } from '../../agents/common/training.ts';
+import { TRAINING_COLUMNS, algorithm, trainingRow } from '../../agents/index.ts';
 import { trainAgent } from './trainer.ts';
 
 export type Task = { kind: 'train'; seed: number } | { kind: 'evaluate'; method: string; seed: number | null };
@@ -52,50 +52,21 @@ export function trainingEnvFactory(plan: ExperimentPlan): () => Env<Observation,
   return () => buildEnv(plan.stack, shielded);
 }
 
-export const TRAINING_COLUMNS = [
-  'seed', 'update', 'steps', 'episodes', 'episode_return', 'episode_length', 'episode_cost',
-  'loss_policy', 'loss_value', 'loss_entropy', 'loss_q', 'approx_kl', 'clip_fraction', 'entropy',
-  'learning_rate', 'exploration_rate', 'lagrange', 'cost_rate', 'steps_per_s',
-] as const;
-
-function trainingRow(seed: number, s: UpdateStats): Record<string, number> {
-  const finite = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? Number.NaN : x);
-  return {
-    seed,
-    update: s.update,
-    steps: s.steps,
-    episodes: s.episodes,
-    episode_return: finite(s.recentReturn),
-    episode_length: finite(s.recentLength),
-    episode_cost: finite(s.recentCost),
-    loss_policy: finite(s.losses['policy']),
-    loss_value: finite(s.losses['value']),
-    loss_entropy: finite(s.losses['entropy']),
-    loss_q: finite(s.losses['q']),
-    approx_kl: finite(s.losses['approxKl']),
-    clip_fraction: finite(s.losses['clipFraction']),
-    entropy: finite(s.entropy),
-    learning_rate: s.learningRate,
-    exploration_rate: finite(s.explorationRate),
-    // PPO-Lagrangian's multiplier and cost rate (total cost / env steps so far); for the other
-    // algorithms the cost rate of the recent episodes (mean episode cost / mean episode length).
-    lagrange: finite((s as { lagrange?: number }).lagrange),
-    cost_rate: finite((s as { costRate?: number }).costRate ?? s.recentCost / s.recentLength),
-    steps_per_s: Math.round(s.stepsPerSecond),
-  };
-}
+/** training.csv's columns: the algorithm table's (agents/index.ts), a stable contract. */
+export { TRAINING_COLUMNS };
 
 export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: TaskProgress) => void): Promise<void> {
   const plan = planExperiment(ctx.config);
   const files = runFiles(ctx.runDir);
   if (task.kind === 'train') {
     const rows: Record<string, number>[] = [];
+    const algo = algorithm(ctx.config.train.algo);
     onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
     const policy = await trainAgent(plan, trainingEnvFactory(plan), {
       seed: task.seed,
       backend: ctx.backend,
       onUpdate: (stats) => {
-        rows.push(trainingRow(task.seed, stats));
+        rows.push(trainingRow(algo, task.seed, stats));
         onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn });
       },
     });

@@ -19,7 +19,7 @@ export function safetySection(data: RunReportData, family: FamilySections): Repo
   const { config, training } = data;
   const rows = data.summary.rows;
   const o = { colors: data.colors };
-  const safetyConfigured = config.safety !== undefined || config.train.algo === 'ppo-lagrangian';
+  const safetyConfigured = config.safety !== undefined || data.costLimit !== undefined;
   const hasCost = rows.some((r) => Number(r['mean_cost']) > 0);
   if (!safetyConfigured && !hasCost) return undefined;
   const budget = data.costLimit;
