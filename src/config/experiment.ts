@@ -64,7 +64,7 @@ export const experimentSchema = z
         seeds: z.array(nonNegativeInt, { error: 'expected a list of non-negative integers' }).min(1, { error: 'expected at least one seed' }).default([1]),
         /**
          * Algorithm hyperparameters (camelCase; defaults = Stable-Baselines3's), including numEnvs
-         * (parallel envs) and normalizeObservations. Validated by the agent (agents/common/hyperparameters.ts).
+         * (parallel envs) and normalizeObservations. Validated by the algorithm table (agents/index.ts).
          */
         hyperparameters: z.record(z.string(), z.unknown(), { error: 'expected an object of hyperparameters, e.g. { learningRate: 0.0003 }' }).default({}),
         /**

@@ -11,6 +11,7 @@ import type { Info } from '../core/env.ts';
 import { runEpisode } from '../core/episode.ts';
 import type { AnyEnv, AnyPolicy, Family } from '../core/family.ts';
 import { Rng } from '../core/rng.ts';
+import { yieldToEventLoop } from '../core/event-loop.ts';
 import type { Cell } from '../io/csv.ts';
 import { buildEnv, type EnvStack } from './env-stack.ts';
 import { bootstrapMeanCI, mean, pairedDifferences, sd, type Interval } from './stats.ts';
@@ -112,7 +113,7 @@ export async function evaluateMethod(plan: EvaluationPlan, method: MethodUnderTe
         }
       }
       onEpisode?.(out.episodes.length);
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
     env.close();
   }

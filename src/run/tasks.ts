@@ -14,7 +14,6 @@ import { toCsv } from '../io/csv.ts';
 import { planExperiment, type ExperimentPlan } from './plan.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
-import { loadPolicy, savePolicy } from '../../agents/common/checkpoint.ts';
 import { TRAINING_COLUMNS, algorithm, trainingRow } from '../../agents/index.ts';
 import { trainAgent } from './trainer.ts';
 
@@ -55,6 +54,9 @@ export function trainingEnvFactory(plan: ExperimentPlan): () => Env<Observation,
 /** training.csv's columns: the algorithm table's (agents/index.ts), a stable contract. */
 export { TRAINING_COLUMNS };
 
+/** Checkpoints load TensorFlow.js (the policy's parameter store): baselines-only runs never import them. */
+const checkpoints = () => import('../../agents/common/checkpoint.ts');
+
 export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: TaskProgress) => void): Promise<void> {
   const plan = planExperiment(ctx.config);
   const files = runFiles(ctx.runDir);
@@ -70,6 +72,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
         onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn });
       },
     });
+    const { savePolicy } = await checkpoints();
     savePolicy(files.policyDir(task.seed), policy);
     // Written last: its existence marks the seed as trained (for --resume).
     writeFileAtomic(files.trainingSeedCsv(task.seed), toCsv(TRAINING_COLUMNS, rows.map((r) => ({ ...r, steps_per_s: null }))));
@@ -84,7 +87,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
     trajectories: ctx.config.evaluate.trajectories,
   };
   const trainingSeed = task.seed;
-  const trained = method.trained && trainingSeed !== null ? loadPolicy(files.policyDir(trainingSeed)) : undefined;
+  const trained = method.trained && trainingSeed !== null ? (await checkpoints()).loadPolicy(files.policyDir(trainingSeed)) : undefined;
   const total = plan.family.patients(ctx.config.env.options).length * ctx.config.evaluate.episodes;
   onProgress({ done: 0, total });
   const result: MethodEvaluation = await evaluateMethod(
