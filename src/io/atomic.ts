@@ -2,13 +2,14 @@
  * Atomic file writes: write to a temporary file beside the target, then rename over it, so a
  * reader (or a crash) never sees a half-written file.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
+import { makeDirs } from './fs.ts';
 
 let counter = 0;
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   try {
     writeFileSync(tmp, data);
