@@ -87,10 +87,10 @@ function buildParser(argv: string[]) {
     .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', (y) =>
       runOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(CONFIG_HELP),
     )
-    .command('evaluate <target>', 'Evaluate a run directory (re-running every method) or, for a baselines-only config, the config itself', (y) =>
+    .command('evaluate <target>', 'Evaluate a run directory (re-running every method; its results are replaced only once the new ones are complete) or, for a baselines-only config, the config itself', (y) =>
       runOptions(y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' })).epilog(CONFIG_HELP),
     )
-    .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files', (y) =>
+    .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
     .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', (y) =>
