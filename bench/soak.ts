@@ -208,19 +208,28 @@ function differs(dir: string, reference: string): string | undefined {
   return undefined;
 }
 
+/** What the soak counts; `outcome` is the state the first (possibly interrupted) process left. */
 export interface SoakCounts {
   runs: number;
+  /** First processes interrupted by SIGINT (to the process group) or SIGKILL (to the main process). */
   sigint: number;
   sigkill: number;
-  uninterrupted: number;
-  /** Outcome of the first, interrupted process. */
-  outcomeAbsentOrEmpty: number;
-  outcomeComplete: number;
-  outcomeIncomplete: number;
+  /** Not interrupted: by design (1 in 10), or because the run ended before its interruption time. */
+  notInterrupted: number;
+  finishedBeforeSignal: number;
+  /** The state after an interrupted first process, per signal. */
+  sigintAbsentOrEmpty: number;
+  sigintIncomplete: number;
+  sigintComplete: number;
+  sigkillAbsentOrEmpty: number;
+  sigkillIncomplete: number;
+  sigkillComplete: number;
   resumes: number;
   resumesInterrupted: number;
   reevaluations: number;
   reevaluationsInterrupted: number;
+  /** Every run that ended complete had results byte-identical to the reference: this many. */
+  reproduced: number;
   failures: number;
 }
 
@@ -229,7 +238,11 @@ export async function run(): Promise<Record<string, number>> {
   const seed = Number(process.env['SOAK_SEED'] ?? 1);
   const work = mkdtempSync(join(tmpdir(), 'dosegym-soak-'));
   const rng = new Rng(`soak-${seed}`);
-  const counts: SoakCounts = { runs: 0, sigint: 0, sigkill: 0, uninterrupted: 0, outcomeAbsentOrEmpty: 0, outcomeComplete: 0, outcomeIncomplete: 0, resumes: 0, resumesInterrupted: 0, reevaluations: 0, reevaluationsInterrupted: 0, failures: 0 };
+  const counts: SoakCounts = {
+    runs: 0, sigint: 0, sigkill: 0, notInterrupted: 0, finishedBeforeSignal: 0,
+    sigintAbsentOrEmpty: 0, sigintIncomplete: 0, sigintComplete: 0, sigkillAbsentOrEmpty: 0, sigkillIncomplete: 0, sigkillComplete: 0,
+    resumes: 0, resumesInterrupted: 0, reevaluations: 0, reevaluationsInterrupted: 0, reproduced: 0, failures: 0,
+  };
   const failures: string[] = [];
   const started = Date.now();
   const byAlgo: Record<string, number> = {};
@@ -274,23 +287,25 @@ export async function run(): Promise<Record<string, number>> {
     const first = await dosegym(['run', file, '--out', out, ...flags], plan, runMarker);
     learn(first);
     counts.runs++;
-    if (first.interrupted && plan !== undefined) counts[plan.signal === 'SIGINT' ? 'sigint' : 'sigkill']++;
-    else counts.uninterrupted++;
+    const signal = first.interrupted && plan !== undefined ? plan.signal : undefined;
+    if (signal !== undefined) counts[signal === 'SIGINT' ? 'sigint' : 'sigkill']++;
+    else if (plan === undefined) counts.notInterrupted++;
+    else counts.finishedBeforeSignal++;
     if (!first.interrupted && first.code !== 0) {
       fail(`uninterrupted run failed (${first.code}): ${first.stderr.trim().split('\n').pop()}`);
       continue;
     }
     const status = readStatus(out);
+    const outcome = status === 'absent' || status === 'empty' ? 'AbsentOrEmpty' : status === 'complete' ? 'Complete' : status === 'incomplete' ? 'Incomplete' : undefined;
+    if (signal !== undefined && outcome !== undefined) counts[`${signal === 'SIGINT' ? 'sigint' : 'sigkill'}${outcome}`]++;
     if (process.env['SOAK_VERBOSE']) process.stdout.write(`  case ${i}: ${String((config['env'] as Config)['id'])} ${algo} jobs ${jobs}; reference ${referenceMs} ms; start-up ${first.startedMs ?? '-'} ms; ${first.interrupted ? `${plan?.signal} ${plan !== undefined && 'afterMs' in plan ? `${plan.afterMs} ms after start` : `${plan?.afterStartMs} ms after start-up`}` : `finished in ${first.ms} ms`} -> ${status} (estimates: start-up ${Math.round(startupMs)} ms, work x${workRatio.toFixed(1)})\n`);
     if (status === 'absent' || status === 'empty') {
-      counts.outcomeAbsentOrEmpty++;
       const again = await dosegym(['run', file, '--out', out, ...flags], undefined, runMarker);
       learn(again);
       if (again.code !== 0) fail(`a new run into the ${status} directory failed: ${again.stderr.trim().split('\n').pop()}`);
     } else if (status === 'complete') {
-      counts.outcomeComplete++;
+      // complete: compared with the reference below
     } else if (status === 'incomplete') {
-      counts.outcomeIncomplete++;
       let done = false;
       for (let attempt = 0; attempt < 3 && !done; attempt++) {
         const interrupt = attempt < 2 && caseRng.uniform() < 0.4 ? randomInterrupt(caseRng) : undefined;
@@ -325,6 +340,7 @@ export async function run(): Promise<Record<string, number>> {
       fail(`not reproducible: ${diff}`);
       continue;
     }
+    counts.reproduced++;
     // Re-evaluation: interrupted, it must leave the run exactly as it was.
     if (i % 4 === 0) {
       counts.reevaluations++;

@@ -142,3 +142,25 @@ test('the real binary: a directory as config is one line, exit 1', async (t) => 
   t.is(r.stderr, `dosegym: ${dir}: is a directory; give a config file (.yaml, .yml or .json)\n`);
   t.false(existsSync(join(dir, 'never')));
 });
+
+test.serial('simulate --out: a directory, a path inside a file, an unwritable place', async (t) => {
+  const config = writeConfig(dir, 'sim.yaml', { env: 'T1D-v0', patient: 'adult#001', minutes: 30, controller: { type: 'basal-bolus' }, seed: 1 });
+  const csvDir = join(dir, 'day.csv');
+  mkdirSync(csvDir);
+  await fails(t, ['simulate', config, '--out', csvDir], new RegExp(`^--out: ${csvDir} is a directory; give a file name ending in \\.csv$`));
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'mine');
+  await fails(t, ['simulate', config, '--out', join(file, 'day.csv')], new RegExp(`^--out: ${file}/day\\.csv is inside ${file}, which is a file, not a directory$`));
+  if (existsSync('/proc/self')) await fails(t, ['simulate', config, '--out', '/proc/dosegym-day.csv'], /^cannot write \/proc\/dosegym-day\.csv: no such file or directory .*\(ENOENT\)$/);
+});
+
+test.serial('run without --out when ./results is a file', async (t) => {
+  const cwd = join(dir, 'results-is-a-file');
+  mkdirSync(cwd);
+  writeFileSync(join(cwd, 'results'), 'mine');
+  const config = writeConfig(cwd, 'chemo.yaml', CHEMO_BASELINES);
+  const before = snapshot(cwd);
+  const r = await runMain(['run', config, '--quiet'], { cwd });
+  t.regex(oneLine(t, r), new RegExp(`^cannot create the run directory ${cwd}/results/chemo-baselines/\\d{8}-\\d{6}Z: ${cwd}/results is a file, not a directory; move it or give --out$`));
+  t.deepEqual(snapshot(cwd), before);
+});

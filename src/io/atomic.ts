@@ -16,6 +16,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
+    // Name the file the caller asked for, not the temporary one.
+    const e = err as NodeJS.ErrnoException & { dest?: string };
+    if (typeof e.code === 'string') throw Object.assign(new Error(e.message.split(tmp).join(path)), { code: e.code, syscall: 'write', path });
     throw err;
   }
 }

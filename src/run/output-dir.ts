@@ -173,7 +173,13 @@ function createDir(dir: string, flag: string): void {
  * the same second): each is created with one non-recursive mkdir, so two processes never share one.
  */
 export function claimNewDir(base: string): string {
-  makeDirs(dirname(base));
+  try {
+    makeDirs(dirname(base));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOTDIR') throw new UserError(`cannot create the run directory ${resolve(base)}: ${e.path} is a file, not a directory; move it or give --out`);
+    throw err;
+  }
   for (let i = 1; ; i++) {
     const dir = i === 1 ? base : `${base}-${i}`;
     try {
