@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark module (bench/<family>.ts exporting `run()`), prints the
  * figures and writes them to bench/results.json (git-ignored) for scripts.
- * Usage: npm run bench [-- t1d agents ...]   (default: all modules)
+ * Usage: npm run bench [-- t1d agents ...]   (default: every module but soak, which takes 30-60 minutes)
  * Speed targets are ratios against baselines measured in the same run or published peer figures
  * measured on this machine kind (see BENCHMARKS.md); the machines are shared and noisy.
  */
@@ -9,7 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../src/io/atomic.ts';
 
-const MODULES = ['t1d', 't1d-env', 'chemo', 'agents'];
+// soak is not run by default (30-60 minutes): npm run bench -- soak
+const MODULES = ['t1d', 't1d-env', 'chemo', 'agents', 'soak'];
+const DEFAULT_MODULES = MODULES.filter((m) => m !== 'soak');
 const wanted = process.argv.slice(2);
 for (const name of wanted) {
   if (!MODULES.includes(name)) {
@@ -20,7 +22,7 @@ for (const name of wanted) {
 const resultsPath = fileURLToPath(new URL('./results.json', import.meta.url));
 const results: Record<string, number | string> = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
 
-for (const name of wanted.length > 0 ? wanted : MODULES) {
+for (const name of wanted.length > 0 ? wanted : DEFAULT_MODULES) {
   const file = new URL(`./${name}.ts`, import.meta.url);
   if (!existsSync(fileURLToPath(file))) continue;
   process.stdout.write(`== ${name}\n`);

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { UserError } from './core/errors.ts';
+import { printable } from './core/validate.ts';
+import { fsErrorMessage } from './io/fs.ts';
 import '../envs/index.ts';
 import { envsCommand } from './cli/envs-command.ts';
 import { simulateCommand } from './cli/simulate-command.ts';
@@ -36,13 +38,21 @@ function runOptions<T extends Y>(y: T) {
     .option('backend', { type: 'string', default: 'auto', describe: 'TensorFlow.js backend: auto (node-gpu, node, then wasm), wasm, cpu, node, node-gpu' })
     .option('quiet', { type: 'boolean', default: false, describe: 'No progress bars (plain lines are also used when stderr is not a TTY)' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue the latest incomplete run of this config (or the one at --out)' })
-    .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing --out directory' });
+    .option('force', { type: 'boolean', default: false, describe: 'Replace --out if it holds a DoseGym run (its manifest.json says so, and nothing else is in it); other directories are never replaced' });
+}
+
+/** A flag given once: yargs makes an array of a repeated flag (`--out a --out b`). */
+function once<T>(args: Record<string, unknown>, name: string): T | undefined {
+  const value = args[name];
+  if (Array.isArray(value)) throw new UsageError(`--${name}: given ${value.length} times; give it once`);
+  return value as T | undefined;
 }
 
 function runFlags(args: Record<string, unknown>): RunFlags {
+  for (const name of ['jobs', 'backend', 'quiet', 'resume', 'force']) once(args, name);
   return {
-    out: args['out'] as string | undefined,
-    seed: args['seed'] as number | undefined,
+    out: once<string>(args, 'out'),
+    seed: once<number>(args, 'seed'),
     jobs: Number(args['jobs'] ?? 1),
     backend: String(args['backend'] ?? 'auto') as RunFlags['backend'], // checked by the run commands
     quiet: Boolean(args['quiet']),
@@ -77,10 +87,10 @@ function buildParser(argv: string[]) {
     .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', (y) =>
       runOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(CONFIG_HELP),
     )
-    .command('evaluate <target>', 'Evaluate a run directory (re-running every method) or, for a baselines-only config, the config itself', (y) =>
+    .command('evaluate <target>', 'Evaluate a run directory (re-running every method; its results are replaced only once the new ones are complete) or, for a baselines-only config, the config itself', (y) =>
       runOptions(y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' })).epilog(CONFIG_HELP),
     )
-    .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files', (y) =>
+    .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
     .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', (y) =>
@@ -108,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
         envsCommand(Boolean(args['json']));
         break;
       case 'simulate':
-        simulateCommand({ config: String(args['config']), out: args['out'] as string | undefined, states: Boolean(args['states']) });
+        simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']) });
         break;
       case 'run':
         await (await runCommands()).runCommand(String(args['config']), runFlags(args));
@@ -130,12 +140,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
+    // Messages are printed on one line, with no raw control bytes (a config may hold anything).
+    const line = (message: string) => printable(message.replace(/\r?\n/g, ' '));
     if (err instanceof UserError) {
-      process.stderr.write(`dosegym: ${err.message}\n`);
+      process.stderr.write(`dosegym: ${line(err.message)}\n`);
       if (debug) process.stderr.write(`${err.stack}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`dosegym: internal error: ${(err as Error).message ?? String(err)}\n`);
+    // The file system refused (permission, full disk, read-only, ...): the user's to fix, not a bug.
+    const fsMessage = fsErrorMessage(err);
+    if (fsMessage !== undefined) {
+      process.stderr.write(`dosegym: ${line(fsMessage)}\n`);
+      if (debug) process.stderr.write(`${(err as Error).stack}\n`);
+      return 1;
+    }
+    process.stderr.write(`dosegym: internal error: ${line(err instanceof Error ? err.message : String(err))}\n`);
     process.stderr.write(debug ? `${(err as Error).stack}\n` : 'dosegym: rerun with --debug for the stack trace\n');
     return 1;
   }

@@ -65,7 +65,30 @@ const CASES: [string, unknown, RegExp][] = [
   ['unknown hyperparameter', { ...t1dPpo(), train: { algo: 'ppo', hyperparameters: { learningrate: 0.1 } } }, /^train\.hyperparameters\.learningrate: unknown field; allowed: learningRate, /],
   ['unknown algorithm', { ...t1dPpo(), train: { algo: 'sac' } }, /: train\.algo: expected one of ppo, dqn, ppo-lagrangian, none, got "sac"$/],
   ['negative seed', { ...t1dPpo(), train: { algo: 'ppo', seeds: [1, -2] } }, /: train\.seeds\[1\]: expected a non-negative integer, got -2$/],
-  ['bad name', { ...chemo(), name: 'a b' }, /: name: expected a name made of letters, digits, - _ \., got "a b"$/],
+  ['bad name', { ...chemo(), name: 'a b' }, /: name: expected a single folder name of letters, digits, - _ \. \(not \. or \.\., at most 100 characters\), got "a b"$/],
+  // A name is one folder under results/: never '.', '..' or a path (these wrote outside results/<name>/).
+  ['name ..', { ...chemo(), name: '..' }, /: name: expected a single folder name .*, got "\.\."$/],
+  ['name .', { ...chemo(), name: '.' }, /: name: expected a single folder name .*, got "\."$/],
+  ['name with a slash', { ...chemo(), name: 'a/b' }, /: name: expected a single folder name .*, got "a\/b"$/],
+  ['name ../x', { ...chemo(), name: '../x' }, /: name: expected a single folder name .*, got "\.\.\/x"$/],
+  ['absolute name', { ...chemo(), name: '/tmp/x' }, /: name: expected a single folder name .*, got "\/tmp\/x"$/],
+  ['name with a backslash', { ...chemo(), name: '..\\x' }, /: name: expected a single folder name .*, got "\.\.\\\\x"$/],
+  ['empty name', { ...chemo(), name: '' }, /: name: expected a single folder name .*, got ""$/],
+  ['name of 101 characters', { ...chemo(), name: 'x'.repeat(101) }, /: name: expected a single folder name .*, got "x{56}\.\.\.$/],
+  // Repeats that would count the same episodes twice.
+  ['repeated seed', { ...t1dPpo(), train: { algo: 'ppo', steps: 100, seeds: [1, 1] } }, /: train\.seeds\[1\]: repeats train\.seeds\[0\]; the same seed trains the same policy and would count its episodes twice: give distinct seeds, got 1$/],
+  ['repeated patient', { ...t1dPpo(), env: { id: 'T1D-v0', options: { patient: ['adult#001', 'adult#002', 'adult#001'] } } }, /: env\.options\.patient\[2\]: repeats env\.options\.patient\[0\]; the same patient would run the same episodes twice: list each patient once, got "adult#001"$/],
+  ['methods writing the same files (case)', { ...chemo(), evaluate: { methods: ['mtd', { type: 'none', name: 'MTD' }] } }, /^evaluate\.methods: 'mtd' and 'MTD' would write the same result file \(evaluation\/MTD\.json\); give one of them another name$/],
+  ['methods writing the same files (file-safe names)', { ...chemo(), evaluate: { methods: [{ type: 'mtd', name: 'a+b' }, { type: 'none', name: 'a_b' }] } }, /^evaluate\.methods: 'a\+b' and 'a_b' would write the same result file \(evaluation\/a_b\.json\)/],
+  ['a baseline named like a trained seed', { ...t1dPpo(), evaluate: { methods: ['ppo', { type: 'pid', name: 'ppo-seed-1' }] } }, /^evaluate\.methods: 'ppo' and 'ppo-seed-1' would write the same result file \(evaluation\/ppo-seed-1\.json\)/],
+  ['a shielded variant named by the user', { ...chemo(), safety: { shield: {} }, evaluate: { methods: ['mtd', { type: 'none', name: 'mtd+shield' }] } }, /^evaluate\.methods: method name 'mtd\+shield' appears twice \(with a shield, every method also runs as '<name>\+shield'\); give one a different name$/],
+  // The reward expression: a length limit instead of a stack overflow.
+  ['a 20,000-term reward expression', { ...t1dPpo(), env: { id: 'T1D-v0', reward: Array.from({ length: 20000 }, () => 'risk').join(' + ') } }, /^env\.reward: the expression is 139997 characters long; at most 1000 are allowed$/],
+  ['a deeply nested reward expression', { ...t1dPpo(), env: { id: 'T1D-v0', reward: `${'('.repeat(450)}risk${')'.repeat(450)}` } }, /^env\.reward: expression '\({20}.*' is nested too deeply to evaluate; simplify it$|^env\.reward: cannot parse expression/],
+  // Non-finite numbers show as themselves, not as JSON's null.
+  ['NaN steps', { ...t1dPpo(), train: { algo: 'ppo', steps: Number.NaN } }, /: train\.steps: expected a positive integer, got NaN$/],
+  ['infinite steps', { ...t1dPpo(), train: { algo: 'ppo', steps: Number.POSITIVE_INFINITY } }, /: train\.steps: expected a positive integer, got Infinity$/],
+  ['-Infinity learning rate', { ...t1dPpo(), train: { algo: 'ppo', hyperparameters: { learningRate: Number.NEGATIVE_INFINITY } } }, /^train\.hyperparameters\.learningRate: expected a positive number, got -Infinity$/],
   ['missing env', { name: 'x' }, /: env: expected \{ id, options\?, reward\? \}, got nothing$/],
 ];
 

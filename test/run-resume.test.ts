@@ -92,18 +92,26 @@ test('--resume of a trained run retrains only the missing seed and gives identic
   t.true(existsSync(join(run, 'policies', '2', 'weights.bin')));
 });
 
-test('an existing --out is refused without --force; --force replaces it; --resume needs a run', async (t) => {
+test('an existing --out is refused without --force; --force replaces a run (only a run); --resume needs a run', async (t) => {
   const config = writeConfig(dir, 'chemo.yaml', CHEMO_BASELINES);
   const run = join(dir, 'chemo');
   await runExperiment(config, flags(run));
   const summary = read(run, 'summary.csv');
-  writeFileSync(join(run, 'notes.txt'), 'mine');
   const error = await t.throwsAsync(runExperiment(config, flags(run)), { instanceOf: UserError });
-  t.is(error?.message, `--out: ${run} already exists; use --force to overwrite it or --resume to continue it`);
-  t.true(existsSync(join(run, 'notes.txt')), 'nothing was touched');
+  t.is(error?.message, `--out: ${run} already holds a DoseGym run; use --force to replace it or --resume to continue it`);
 
+  // A file DoseGym did not write makes it more than a run: --force refuses and keeps it.
+  writeFileSync(join(run, 'notes.txt'), 'mine');
+  const mixed = await t.throwsAsync(runExperiment(config, flags(run, { force: true })), { instanceOf: UserError });
+  t.is(mixed?.message, `--out: ${run} holds a DoseGym run but also files DoseGym does not write (notes.txt), so --force does not replace it; give a new or empty directory`);
+  t.is(read(run, 'notes.txt'), 'mine', 'nothing was touched');
+  t.is(read(run, 'summary.csv'), summary);
+  rmSync(join(run, 'notes.txt'));
+
+  const leftover = join(run, 'evaluation', 'a-method-of-the-old-run.json');
+  writeFileSync(leftover, '{}');
   await runExperiment(config, flags(run, { force: true }));
-  t.false(existsSync(join(run, 'notes.txt')), '--force starts from an empty directory');
+  t.false(existsSync(leftover), '--force starts from an empty run directory');
   t.is(read(run, 'summary.csv'), summary);
   t.is(readManifest(join(run, 'manifest.json')).status, 'complete');
 

@@ -3,8 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { loadExperimentFile } from '../config/experiment.ts';
 import { UserError } from '../core/errors.ts';
 import { familyOf } from '../core/family.ts';
-import { planExperiment } from '../run/plan.ts';
-import { runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
+import { planRun, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
 import { runFiles } from '../run/layout.ts';
 import { BACKEND_NAMES, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
@@ -38,23 +37,30 @@ export async function trainCommand(config: string, flags: RunFlags): Promise<voi
   process.stdout.write(`trained ${result.manifest.seeds.length} seed(s); policies in ${result.dir}/policies\nnext: dosegym evaluate ${result.dir}\n`);
 }
 
-function isRunDir(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory();
+function isDirectory(path: string): boolean {
+  return path !== '' && existsSync(path) && statSync(path).isDirectory();
 }
 
 export async function evaluateCommand(target: string, flags: RunFlags): Promise<void> {
   parseBackend(flags.backend);
-  if (isRunDir(target)) printResult(await runStagesOnDir(target, flags, ['evaluate', 'report'], { redo: true }));
-  else printResult(await runExperiment(target, flags, ['evaluate', 'report']));
+  if (isDirectory(target)) {
+    // A run directory is re-evaluated in place (new results swapped in when complete); the flags
+    // that choose or replace a run directory do not apply.
+    const given = (['out', 'seed', 'resume', 'force'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false);
+    if (given.length > 0) throw new UserError(`--${given[0]}: not used by dosegym evaluate <run-dir> (it re-evaluates ${target} in place, keeping its results until the new ones are complete)`, 2);
+    printResult(await runStagesOnDir(target, flags, ['evaluate', 'report']));
+  } else {
+    printResult(await runExperiment(target, flags, ['evaluate', 'report']));
+  }
 }
 
 export async function reportCommand(dir: string, flags: RunFlags): Promise<void> {
-  if (!isRunDir(dir)) throw new UserError(`run directory: ${dir} is not a directory; give a run directory made by dosegym run`);
+  if (!isDirectory(dir)) throw new UserError(`run directory: ${dir === '' ? "''" : dir} is not a directory; give a run directory made by dosegym run`);
   printResult(await runStagesOnDir(dir, flags, ['report']));
 }
 
 export function validateCommand(config: string): void {
-  const plan = planExperiment(loadExperimentFile(config));
+  const plan = planRun(loadExperimentFile(config));
   const c = plan.config;
   process.stdout.write(
     `${config}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +

@@ -3,11 +3,13 @@
  * The config's `env` picks the family's simulator; the simulator validates the whole config before
  * anything is written, and the CSV is written atomically (no half-written file on any error).
  */
-import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { readConfigFile } from '../config/load.ts';
 import { UserError } from '../core/errors.ts';
 import { simulatorFor } from '../core/simulators.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { existingAncestor } from '../io/fs.ts';
 import { toCsv } from '../io/csv.ts';
 import { formatTable } from './output.ts';
 
@@ -17,6 +19,18 @@ export interface SimulateArgs {
   states: boolean;
 }
 
+/** The CSV can be written at `path`: not a directory, not inside a file. */
+function checkOutputFile(path: string, flag: string): void {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UserError(`${flag}: ${path} is a directory; give a file name ending in .csv`);
+  try {
+    existingAncestor(dirname(path));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOTDIR') throw new UserError(`${flag}: ${path} is inside ${e.path}, which is a file, not a directory`);
+    throw err;
+  }
+}
+
 export function simulateCommand(args: SimulateArgs): string {
   const raw = readConfigFile(args.config);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${args.config}: expected a mapping of fields (env, ...)`);
@@ -24,6 +38,7 @@ export function simulateCommand(args: SimulateArgs): string {
   const output = simulatorFor(config['env'])(config, { states: args.states });
   if (args.out !== undefined && !args.out.endsWith('.csv')) throw new UserError(`--out: expected a file name ending in .csv, got '${args.out}'`);
   const outPath = resolve(args.out ?? join('results', 'simulate', output.defaultFileName));
+  checkOutputFile(outPath, args.out !== undefined ? '--out' : 'the output file');
   writeFileAtomic(outPath, toCsv(output.columns, output.rows));
   const metrics = Object.entries(output.metrics);
   process.stdout.write(formatTable(['metric', 'value'], metrics) + '\n');

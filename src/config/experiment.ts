@@ -13,6 +13,45 @@ import { ALGORITHM_NAMES } from '../../agents/index.ts';
 const positiveInt = z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
 const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).nonnegative({ error: 'expected a non-negative integer' });
 
+/** Experiment names: one folder name under results/ (not '.' or '..'), at most 100 characters. */
+export const NAME_RULE = 'a single folder name of letters, digits, - _ . (not . or .., at most 100 characters)';
+const nameSchema = z
+  .string({ error: `expected ${NAME_RULE}` })
+  .regex(/^[A-Za-z0-9._-]+$/, { error: `expected ${NAME_RULE}` })
+  .max(100, { error: `expected ${NAME_RULE}` })
+  .refine((s) => s !== '.' && s !== '..', { error: `expected ${NAME_RULE}` });
+
+/** Each repeated entry of `list` as [its index, the index of its first occurrence]. */
+function repeats(list: readonly unknown[]): [number, number][] {
+  const first = new Map<string, number>();
+  const out: [number, number][] = [];
+  list.forEach((value, i) => {
+    const key = JSON.stringify(value);
+    const j = first.get(key);
+    if (j === undefined) first.set(key, i);
+    else out.push([i, j]);
+  });
+  return out;
+}
+
+/*
+ * Lists whose entries must be distinct: a repeated seed trains the same policy again and a repeated
+ * patient runs the same episodes again, so either would count the same episodes twice (inflating n
+ * and narrowing the confidence intervals). The issue is reported at the repeated entry.
+ */
+function distinctSeeds(seeds: readonly number[], ctx: z.RefinementCtx): void {
+  for (const [i, j] of repeats(seeds)) ctx.addIssue({ code: 'custom', path: [i], message: `repeats train.seeds[${j}]; the same seed trains the same policy and would count its episodes twice: give distinct seeds` });
+}
+
+/** env.options.patient / cohort given as a list (T1D-v0): each patient at most once. */
+function distinctPatients(env: { options: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+  for (const key of ['patient', 'cohort']) {
+    const list = env.options[key];
+    if (!Array.isArray(list)) continue;
+    for (const [i, j] of repeats(list)) ctx.addIssue({ code: 'custom', path: ['options', key, i], message: `repeats env.options.${key}[${j}]; the same patient would run the same episodes twice: list each patient once` });
+  }
+}
+
 /** The algorithms of the table (agents/index.ts), or none (evaluate baselines only). */
 export const TRAIN_ALGOS = [...ALGORITHM_NAMES, 'none'] as const;
 
@@ -37,7 +76,7 @@ const methodSchema = z.union(
 export const experimentSchema = z
   .object({
     /** Experiment name: results go to results/<name>/<run-id>/. Letters, digits, '-', '_', '.'. */
-    name: z.string({ error: 'expected a name made of letters, digits, - _ .' }).regex(/^[A-Za-z0-9._-]+$/, { error: 'expected a name made of letters, digits, - _ .' }),
+    name: nameSchema,
     /** Free text shown in the report. */
     description: z.string().default(''),
     env: z
@@ -53,7 +92,8 @@ export const experimentSchema = z
          */
         reward: z.string({ error: 'expected a mathjs expression, e.g. "-risk - 0.01 * insulin"' }).min(1, { error: 'expected a mathjs expression, e.g. "-risk - 0.01 * insulin"' }).optional(),
       }, { error: 'expected { id, options?, reward? }' })
-      .strict(),
+      .strict()
+      .superRefine(distinctPatients),
     train: z
       .object({
         /** An algorithm of agents/index.ts (ppo, dqn, ...) or none (evaluate baselines only). */
@@ -61,7 +101,7 @@ export const experimentSchema = z
         /** Environment steps per seed. */
         steps: positiveInt.default(100000),
         /** Training seeds; each trains one policy. */
-        seeds: z.array(nonNegativeInt, { error: 'expected a list of non-negative integers' }).min(1, { error: 'expected at least one seed' }).default([1]),
+        seeds: z.array(nonNegativeInt, { error: 'expected a list of non-negative integers' }).min(1, { error: 'expected at least one seed' }).superRefine(distinctSeeds).default([1]),
         /**
          * Algorithm hyperparameters (camelCase; defaults = Stable-Baselines3's), including numEnvs
          * (parallel envs) and normalizeObservations. Validated by the algorithm table (agents/index.ts).
@@ -116,7 +156,7 @@ export const experimentSchema = z
 
 /** The fields above, for `dosegym run|train|evaluate|validate --help` (as README "Experiment configs"); keep in step with the schema. */
 export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in brackets, written back to the run's manifest.json):
-  name                   results go to results/<name>/<UTC date-time>/ (letters, digits, - _ .)
+  name                   results go to results/<name>/<UTC date-time>/ (letters, digits, - _ .; not . or ..)
   description            free text for the report ['']
   env.id                 a registered environment (dosegym envs)
   env.options            the environment's options, e.g. { patient: adolescents, sensor: GuardianRT } [{}]
@@ -124,7 +164,7 @@ export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in bracket
                          reward, terminated, truncated; e.g. "-risk - 0.01 * insulin"
   train.algo             ${TRAIN_ALGOS.join(' | ')} (evaluate baselines only) [ppo]
   train.steps            environment steps per seed [100000]
-  train.seeds            one policy per seed [[1]]
+  train.seeds            one policy per seed, each seed once [[1]]
   train.hyperparameters  e.g. { learningRate: 0.0003, numEnvs: 4 }; defaults = Stable-Baselines3's [{}]
   evaluate.episodes      episodes per patient (T1D cohorts) and method [10]
   evaluate.seed          seeds the evaluation episodes, the same for every method [1000]

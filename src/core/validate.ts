@@ -7,11 +7,51 @@
 import type { z } from 'zod';
 import { UserError } from './errors.ts';
 
-/** Format a value briefly for an error message. */
+/**
+ * Characters a terminal must never receive raw: control characters (C0, DEL, C1), format
+ * characters (bidi overrides, zero-width), private-use, unassigned and lone surrogate code points,
+ * line and paragraph separators, and U+FFFD (what undecodable bytes become).
+ */
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\uFFFD]/gu;
+
+/** `text` with every non-printable character written as an escape (\x7f, \u202e): safe to print on one line. */
+export function printable(text: string): string {
+  return text.replace(NON_PRINTABLE, (c) => {
+    const code = c.codePointAt(0) as number;
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : code < 0x10000 ? `\\u${code.toString(16).padStart(4, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+/** JSON-like text of `value`, cut once it passes `limit` characters; NaN and +-Infinity as themselves. */
+function brief(value: unknown, limit: number, seen: Set<object>): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > limit ? value.slice(0, limit + 1) : value);
+  if (typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value !== 'object') return value === undefined ? 'null' : `<${typeof value}>`;
+  if (seen.has(value)) return '<cycle>';
+  seen.add(value);
+  const isArray = Array.isArray(value);
+  const parts: string[] = [];
+  let length = 2;
+  for (const [k, v] of Object.entries(value)) {
+    if (!isArray && v === undefined) continue;
+    const part = isArray ? brief(v, limit, seen) : `${JSON.stringify(k)}:${brief(v, limit, seen)}`;
+    parts.push(part);
+    length += part.length + 1;
+    if (length > limit) break;
+  }
+  seen.delete(value);
+  return isArray ? `[${parts.join(',')}]` : `{${parts.join(',')}}`;
+}
+
+/**
+ * Format a value briefly for an error message: JSON, except that NaN, Infinity and -Infinity show
+ * as themselves (JSON would say null), and non-printable characters are escaped.
+ */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const s = JSON.stringify(value);
-  if (s === undefined) return String(value);
+  const s = printable(brief(value, 60, new Set()));
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }
 

@@ -1,8 +1,17 @@
 /** File layout of a run directory (names are a stable contract; see README "Results"). */
 import { join } from 'node:path';
 
+/** The file that identifies a run directory (see src/run/manifest.ts). */
+export const RUN_MANIFEST = 'manifest.json';
+
+/**
+ * Where `dosegym evaluate <run-dir>` and `dosegym report <run-dir>` build their new results before
+ * swapping them in (src/run/staging.ts).
+ */
+export const STAGING_DIR = '.staging';
+
 export const runFiles = (dir: string) => ({
-  manifest: join(dir, 'manifest.json'),
+  manifest: join(dir, RUN_MANIFEST),
   summaryCsv: join(dir, 'summary.csv'),
   summaryJson: join(dir, 'summary.json'),
   aggregatesJson: join(dir, 'aggregates.json'),
@@ -14,7 +23,22 @@ export const runFiles = (dir: string) => ({
   trajectoriesCsv: (method: string) => join(dir, 'trajectories', `${method}.csv`),
   chartsDir: join(dir, 'charts'),
   report: join(dir, 'report.html'),
+  staging: join(dir, STAGING_DIR),
 });
+
+/**
+ * Every top-level entry DoseGym writes in a run directory. `--force` replaces a run directory only
+ * when it holds nothing else (src/run/manifest.ts whyNotRunDir): ADD A NEW TOP-LEVEL OUTPUT HERE.
+ */
+export const RUN_ENTRIES: readonly string[] = [
+  RUN_MANIFEST, 'summary.csv', 'summary.json', 'aggregates.json', 'episodes.csv', 'training.csv',
+  'training', 'policies', 'evaluation', 'trajectories', 'charts', 'report.html', STAGING_DIR,
+];
+
+/** An entry of RUN_ENTRIES, or a temporary file of src/io/atomic.ts (`.<name>.<pid>.<n>.tmp`, left by a killed process). */
+export function isRunEntry(name: string): boolean {
+  return RUN_ENTRIES.includes(name) || /^\..+\.\d+\.\d+\.tmp$/.test(name);
+}
 
 /** Safe file-name form of a method name. */
 export function fileSafe(name: string): string {

@@ -9,20 +9,22 @@
  * run (Ctrl-C, crash) is always marked incomplete; `--resume` skips the tasks whose result files
  * exist (each is written atomically, last) and continues with the rest.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { loadExperimentFile, parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
 import { aggregateByMethod, episodeRow, EPISODE_BASE_COLUMNS, safetyColumns, summaryRows, SUMMARY_BASE_COLUMNS, type EpisodeRecord } from '../evaluation/evaluate.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { parseCsv, toCsv, type Cell } from '../io/csv.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
-import { newManifest, readManifest, writeManifest, type RunManifest } from './manifest.ts';
+import { newManifest, readManifest, RUN_DIRECTORY, whyNotRunManifest, writeManifest, type RunManifest } from './manifest.ts';
+import { checkOutputPath, claimNewDir, prepareOutputDir } from './output-dir.ts';
 import { planExperiment, type ExperimentPlan } from './plan.ts';
 import { runTasks, stopWorkers } from './pool.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
-import { isTaskDone, readEvaluation, TRAINING_COLUMNS, type Task, type TaskContext } from './tasks.ts';
+import { commitStaging, discardStaging, openStaging, recoverStaging } from './staging.ts';
+import { isTaskDone, readEvaluation, taskOutput, TRAINING_COLUMNS, type Task, type TaskContext } from './tasks.ts';
 
 export interface RunFlags {
   out?: string | undefined;
@@ -40,44 +42,45 @@ function runId(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
 }
 
-/** results/<name>/<UTC date-time>/, with -2, -3, ... when a run of the same second exists. */
-function uniqueRunDir(name: string): string {
-  const base = join('results', name, runId());
-  let dir = base;
-  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
-  return dir;
-}
-
-/** The latest run directory of `name` whose manifest says incomplete. */
+/** The latest run directory of `name` whose manifest says incomplete (directories that are not runs are skipped). */
 function latestIncomplete(name: string): string | undefined {
   const base = resolve('results', name);
-  if (!existsSync(base)) return undefined;
+  if (!existsSync(base) || !statSync(base).isDirectory()) return undefined;
+  const incomplete = (d: string): boolean => {
+    try {
+      const manifest = JSON.parse(readFileSync(runFiles(d).manifest, 'utf8')) as { status?: unknown };
+      return whyNotRunManifest(manifest) === undefined && manifest.status === 'incomplete';
+    } catch {
+      return false;
+    }
+  };
   const dirs = readdirSync(base)
     .map((d) => join(base, d))
-    .filter((d) => existsSync(runFiles(d).manifest) && readManifest(runFiles(d).manifest).status === 'incomplete')
+    .filter(incomplete)
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   return dirs[0];
 }
 
-function chooseRunDir(config: ExperimentConfig, flags: RunFlags): { dir: string; resumed: boolean } {
+/**
+ * The run directory of a run/train/evaluate <config>: the one to resume, a new one under results/,
+ * or --out under the rules of src/run/output-dir.ts (never a directory that is not a DoseGym run).
+ */
+function chooseRunDir(config: ExperimentConfig, flags: RunFlags, configFile: string | null): { dir: string; resumed: boolean } {
+  if (flags.resume && flags.force) throw new UserError('--resume and --force: give one of them (--resume continues a run, --force replaces it)', 2);
   if (flags.resume) {
-    const dir = flags.out !== undefined ? resolve(flags.out) : latestIncomplete(config.name);
+    const dir = flags.out !== undefined ? checkOutputPath(flags.out, { flag: '--out', configFile }) : latestIncomplete(config.name);
     if (dir === undefined || !existsSync(runFiles(dir).manifest)) {
-      throw new UserError(`--resume: no incomplete run of '${config.name}' found${flags.out ? ` at ${flags.out}` : ' under results/'}; start one without --resume`);
+      throw new UserError(`--resume: no incomplete run of '${config.name}' found${flags.out !== undefined ? ` at ${flags.out}` : ' under results/'}; start one without --resume`);
     }
     const manifest = readManifest(runFiles(dir).manifest);
     if (JSON.stringify(manifest.config) !== JSON.stringify(config)) {
       throw new UserError(`--resume: the config differs from the one ${dir} was started with; start a new run (or --force to overwrite)`);
     }
+    recoverStaging(dir);
     return { dir, resumed: true };
   }
-  const dir = resolve(flags.out ?? uniqueRunDir(config.name));
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`--out: ${dir} is a file, not a directory; give a directory`);
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
-    if (!flags.force) throw new UserError(`--out: ${dir} already exists; use --force to overwrite it or --resume to continue it`);
-    rmSync(dir, { recursive: true, force: true });
-  }
-  mkdirSync(dir, { recursive: true });
+  if (flags.out === undefined) return { dir: resolve(claimNewDir(join('results', config.name, runId()))), resumed: false };
+  const { dir } = prepareOutputDir(flags.out, { flag: '--out', force: flags.force, configFile, kind: RUN_DIRECTORY });
   return { dir, resumed: false };
 }
 
@@ -95,6 +98,28 @@ function evaluateTasks(plan: ExperimentPlan): Task[] {
   return plan.methods.flatMap((m): Task[] => (m.trained ? plan.config.train.seeds.map((seed) => ({ kind: 'evaluate', method: m.name, seed })) : [{ kind: 'evaluate', method: m.name, seed: null }]));
 }
 
+/**
+ * Plan an experiment (src/run/plan.ts) and check what only the run layout knows: no two evaluation
+ * tasks or methods may write the same file (e.g. methods 'a+b' and 'a_b', or a baseline named
+ * 'ppo-seed-1' beside ppo trained with seed 1), compared case-insensitively (macOS, Windows): they
+ * would overwrite each other or be counted twice.
+ */
+export function planRun(config: ExperimentConfig): ExperimentPlan {
+  const plan = planExperiment(config);
+  const check = (files: [string, string][]) => {
+    const seen = new Map<string, string>();
+    for (const [method, file] of files) {
+      const other = seen.get(file.toLowerCase());
+      if (other === method) throw new UserError(`evaluate.methods: method name '${method}' appears twice (with a shield, every method also runs as '<name>+shield'); give one a different name`);
+      if (other !== undefined) throw new UserError(`evaluate.methods: '${other}' and '${method}' would write the same result file (${file}); give one of them another name`);
+      seen.set(file.toLowerCase(), method);
+    }
+  };
+  check(evaluateTasks(plan).map((t) => [t.kind === 'evaluate' ? t.method : '', relative('/', taskOutput('/', t))]));
+  check(plan.methods.map((m) => [m.name, relative('/', runFiles('/').trajectoriesCsv(fileSafe(m.name)))]));
+  return plan;
+}
+
 export interface RunResult {
   dir: string;
   manifest: RunManifest;
@@ -107,14 +132,14 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
   const configFile = typeof configInput === 'string' ? configInput : null;
   const config = applySeedFlag(typeof configInput === 'string' ? loadExperimentFile(configInput) : parseExperiment(configInput), flags.seed);
   if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
-  const plan = planExperiment(config);
+  const plan = planRun(config);
   if (stages.length === 1 && stages[0] === 'train' && config.train.algo === 'none') {
     throw new UserError('train.algo: none trains nothing; evaluate its baselines with dosegym run or dosegym evaluate <config>');
   }
   if (stages.includes('evaluate') && !stages.includes('train') && plan.methods.some((m) => m.trained)) {
     throw new UserError(`evaluate.methods: '${plan.methods.find((m) => m.trained)?.name}' needs trained policies; use dosegym run, or dosegym evaluate <run-dir> after dosegym train`);
   }
-  const { dir, resumed } = chooseRunDir(config, flags);
+  const { dir, resumed } = chooseRunDir(config, flags, configFile);
   const files = runFiles(dir);
   const manifest = resumed ? readManifest(files.manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs);
   manifest.status = 'incomplete';
@@ -218,36 +243,95 @@ function writeEvaluationOutputs(dir: string, plan: ExperimentPlan): void {
 export function readSummary(dir: string): { summary: Record<string, Cell>[]; columns: string[] } {
   const path = runFiles(dir).summaryJson;
   if (!existsSync(path)) return { summary: [], columns: [] };
-  const json = JSON.parse(readFileSync(path, 'utf8')) as { columns: string[]; rows: Record<string, Cell>[] };
-  return { summary: json.rows, columns: json.columns };
+  let json: { columns?: unknown; rows?: unknown };
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as { columns?: unknown; rows?: unknown };
+  } catch (err) {
+    throw new UserError(`${path}: not valid JSON (${(err as Error).message.split('\n')[0]}); run dosegym evaluate ${dir} to rewrite it`);
+  }
+  if (!Array.isArray(json.columns) || !Array.isArray(json.rows)) throw new UserError(`${path}: expected { columns, rows }; run dosegym evaluate ${dir} to rewrite it`);
+  return { summary: json.rows as Record<string, Cell>[], columns: json.columns as string[] };
 }
 
-/** Continue stages on an existing run directory (dosegym evaluate <run-dir>, dosegym report <run-dir>). */
-export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jobs' | 'backend' | 'quiet'>, stages: readonly Stage[], options: { redo?: boolean } = {}): Promise<RunResult> {
+/** What `dosegym evaluate <run-dir>` rewrites (with REPORT_ENTRIES), swapped in only when all are written. */
+const EVALUATION_ENTRIES = ['evaluation', 'summary.csv', 'summary.json', 'episodes.csv', 'aggregates.json', 'trajectories'];
+/** What `dosegym report <run-dir>` rewrites. */
+const REPORT_ENTRIES = ['charts', 'report.html'];
+
+function copyInto(dir: string, staging: string, entries: readonly string[]): void {
+  for (const entry of entries) {
+    const from = join(dir, entry);
+    if (existsSync(from)) cpSync(from, join(staging, entry), { recursive: true });
+  }
+}
+
+/**
+ * Stages on an existing run directory: `dosegym evaluate <run-dir>` (evaluate + report: every
+ * method again, from the saved policies) and `dosegym report <run-dir>` (report). The new files are
+ * built beside the old ones (src/run/staging.ts) and swapped in only when all are written, so a
+ * failure or an interruption leaves the run exactly as it was. `report` never changes the
+ * manifest; a successful evaluate + report marks the run complete when every stage is done.
+ */
+export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jobs' | 'backend' | 'quiet'>, stages: readonly Stage[]): Promise<RunResult> {
   const dir = resolve(dirInput);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`run directory: ${dirInput} is not a directory; give a run directory made by dosegym run or dosegym train`);
   const files = runFiles(dir);
   if (!existsSync(files.manifest)) throw new UserError(`run directory: ${dirInput} has no manifest.json; give a run directory made by dosegym run or dosegym train`);
+  if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
   const manifest = readManifest(files.manifest);
-  const plan = planExperiment(parseExperiment(manifest.config, `${files.manifest}: config`));
-  if (stages.includes('evaluate') && plan.config.train.algo !== 'none') {
+  const plan = planRun(parseExperiment(manifest.config, `${files.manifest}: config`));
+  recoverStaging(dir);
+  const evaluate = stages.includes('evaluate');
+  const report = stages.includes('report');
+  if (evaluate && plan.config.train.algo !== 'none') {
     const missing = plan.config.train.seeds.filter((s) => !existsSync(join(files.policyDir(s), 'manifest.json')));
     if (missing.length > 0) throw new UserError(`run directory: no trained policy for seed(s) ${missing.join(', ')} in ${dir}; finish training with dosegym run --resume --out ${dirInput}`);
   }
-  if (options.redo && stages.includes('evaluate')) {
-    // Until the new evaluation is written, the run's results are not complete.
-    manifest.status = 'incomplete';
-    manifest.finishedAt = null;
-    writeManifest(files.manifest, manifest);
-    rmSync(join(dir, 'evaluation'), { recursive: true, force: true });
+  if (report && !evaluate) {
+    if (!existsSync(files.summaryJson)) throw new UserError(`run directory: ${dirInput} has no evaluation results yet; run dosegym evaluate ${dirInput} first`);
+    readSummary(dir); // a damaged summary.json is a one-line error naming it
   }
-  if (stages.includes('report') && !stages.includes('evaluate') && !existsSync(files.summaryJson)) {
-    throw new UserError(`run directory: ${dirInput} has no evaluation results yet; run dosegym evaluate ${dirInput} first`);
-  }
+  const staging = openStaging(dir);
   const progress = createProgress({ quiet: flags.quiet });
-  try {
-    await continueRun(dir, plan, manifest, flags, progress, stages);
-  } finally {
+  const onSigint = () => {
+    stopWorkers();
     progress.stop();
+    discardStaging(dir);
+    process.stderr.write(`\ninterrupted: ${dir} is unchanged\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    // The staging directory is a shadow run: it holds what the stages read.
+    copyInto(dir, staging, ['manifest.json', 'training.csv', ...(evaluate ? ['policies'] : ['summary.json', 'summary.csv', 'episodes.csv', 'aggregates.json', 'trajectories'])]);
+    if (evaluate) {
+      const ctx: TaskContext = { config: plan.config, runDir: staging, backend: flags.backend };
+      await runTasks(evaluateTasks(plan), flags.jobs, ctx, progress, () => 'episodes');
+      writeEvaluationOutputs(staging, plan);
+    }
+    if (report) {
+      progress.log('writing charts and report.html');
+      const { buildRunReport } = await import('./report-builder.ts');
+      await buildRunReport(staging, plan);
+    }
+    commitStaging(dir, [...(evaluate ? EVALUATION_ENTRIES : []), ...(report ? REPORT_ENTRIES : [])]);
+  } catch (err) {
+    discardStaging(dir);
+    // Name the run's own files, not their staging copies (e.g. a truncated policies/2/weights.bin).
+    if (err instanceof UserError && err.message.includes(staging)) throw new UserError(err.message.split(staging).join(dir), err.exitCode);
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    progress.stop();
+  }
+  if (evaluate) {
+    // New results are in place: the evaluate stage is done; the report is current only if rebuilt.
+    manifest.stages = manifest.stages.filter((s) => s !== 'report' || report);
+    for (const s of stages) if (!manifest.stages.includes(s)) manifest.stages.push(s);
+    const done = ['train', 'evaluate', 'report'].every((s) => manifest.stages.includes(s) || (s === 'train' && plan.config.train.algo === 'none'));
+    manifest.status = done ? 'complete' : 'incomplete';
+    manifest.finishedAt = done ? new Date().toISOString() : null;
+    writeManifest(files.manifest, manifest);
   }
   const { summary, columns } = readSummary(dir);
   return { dir, manifest, summary, columns };
