@@ -23,6 +23,7 @@ import { runTasks, stopWorkers } from './pool.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import { isTaskDone, readEvaluation, TRAINING_COLUMNS, type Task, type TaskContext } from './tasks.ts';
+import { mergeProfiles, type DailyProfile, type RunDailyProfile } from '../evaluation/profile.ts';
 
 export interface RunFlags {
   out?: string | undefined;
@@ -208,11 +209,34 @@ function writeEvaluationOutputs(dir: string, plan: ExperimentPlan): void {
   writeJsonAtomic(files.summaryJson, { columns, rows });
   const baselines = plan.methods.filter((m) => !m.trained).map((m) => m.name);
   writeJsonAtomic(files.aggregatesJson, aggregateByMethod(episodes, family, baselines, plan.config.evaluate.bootstrap, plan.config.evaluate.seed));
+  writeDailyProfile(dir, plan, tasks);
   for (const method of plan.methods) {
     const rows = tasks.filter((t) => t.kind === 'evaluate' && t.method === method.name).flatMap((t) => readEvaluation(dir, t).trajectories);
     if (rows.length === 0) continue;
     writeFileAtomic(files.trajectoriesCsv(fileSafe(method.name)), toCsv(['method', 'seed', 'patient', 'episode', ...family.trajectoryColumns], rows));
   }
+}
+
+/**
+ * daily-profile.json: each method's daily profile, the exact merge of its evaluation tasks' (one per
+ * training seed), for a family with a daily profile. Tasks evaluated by a DoseGym that kept no
+ * profile leave the file out (the report then says to re-evaluate) rather than write a partial one.
+ */
+function writeDailyProfile(dir: string, plan: ExperimentPlan, tasks: readonly Task[]): void {
+  const files = runFiles(dir);
+  const spec = plan.family.dailyProfile;
+  rmSync(files.dailyProfileJson, { force: true });
+  if (spec === undefined) return;
+  const methods: RunDailyProfile['methods'] = {};
+  for (const method of plan.methods) {
+    const profiles = tasks.filter((t) => t.kind === 'evaluate' && t.method === method.name).map((t) => readEvaluation(dir, t).profile);
+    if (profiles.length === 0) continue;
+    if (profiles.some((p) => p === undefined)) return;
+    methods[method.name] = mergeProfiles(profiles as DailyProfile[]);
+  }
+  const profile: RunDailyProfile = { quantity: spec.quantity, binMinutes: spec.binMinutes, resolution: spec.resolution, methods };
+  // One line: the histograms are thousands of [value index, count] pairs.
+  writeFileAtomic(files.dailyProfileJson, JSON.stringify(profile) + '\n');
 }
 
 export function readSummary(dir: string): { summary: Record<string, Cell>[]; columns: string[] } {
