@@ -136,27 +136,33 @@ export function clusteredBootstrapMeanCI(design: ClusteredDesign, variables: rea
   const seedDraw = new Int32Array(S);
   const patientDraw = new Int32Array(P);
   const episodeDraw = new Int32Array(P * K);
+  // The flat indices of the drawn grid, shared by every variable.
+  const drawn = new Int32Array(S * P * K);
   for (let r = 0; r < resamples; r++) {
     for (let i = 0; i < S; i++) seedDraw[i] = S === 1 ? 0 : rng.int(S);
     for (let j = 0; j < P; j++) patientDraw[j] = P === 1 ? 0 : rng.int(P);
     for (let j = 0; j < P * K; j++) episodeDraw[j] = K === 1 ? 0 : rng.int(K);
-    variables.forEach((v, m) => {
+    let c = 0;
+    for (let i = 0; i < S; i++) {
+      for (let j = 0; j < P; j++) {
+        const base = ((seedDraw[i] as number) * P + (patientDraw[j] as number)) * K;
+        for (let l = 0; l < K; l++) drawn[c++] = base + (episodeDraw[j * K + l] as number);
+      }
+    }
+    for (let m = 0; m < variables.length; m++) {
+      const v = variables[m] as Float64Array;
       let sum = 0;
       let n = 0;
-      for (let i = 0; i < S; i++) {
-        for (let j = 0; j < P; j++) {
-          const base = ((seedDraw[i] as number) * P + (patientDraw[j] as number)) * K;
-          for (let l = 0; l < K; l++) {
-            const x = v[base + (episodeDraw[j * K + l] as number)] as number;
-            if (Number.isFinite(x)) {
-              sum += x;
-              n++;
-            }
-          }
+      for (let i = 0; i < drawn.length; i++) {
+        const x = v[drawn[i] as number] as number;
+        // NaN marks a missing value (x === x is false only for NaN)
+        if (x === x) {
+          sum += x;
+          n++;
         }
       }
       (replicates[m] as Float64Array)[r] = n === 0 ? Number.NaN : sum / n;
-    });
+    }
   }
   return variables.map((v, m) => (Number.isNaN(finiteMean(v)) ? { low: Number.NaN, high: Number.NaN } : percentileInterval(replicates[m] as Float64Array, level)));
 }
