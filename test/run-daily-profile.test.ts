@@ -13,6 +13,9 @@ import { runExperiment, type RunFlags } from '../src/run/run.ts';
 import { parseCsv } from '../src/io/csv.ts';
 import { histogramCount, histogramQuantiles, type RunDailyProfile } from '../src/evaluation/profile.ts';
 import { quantile } from '../src/evaluation/stats.ts';
+import type { AgpBin } from '../src/report/charts/glucose.ts';
+import { compileSpec } from '../src/report/render.ts';
+import type { TopLevelSpec } from 'vega-lite';
 import { runCli, tempDir, writeConfig } from './fixtures/experiments/helpers.ts';
 
 const dir = tempDir('dosegym-agp-');
@@ -39,15 +42,7 @@ test.before(async () => {
   cliStdout = cli.stdout;
 });
 
-interface AgpPoint {
-  hour: number;
-  n: number;
-  p5: number;
-  p25: number;
-  p50: number;
-  p75: number;
-  p95: number;
-}
+type AgpPoint = Omit<AgpBin, 'method'>;
 
 /** The AGP chart's bins of one method, from charts/agp.vl.json. */
 function agpBins(run: string, method: string): AgpPoint[] {
@@ -134,6 +129,9 @@ test('a forced termination: tir_planned and survived count the lost time, the CL
   t.true(agp.includes(`${EPISODES} of ${EPISODES} patient-days ended early`), 'overdose panel counts its early ends');
   t.true(agp.includes('none of 2 patient-days ended early'), 'PID panel says none ended early');
   t.true(agp.includes('terminated at time of day (h)'), 'termination ticks are drawn');
+  for (const chart of ['agp', 'glucose-trace']) {
+    t.deepEqual(compileSpec(JSON.parse(read(one, `charts/${chart}.vl.json`)) as TopLevelSpec).warnings, [], `${chart} compiles without vega-lite warnings`);
+  }
 });
 
 test('aggregates.json: the trained method is resampled by seed, patient and episode and carries the IQM; baselines by patient and episode', (t) => {
