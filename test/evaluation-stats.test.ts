@@ -163,14 +163,20 @@ test('paired differences: a method against an identical copy has CI [0, 0], for 
   const t1d = familyOf('T1D-v0');
   const rng = new Rng(8);
   const pid: EpisodeRecord[] = [];
-  for (let p = 0; p < 3; p++) for (let k = 0; k < 4; k++) pid.push({ ...episode('pid', null, `p${p}`, k, rng.gaussian(-20, 5), rng.uniform() * 100), cost: rng.uniform() });
+  for (let p = 0; p < 3; p++) {
+    for (let k = 0; k < 4; k++) {
+      const e = episode('pid', null, `p${p}`, k, rng.gaussian(-20, 5), rng.uniform() * 100);
+      pid.push({ ...e, cost: rng.uniform(), metrics: { ...e.metrics, shield_interventions: rng.int(5) } });
+    }
+  }
   const copy = pid.map((e) => ({ ...e, method: 'pid-again' }));
   // a trained method whose every seed acts as PID does
   const trained = [1, 2, 3].flatMap((seed) => pid.map((e) => ({ ...e, method: 'ppo', seed })));
   const aggregates = aggregateByMethod([...pid, ...copy, ...trained], t1d, ['pid'], 500, 2);
   for (const method of ['pid-again', 'ppo']) {
     const diffs = aggregates.find((a) => a.method === method)?.pairedDifferences['pid'];
-    for (const m of ['return', 'cost', 'tir', 'terminations']) {
+    // every compared number, the safety columns included
+    for (const m of ['return', 'cost', 'tir', 'terminations', 'shield_interventions']) {
       t.deepEqual(diffs?.[m]?.ci95, { low: 0, high: 0 }, `${method} - pid: ${m}`);
       t.is(diffs?.[m]?.mean, 0);
     }

@@ -85,7 +85,7 @@ export interface Family {
    * for this episode). `horizon` is what the episode was planned to last (the env's metadata).
    */
   episodeMetrics(log: EpisodeLog, horizon: EpisodeHorizon): Record<string, number | null>;
-  /** The summary columns `dosegym run` prints after the run, after the common ones. */
+  /** The headline: the summary columns `dosegym run` prints after the common ones, and report.html's summary table shows first. */
   headlineColumns: readonly string[];
   /** Clinical baselines by type. */
   baselineTypes: readonly string[];

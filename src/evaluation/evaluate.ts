@@ -303,15 +303,16 @@ function iqmOf(values: Float64Array, design: ClusteredDesign, resamples: number,
 }
 
 /**
- * Per-method aggregates (mean, SD, 95 % CI by the clustered bootstrap, see `BootstrapScheme`), the
- * IQM across seeds for trained methods, per-seed aggregates, and the paired difference of each
- * method to each baseline. A trained method's episode of seed s is paired with the baseline's
- * episode of the same patient and episode index, so the differences keep the method's
- * seed x patient x episode layout and are resampled the same way. `patients` orders the patient
- * level (the family's patients; episodes of other patients are an error).
+ * Per-method aggregates of the return, cost, the family's metrics and the safety columns (mean,
+ * SD, 95 % CI by the clustered bootstrap, see `BootstrapScheme`), the IQM across seeds for trained
+ * methods, per-seed aggregates, and the paired difference of each method to each baseline. A
+ * trained method's episode of seed s is paired with the baseline's episode of the same patient and
+ * episode index, so the differences keep the method's seed x patient x episode layout and are
+ * resampled the same way. A metric undefined in an episode (null) is left out of its mean and CI.
  */
 export function aggregateByMethod(episodes: readonly EpisodeRecord[], family: Pick<Family, 'metricColumns'>, baselines: readonly string[], resamples: number, seed: number): MethodAggregate[] {
-  const metricNames = ['return', 'cost', ...family.metricColumns];
+  // Every number the summary compares: the family's metrics and the safety columns, if any.
+  const metricNames = ['return', 'cost', ...family.metricColumns, ...safetyColumns(episodes)];
   const patients = [...new Set(episodes.map((e) => e.patient))];
   const methods = [...new Set(episodes.map((e) => e.method))];
   const key = (e: EpisodeRecord) => `${e.patient ?? ''}\u0000${e.episode}`;
