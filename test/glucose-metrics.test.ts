@@ -1,7 +1,8 @@
 import test from 'ava';
 import { readFileSync, existsSync } from 'node:fs';
 import { parseCsv } from '../src/io/csv.ts';
-import { cvgaZone, glucoseMetrics, type CvgaZone, gmiPercent, risk, riskComponents, riskTransform } from '../src/metrics/glucose.ts';
+import { cvgaZone, eventsPerWeek, glucoseMetrics, hypoglycaemiaEvents, tirPlannedPercent, type CvgaZone, gmiPercent, risk, riskComponents, riskTransform } from '../src/metrics/glucose.ts';
+import { survivedPercent } from '../src/metrics/horizon.ts';
 
 test('risk is ~0 at 112.5 mg/dL (zero of the Kovatchev transform at 112.517)', (t) => {
   t.true(risk(112.5) < 1e-5);
@@ -121,4 +122,69 @@ test('per-step LBGI/HBGI/Risk of the simglucose reference run are reproduced', (
   t.true(lowRows > 10 && highRows > 10, 'the run visits both sides of 112.5 mg/dL');
   // the file carries 10 significant digits
   t.true(maxErr < 1e-7, `max risk error ${maxErr}`);
+});
+
+/** A trace: `runs` as [mg/dL, minutes] pieces sampled every `dt` minutes (minutes / dt readings each). */
+function trace(dt: number, runs: [number, number][]): number[] {
+  return runs.flatMap(([g, minutes]) => {
+    if (minutes % dt !== 0) throw new Error(`${minutes} min is not a whole number of ${dt}-min readings`);
+    return new Array<number>(minutes / dt).fill(g);
+  });
+}
+
+test('level 2 hypoglycaemia event: 15 consecutive minutes below 54 mg/dL count, 14 do not (1-minute readings)', (t) => {
+  t.is(hypoglycaemiaEvents(trace(1, [[120, 60], [50, 14], [120, 60]]), 1), 0);
+  t.is(hypoglycaemiaEvents(trace(1, [[120, 60], [50, 15], [120, 60]]), 1), 1);
+  // 54 itself is not below 54 (level 2 is < 54 mg/dL)
+  t.is(hypoglycaemiaEvents(trace(1, [[54, 60]]), 1), 0);
+  t.is(hypoglycaemiaEvents(trace(1, [[53.9, 15]]), 1), 1);
+  // an event still open when the trace ends counts
+  t.is(hypoglycaemiaEvents(trace(1, [[120, 10], [40, 30]]), 1), 1);
+});
+
+test('level 2 events at 3- and 5-minute sampling: k readings last k x the sample time', (t) => {
+  // Dexcom, 3 min: 4 readings = 12 min (no event), 5 readings = 15 min (an event)
+  t.is(hypoglycaemiaEvents(trace(3, [[100, 30], [45, 12], [100, 30]]), 3), 0);
+  t.is(hypoglycaemiaEvents(trace(3, [[100, 30], [45, 15], [100, 30]]), 3), 1);
+  // GuardianRT, 5 min: 2 readings = 10 min (no event), 3 readings = 15 min (an event)
+  t.is(hypoglycaemiaEvents(trace(5, [[100, 30], [45, 10], [100, 30]]), 5), 0);
+  t.is(hypoglycaemiaEvents(trace(5, [[100, 30], [45, 15], [100, 30]]), 5), 1);
+});
+
+test('level 2 events: a recovery of 15 minutes at or above 54 separates two events; a shorter one does not', (t) => {
+  for (const dt of [1, 3, 5]) {
+    // two dips separated by 15 minutes at 54 mg/dL or above: two events
+    t.is(hypoglycaemiaEvents(trace(dt, [[100, 30], [45, 30], [54, 15], [45, 15], [100, 30]]), dt), 2, `${dt}-min readings`);
+    // separated by less than 15 minutes (10 min at 5-min sampling, 12 at 3, 14 at 1): one event
+    const short = dt * Math.floor(14 / dt); // the longest whole number of readings under 15 min
+    t.is(hypoglycaemiaEvents(trace(dt, [[100, 30], [45, 30], [150, short], [45, 30], [100, 30]]), dt), 1, `${dt}-min readings, ${short}-min recovery`);
+    // a recovered dip shorter than 15 minutes after an event is no new event
+    t.is(hypoglycaemiaEvents(trace(dt, [[100, 30], [45, 30], [100, 60], [45, short], [100, 30]]), dt), 1, `${dt}-min readings, short second dip`);
+  }
+  // a threshold other than 54 (level 1, < 70)
+  t.is(hypoglycaemiaEvents(trace(5, [[60, 15]]), 5, { belowMgDl: 70 }), 1);
+  t.is(hypoglycaemiaEvents(trace(5, [[60, 15]]), 5), 0);
+  t.throws(() => hypoglycaemiaEvents([50, Number.NaN], 5), { message: /reading 1 is NaN/ });
+  t.throws(() => hypoglycaemiaEvents([50], 0), { message: /sampleMinutes must be > 0/ });
+});
+
+test('events per patient-week of observed time', (t) => {
+  t.is(eventsPerWeek(1, 1440), 7); // one event in one day
+  t.is(eventsPerWeek(3, 7 * 1440), 3);
+  t.is(eventsPerWeek(0, 720), 0);
+  t.throws(() => eventsPerWeek(1, 0), { message: /observed time must be > 0/ });
+});
+
+test('TIR over the planned horizon counts the time after a termination as out of range', (t) => {
+  // 240 readings planned (half a day at 3 min); the patient died after 120, all of them in range
+  const bg = new Array<number>(120).fill(120);
+  t.is(glucoseMetrics(bg).tirPercent, 100);
+  t.is(tirPlannedPercent(bg, 240), 50);
+  t.is(tirPlannedPercent([60, 100, 200, 180], 4), 50); // no termination: the plain TIR
+  t.is(tirPlannedPercent([60, 100, 200, 180], 4), glucoseMetrics([60, 100, 200, 180]).tirPercent);
+  t.throws(() => tirPlannedPercent(bg, 100), { message: /planned readings must be an integer >= the 120 readings taken/ });
+  t.is(survivedPercent(120, 240), 50);
+  t.is(survivedPercent(240, 240), 100);
+  t.is(survivedPercent(5, undefined), null);
+  t.throws(() => survivedPercent(241, 240), { message: /241 steps taken of 240 planned/ });
 });

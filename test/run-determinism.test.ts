@@ -29,7 +29,8 @@ test('baselines: the same config run twice (another process, then in-process) gi
   // Not vacuous: one row per method with the T1D columns, real numbers, and the methods differ.
   const rows = parseCsv(read(a, 'summary.csv'));
   t.deepEqual(rows.map((r) => r['method']), ['basal-bolus', 'pid']);
-  t.is(read(a, 'summary.csv').split('\n')[0], 'method,seed,episodes,mean_return,std_return,mean_cost,tir,tbr70,tbr54,tar180,tar250,mean_bg,cv,gmi,lbgi,hbgi,risk_index,terminations');
+  // The original columns in their documented order, then the columns added after them.
+  t.is(read(a, 'summary.csv').split('\n')[0], 'method,seed,episodes,mean_return,std_return,mean_cost,tir,tbr70,tbr54,tar180,tar250,mean_bg,cv,gmi,lbgi,hbgi,risk_index,terminations,tir_planned,survived,hypo54_events_per_week');
   for (const r of rows) {
     t.is(r['episodes'], '2');
     t.true(Number(r['mean_bg']) > 70 && Number(r['mean_bg']) < 250, `mean_bg ${r['mean_bg']}`);

@@ -10,6 +10,9 @@ import type { TopLevelSpec } from 'vega-lite';
 import '../envs/index.ts';
 import { runExperiment, type RunFlags } from '../src/run/run.ts';
 import { compileSpec } from '../src/report/render.ts';
+import { parseCsv } from '../src/io/csv.ts';
+import { evaluateMethod, type EvaluationPlan } from '../src/evaluation/evaluate.ts';
+import { resolveEnvStack } from '../src/evaluation/env-stack.ts';
 import { CHEMO_BASELINES, T1D_BASELINES, TINY_PPO, runCli, tempDir, writeConfig } from './fixtures/experiments/helpers.ts';
 
 const dir = tempDir('dosegym-report-');
@@ -69,6 +72,21 @@ test('T1D run: glucose trace, AGP, time in ranges, CVGA, risk index and returns 
 
 test('chemotherapy run: N/T/I/B trajectories, tumour vs toxicity and returns', (t) => {
   assertCharts(t, runs['chemo'] as string, EXPECTED['chemo'] as string[]);
+});
+
+test('chemotherapy deaths are visible: survived and terminations after the de Pillis columns, and beside them in the report', async (t) => {
+  const run = runs['chemo'] as string;
+  t.is(read(run, 'summary.csv').split('\n')[0], 'method,seed,episodes,mean_return,std_return,mean_cost,final_tumor,min_normal,days_normal_below_075,cumulative_dose,days_to_tumor_below_1e3,survived,terminations');
+  for (const e of parseCsv(read(run, 'episodes.csv'))) {
+    t.true(Math.abs(Number(e['survived']) - (100 * Number(e['length'])) / 600) < 1e-9, `${e['method']} ${e['episode']}`);
+    t.is(e['terminations'], e['terminated']);
+  }
+  // Episode 2 of the run's evaluation seed, untreated: the normal cells fall below 0.7 N0 on day 9.75.
+  const plan: EvaluationPlan = { stack: resolveEnvStack({ envId: 'Chemo-DePillis-v0', envOptions: { setting: 3 } }), episodes: 3, seed: 1000, trajectories: 0 };
+  const none = await evaluateMethod(plan, { name: 'none', trainingSeed: null, makePolicy: (env) => plan.stack.family.makeBaseline('none', {}, env, 'none') });
+  const died = none.episodes[2];
+  t.deepEqual([died?.terminated, died?.length, died?.metrics['survived'], died?.metrics['terminations']], [true, 39, (100 * 39) / 600, 1]);
+  t.regex(read(run, 'report.html'), /min_normal<\/th><th scope="col"[^>]*>survived<\/th><th scope="col"[^>]*>terminations<\/th>/);
 });
 
 test('trained run: learning curves and returns', (t) => {

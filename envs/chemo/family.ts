@@ -3,7 +3,8 @@
  * register.ts, so registering the envs registers their families.
  *
  * `chemo-depillis` (Chemo-DePillis-v0):
- * - Metrics (summary.csv columns, a stable contract): src/metrics/chemo.ts (`dePillisOutcomes`).
+ * - Metrics (summary.csv columns, a stable contract): src/metrics/chemo.ts (`dePillisOutcomes`),
+ *   and over the planned horizon `survived` (src/metrics/horizon.ts) with the terminations.
  * - Baselines: agents/baselines/chemo.ts (MTD, MTD in cycles, metronomic, none, constant, pulsed).
  * - Constraint `toxicity`: 1 per step with normal cells N < 0.75, the lower bound on N in de Pillis
  *   & Radunskaya's optimal-control problem (Comput. Math. Methods Med. 3(2):79-100, 2001; J. Theor.
@@ -17,8 +18,8 @@
  *   i.e. 45 dose-days over the default 150 days.
  * - Shield: src/safety/chemo-shield.ts (dose per day, cumulative cap, no dose below an N level).
  *
- * `chemo-zhao` (Chemo-Zhao2009-v0): metrics `zhaoOutcomes`, the same dose baselines; no constraints
- * or shield.
+ * `chemo-zhao` (Chemo-Zhao2009-v0): metrics `zhaoOutcomes` and `survived`, the same dose
+ * baselines; no constraints or shield.
  */
 import { z } from 'zod';
 import { UserError } from '../../src/core/errors.ts';
@@ -26,6 +27,7 @@ import { expectNoParams, numberParam } from '../../src/core/params.ts';
 import { registerFamily, type AnyPolicy, type EnvShape, type Family } from '../../src/core/family.ts';
 import { stepReward } from '../../src/core/episode.ts';
 import { dePillisOutcomes, NORMAL_CELL_CONSTRAINT, zhaoOutcomes } from '../../src/metrics/chemo.ts';
+import { survivedPercent } from '../../src/metrics/horizon.ts';
 import { violatedWhenCostly } from '../../src/safety/constraints.ts';
 import { nonNegativeOrNull, positiveOrNull } from '../../src/safety/shield.ts';
 import { ChemoShield, CHEMO_SHIELD_DEFAULTS, type ChemoShieldConfig } from '../../src/safety/chemo-shield.ts';
@@ -82,9 +84,11 @@ export const DEPILLIS_FAMILY: Family = {
   name: 'chemo-depillis',
   envIds: [DEPILLIS_ENV_ID],
   info: DEPILLIS_INFO,
-  metricColumns: ['final_tumor', 'min_normal', 'days_normal_below_075', 'cumulative_dose', 'days_to_tumor_below_1e3'],
-  summedColumns: [],
-  episodeMetrics(log) {
+  // The first five are the original columns; `survived` (percent of the planned horizon before a
+  // termination, N < 0.7 N0) and `terminations` (episodes so ended, summed) follow.
+  metricColumns: ['final_tumor', 'min_normal', 'days_normal_below_075', 'cumulative_dose', 'days_to_tumor_below_1e3', 'survived', 'terminations'],
+  summedColumns: ['terminations'],
+  episodeMetrics(log, horizon) {
     const o = dePillisOutcomes(log.infos);
     return {
       final_tumor: o.finalTumour,
@@ -92,9 +96,11 @@ export const DEPILLIS_FAMILY: Family = {
       days_normal_below_075: o.daysNBelow,
       cumulative_dose: o.cumulativeDose,
       days_to_tumor_below_1e3: o.daysToTumourBelow,
+      survived: survivedPercent(log.length, horizon.plannedSteps),
+      terminations: log.terminated ? 1 : 0,
     };
   },
-  headlineColumns: ['final_tumor', 'min_normal'],
+  headlineColumns: ['final_tumor', 'min_normal', 'survived', 'terminations'],
   baselineTypes: ['mtd', 'mtd-cycles', 'metronomic', 'none', 'constant', 'pulsed'],
   makeBaseline: chemoBaseline,
   constraints: [
@@ -151,9 +157,10 @@ export const ZHAO_FAMILY: Family = {
   name: 'chemo-zhao',
   envIds: [ZHAO_ENV_ID],
   info: ZHAO_INFO,
-  metricColumns: ['survival_probability', 'deaths', 'cures', 'months_to_cure', 'final_wellness', 'final_tumor_size', 'cumulative_dose'],
+  // The first seven are the original columns; `survived` (percent of the planned months lived) follows.
+  metricColumns: ['survival_probability', 'deaths', 'cures', 'months_to_cure', 'final_wellness', 'final_tumor_size', 'cumulative_dose', 'survived'],
   summedColumns: ['deaths', 'cures'],
-  episodeMetrics(log) {
+  episodeMetrics(log, horizon) {
     const o = zhaoOutcomes(log.infos);
     return {
       survival_probability: o.survivalProbability,
@@ -163,9 +170,10 @@ export const ZHAO_FAMILY: Family = {
       final_wellness: o.finalW,
       final_tumor_size: o.finalM,
       cumulative_dose: o.cumulativeDose,
+      survived: survivedPercent(log.length, horizon.plannedSteps),
     };
   },
-  headlineColumns: ['survival_probability'],
+  headlineColumns: ['survival_probability', 'survived', 'deaths'],
   baselineTypes: ['mtd', 'metronomic', 'none', 'constant', 'pulsed'],
   makeBaseline: chemoBaseline,
   constraints: [],

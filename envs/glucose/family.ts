@@ -4,7 +4,9 @@
  * the env registers its family.
  *
  * - Metrics (summary.csv columns, a stable contract): src/metrics/glucose.ts on the true glucose
- *   (info.bg, Gs/Vg) at the end of every step, as simglucose reports BG.
+ *   (info.bg, Gs/Vg) at the end of every step, as simglucose reports BG; over the planned horizon
+ *   (tir_planned, survived) from the env's metadata.maxEpisodeSteps. The daily profile (the AGP's
+ *   histograms) records the same readings.
  * - Baselines: agents/baselines/glucose (basal-bolus, PID, constant, basal).
  * - Constraints `hypo70`, `hypo54`: 1 per step with true BG < 70 / < 54 mg/dL (level-1 / level-2
  *   hypoglycaemia). Default budgets follow the international consensus on time in range (Battelino
@@ -24,7 +26,8 @@ import { stepReward } from '../../src/core/episode.ts';
 import { checkNumbers, expectNoParams, numberParam } from '../../src/core/params.ts';
 import { registerFamily, type AnyPolicy, type ConstraintDefinition, type Family } from '../../src/core/family.ts';
 import { Box } from '../../src/core/spaces.ts';
-import { glucoseMetrics } from '../../src/metrics/glucose.ts';
+import { eventsPerWeek, glucoseMetrics, hypoglycaemiaEvents, tirPlannedPercent } from '../../src/metrics/glucose.ts';
+import { survivedPercent } from '../../src/metrics/horizon.ts';
 import { fractionOfSteps, violatedWhenCostly } from '../../src/safety/constraints.ts';
 import { mgDlOrNull, nonNegativeOrNull, positiveMinutes, positiveOrNull } from '../../src/safety/shield.ts';
 import { T1DShield, T1D_SHIELD_DEFAULTS, type T1DShieldConfig } from '../../src/safety/t1d-shield.ts';
@@ -32,6 +35,14 @@ import { BasalBolusPolicy, ConstantPolicy, PidPolicy } from '../../agents/baseli
 import { COHORTS, PATIENT_NAMES } from './patient.ts';
 import { T1D_ENV_ID } from './t1d-env.ts';
 import { T1D_INFO } from './info.ts';
+
+/**
+ * summary.csv's T1D columns, a stable contract, in this order. The first twelve are the original
+ * ones; `tir_planned` (percent of the planned horizon in 70-180 mg/dL, time after a termination out
+ * of range), `survived` (percent of the planned horizon before a termination) and
+ * `hypo54_events_per_week` (level 2 hypoglycaemia events per patient-week of observed time) follow.
+ */
+export const GLUCOSE_METRIC_COLUMNS = ['tir', 'tbr70', 'tbr54', 'tar180', 'tar250', 'mean_bg', 'cv', 'gmi', 'lbgi', 'hbgi', 'risk_index', 'terminations', 'tir_planned', 'survived', 'hypo54_events_per_week'] as const;
 
 /** Consensus targets (Battelino 2019): fraction of time below 70 and 54 mg/dL. */
 export const CONSENSUS_MAX_FRACTION_BELOW_70 = 0.04;
@@ -67,11 +78,12 @@ export const GLUCOSE_FAMILY: Family = {
   name: 't1d',
   envIds: [T1D_ENV_ID],
   info: T1D_INFO,
-  metricColumns: ['tir', 'tbr70', 'tbr54', 'tar180', 'tar250', 'mean_bg', 'cv', 'gmi', 'lbgi', 'hbgi', 'risk_index', 'terminations'],
+  metricColumns: [...GLUCOSE_METRIC_COLUMNS],
   summedColumns: ['terminations'],
-  episodeMetrics(log) {
+  episodeMetrics(log, horizon) {
     const bg = log.infos.slice(1).map((i) => T1D_INFO.number(i, 'bg'));
     const m = glucoseMetrics(bg);
+    const sampleMin = T1D_INFO.number(log.infos[0] ?? {}, 'sampleTimeMin');
     return {
       tir: m.tirPercent,
       tbr70: m.tbr70Percent,
@@ -85,12 +97,16 @@ export const GLUCOSE_FAMILY: Family = {
       hbgi: m.hbgi,
       risk_index: m.riskIndex,
       terminations: log.terminated ? 1 : 0,
+      tir_planned: horizon.plannedSteps === undefined ? null : tirPlannedPercent(bg, horizon.plannedSteps),
+      survived: survivedPercent(log.length, horizon.plannedSteps),
+      hypo54_events_per_week: eventsPerWeek(hypoglycaemiaEvents(bg, sampleMin), bg.length * sampleMin),
       // episodes.csv only: the CVGA chart's per-patient extremes
       min_bg: m.minMgDl,
       max_bg: m.maxMgDl,
     };
   },
-  headlineColumns: ['tir', 'tbr70', 'tar180', 'risk_index'],
+  // TIR with what deaths cost it: tir_planned, survived and terminations beside it.
+  headlineColumns: ['tir', 'tir_planned', 'survived', 'terminations', 'tbr70', 'tar180', 'risk_index'],
   baselineTypes: ['basal-bolus', 'pid', 'constant', 'basal'],
   makeBaseline(type, params, _env, where) {
     switch (type) {
@@ -156,6 +172,14 @@ export const GLUCOSE_FAMILY: Family = {
       reward: stepReward(log, k),
       cost: k === 0 ? null : T1D_INFO.number(info, 'cost'),
     }));
+  },
+  // The Ambulatory Glucose Profile: true BG of every reading (not the reset's), 15-minute bins of
+  // the day (Battelino et al. 2019), at 0.1 mg/dL (the report's charts round to it).
+  dailyProfile: {
+    quantity: 'true BG (mg/dL)',
+    binMinutes: 15,
+    resolution: 0.1,
+    readings: (log) => log.infos.slice(1).map((info) => ({ minute: T1D_INFO.number(info, 'minute'), value: T1D_INFO.number(info, 'bg') })),
   },
 };
 

@@ -80,9 +80,12 @@ export interface Family {
   metricColumns: readonly string[];
   /** Metric columns summed (not averaged) across episodes. */
   summedColumns: readonly string[];
-  /** Per-episode values of metricColumns, and extra per-episode values charts read (null = undefined for this episode). */
-  episodeMetrics(log: EpisodeLog): Record<string, number | null>;
-  /** The summary columns `dosegym run` prints after the run, after the common ones. */
+  /**
+   * Per-episode values of metricColumns, and extra per-episode values charts read (null = undefined
+   * for this episode). `horizon` is what the episode was planned to last (the env's metadata).
+   */
+  episodeMetrics(log: EpisodeLog, horizon: EpisodeHorizon): Record<string, number | null>;
+  /** The headline: the summary columns `dosegym run` prints after the common ones, and report.html's summary table shows first. */
   headlineColumns: readonly string[];
   /** Clinical baselines by type. */
   baselineTypes: readonly string[];
@@ -99,6 +102,30 @@ export interface Family {
   /** Per-step trajectory columns (after method, seed, patient, episode) and rows. */
   trajectoryColumns: readonly string[];
   trajectoryRows(log: EpisodeLog): Record<string, Cell>[];
+  /**
+   * A quantity summarised by time of day over every evaluation day (T1D: the Ambulatory Glucose
+   * Profile of true BG), kept as exact histograms during evaluation (src/evaluation/profile.ts).
+   */
+  dailyProfile?: DailyProfileSpec;
+}
+
+/** How long an episode was planned to last: the env's metadata. */
+export interface EpisodeHorizon {
+  /** metadata.maxEpisodeSteps (undefined when the env has no horizon of its own). */
+  plannedSteps: number | undefined;
+  stepDuration: StepDuration;
+}
+
+/** What a family's daily profile records (see `Family.dailyProfile`). */
+export interface DailyProfileSpec {
+  /** The quantity with its unit, as a chart axis names it, e.g. 'true BG (mg/dL)'. */
+  quantity: string;
+  /** Width of a time-of-day bin in minutes (divides 1440); the AGP consensus uses 15. */
+  binMinutes: number;
+  /** Values are stored as whole multiples of this (in the quantity's unit): the percentiles' resolution. */
+  resolution: number;
+  /** Every reading of an episode: minutes since the episode started (at midnight) and the value. */
+  readings(log: EpisodeLog): { minute: number; value: number }[];
 }
 
 const families = new Map<string, Family>();

@@ -14,6 +14,8 @@
  *   (simglucose's `risk_index` helper averages rl over the low readings only; with its horizon of 1
  *   that is the same number, over a trace it is not; we use the published definition.)
  * - CVGA: Magni et al., J Diabetes Sci Technol 2008;2(4):630-635. See `cvgaZone`.
+ * - Hypoglycaemia events: see `hypoglycaemiaEvents` (Danne et al. 2017; Battelino et al. 2023).
+ * - TIR over the planned horizon: see `tirPlannedPercent` (a DoseGym metric that makes deaths count).
  * - SD is the sample standard deviation (divide by n - 1, as pandas and R do); CV = SD / mean in %.
  */
 
@@ -187,4 +189,87 @@ export function glucoseMetrics(bgMgDl: ArrayLike<number>): GlucoseMetrics {
     riskIndex: (low + high) / n,
     cvgaZone: cvgaZone(min, max),
   };
+}
+
+/**
+ * Level 2 hypoglycaemia, the international consensus's clinically significant level (Danne et al.,
+ * Diabetes Care 2017;40(12):1631-1640; Battelino et al., Diabetes Care 2019;42(8):1593-1603).
+ */
+export const LEVEL2_HYPO_BELOW_MG_DL = 54;
+/** Minutes an event must last to count, and minutes at or above the threshold that end it. */
+export const HYPO_EVENT_MIN_MINUTES = 15;
+export const HYPO_EVENT_END_MINUTES = 15;
+export const MINUTES_PER_WEEK = 7 * 1440;
+
+export interface HypoEventOptions {
+  /** An event is glucose strictly below this (mg/dL); default 54 (level 2). */
+  belowMgDl?: number;
+  /** Consecutive minutes below the threshold that make an event (default 15). */
+  minMinutes?: number;
+  /** Consecutive minutes at or above the threshold that end it (default 15). */
+  endMinutes?: number;
+}
+
+/**
+ * Number of CGM-style hypoglycaemia events in a regularly sampled trace, by the consensus event
+ * definition: an event begins with at least 15 consecutive minutes below the threshold and ends with
+ * at least 15 consecutive minutes at or above it (the 15-minute CGM event of Danne et al. 2017;
+ * level 2, < 54 mg/dL, with this beginning and end in Battelino et al., Lancet Diabetes Endocrinol
+ * 2023;11(1):42-57). A dip that recovers for less than 15 minutes and falls again is the same event.
+ *
+ * Durations count readings: each reading stands for the `sampleMinutes` interval it was taken in,
+ * so k consecutive readings last k x sampleMinutes (as iglu's `episode_calculation` does); 15
+ * minutes are 15 readings at 1 min, 5 at 3 min, 3 at 5 min. A run of 14 one-minute readings is not
+ * an event. A sample time that does not divide 15 minutes rounds the needed readings up.
+ */
+export function hypoglycaemiaEvents(bgMgDl: ArrayLike<number>, sampleMinutes: number, options: HypoEventOptions = {}): number {
+  if (!(sampleMinutes > 0)) throw new RangeError(`hypoglycaemiaEvents: sampleMinutes must be > 0, got ${sampleMinutes}`);
+  const below = options.belowMgDl ?? LEVEL2_HYPO_BELOW_MG_DL;
+  const startReadings = Math.ceil((options.minMinutes ?? HYPO_EVENT_MIN_MINUTES) / sampleMinutes - 1e-9);
+  const endReadings = Math.ceil((options.endMinutes ?? HYPO_EVENT_END_MINUTES) / sampleMinutes - 1e-9);
+  let events = 0;
+  let inEvent = false;
+  let runBelow = 0;
+  let runAbove = 0;
+  for (let i = 0; i < bgMgDl.length; i++) {
+    const g = bgMgDl[i] as number;
+    if (Number.isNaN(g)) throw new RangeError(`hypoglycaemiaEvents: reading ${i} is NaN`);
+    if (g < below) {
+      runBelow++;
+      runAbove = 0;
+      if (!inEvent && runBelow >= startReadings) {
+        events++;
+        inEvent = true;
+      }
+    } else {
+      runAbove++;
+      runBelow = 0;
+      if (inEvent && runAbove >= endReadings) inEvent = false;
+    }
+  }
+  return events;
+}
+
+/** Events per patient-week of observed time (readings x sampleMinutes). */
+export function eventsPerWeek(events: number, observedMinutes: number): number {
+  if (!(observedMinutes > 0)) throw new RangeError(`eventsPerWeek: observed time must be > 0 minutes, got ${observedMinutes}`);
+  return (events * MINUTES_PER_WEEK) / observedMinutes;
+}
+
+/**
+ * Percent of the PLANNED horizon spent in 70-180 mg/dL: readings in range over the readings the
+ * full episode would have had (one per step). Time after a termination has no reading and counts
+ * as out of range, so a patient who dies at 11 h of a day scores at most 46 %, while `tir` (percent
+ * of the readings taken) can still be 100 %.
+ */
+export function tirPlannedPercent(bgMgDl: ArrayLike<number>, plannedReadings: number): number {
+  if (!(Number.isInteger(plannedReadings) && plannedReadings >= bgMgDl.length && plannedReadings > 0)) {
+    throw new RangeError(`tirPlannedPercent: planned readings must be an integer >= the ${bgMgDl.length} readings taken, got ${plannedReadings}`);
+  }
+  let inRange = 0;
+  for (let i = 0; i < bgMgDl.length; i++) {
+    const g = bgMgDl[i] as number;
+    if (g >= 70 && g <= 180) inRange++;
+  }
+  return (100 * inRange) / plannedReadings;
 }

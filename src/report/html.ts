@@ -32,6 +32,22 @@ export interface ReportSection {
 export interface SummaryTable {
   columns: string[];
   rows: (string | number | null | undefined)[][];
+  /**
+   * The headline: columns shown first, right after the row's identity (method, seed, episodes),
+   * and set off, e.g. T1D's tir with tir_planned, survived and terminations beside it (the
+   * family's headlineColumns). The other columns follow in their order.
+   */
+  headline?: readonly string[];
+}
+
+const IDENTITY_COLUMNS = ['method', 'seed', 'episodes'];
+
+/** The table's columns in display order: identity, headline, the rest (indices into `columns`). */
+function displayOrder(table: SummaryTable): number[] {
+  const headline = (table.headline ?? []).filter((c) => table.columns.includes(c));
+  const identity = table.columns.filter((c) => IDENTITY_COLUMNS.includes(c) && !headline.includes(c));
+  const rest = table.columns.filter((c) => !identity.includes(c) && !headline.includes(c));
+  return [...identity, ...headline, ...rest].map((c) => table.columns.indexOf(c));
 }
 
 export interface ReportInput {
@@ -99,15 +115,21 @@ function formatCell(v: string | number | null | undefined): { text: string; nume
 function summaryTableHtml(table: SummaryTable): string {
   // A column whose cells are all numbers is right-aligned, header included, so digits line up.
   const numericColumn = table.columns.map((_, j) => table.rows.length > 0 && table.rows.every((row) => row[j] === null || row[j] === undefined || formatCell(row[j]).numeric));
-  const head = table.columns.map((c, j) => `<th scope="col"${numericColumn[j] ? ' class="num"' : ''}>${escapeHtml(c)}</th>`).join('');
+  const order = displayOrder(table);
+  const headline = new Set(table.headline ?? []);
+  const classes = (j: number, numeric: boolean) => {
+    const list = [...(numeric ? ['num'] : []), ...(headline.has(table.columns[j] as string) ? ['headline'] : [])];
+    return list.length > 0 ? ` class="${list.join(' ')}"` : '';
+  };
+  const head = order.map((j) => `<th scope="col"${classes(j, numericColumn[j] === true)}>${escapeHtml(table.columns[j] as string)}</th>`).join('');
   const body = table.rows
     .map((row) => {
       if (row.length !== table.columns.length) {
         throw new RangeError(`summaryTable: each row needs ${table.columns.length} cells (${table.columns.join(', ')}), got ${row.length}`);
       }
-      const cells = row.map((v) => {
-        const { text, numeric } = formatCell(v);
-        return `<td${numeric ? ' class="num"' : ''}>${escapeHtml(text)}</td>`;
+      const cells = order.map((j) => {
+        const { text, numeric } = formatCell(row[j]);
+        return `<td${classes(j, numeric)}>${escapeHtml(text)}</td>`;
       });
       return `<tr>${cells.join('')}</tr>`;
     })
@@ -140,6 +162,8 @@ table.summary { border-collapse: collapse; width: 100%; font-size: 14px; }
 table.summary th, table.summary td { padding: 6px 10px; border-bottom: 1px solid #eef0f2; text-align: left; white-space: nowrap; }
 table.summary th { background: #f0f2f5; font-weight: 600; }
 table.summary .num { text-align: right; font-variant-numeric: tabular-nums; }
+table.summary th.headline { background: #e3ebf4; }
+table.summary td.headline { font-weight: 600; }
 table.summary tbody tr:hover { background: #f7f9fc; }
 #manifest details { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; }
 #manifest details pre { overflow-x: auto; font-size: 12.5px; }

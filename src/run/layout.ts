@@ -15,6 +15,7 @@ export const runFiles = (dir: string) => ({
   summaryCsv: join(dir, 'summary.csv'),
   summaryJson: join(dir, 'summary.json'),
   aggregatesJson: join(dir, 'aggregates.json'),
+  dailyProfileJson: join(dir, 'daily-profile.json'),
   episodesCsv: join(dir, 'episodes.csv'),
   trainingCsv: join(dir, 'training.csv'),
   trainingSeedCsv: (seed: number) => join(dir, 'training', `seed-${seed}.csv`),

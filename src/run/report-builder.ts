@@ -9,6 +9,7 @@ import { writeReportWithCharts } from '../report/html.ts';
 import { runReportSections, type RunReportData } from '../report/sections/index.ts';
 import { cell, type Row } from '../report/sections/run-data.ts';
 import { parseCsv } from '../io/csv.ts';
+import type { RunDailyProfile } from '../evaluation/profile.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import { readManifest } from './manifest.ts';
 import type { ExperimentPlan } from './plan.ts';
@@ -30,8 +31,9 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
     trajectories: plan.methods.flatMap((m) => readRows(files.trajectoriesCsv(fileSafe(m.name)))),
     training: readRows(files.trainingCsv).filter((r) => Number.isFinite(cell(r['episode_return']))),
     ...(plan.costLimit !== undefined ? { costLimit: plan.costLimit } : {}),
+    ...(existsSync(files.dailyProfileJson) ? { dailyProfile: JSON.parse(readFileSync(files.dailyProfileJson, 'utf8')) as RunDailyProfile } : {}),
   };
-  const table = { columns: summary.columns, rows: summary.rows.map((r) => summary.columns.map((c) => r[c] ?? null)) };
+  const table = { columns: summary.columns, rows: summary.rows.map((r) => summary.columns.map((c) => r[c] ?? null)), headline: plan.family.headlineColumns };
   const { report } = await writeReportWithCharts(dir, {
     title: `DoseGym: ${plan.config.name}`,
     subtitle: `${plan.config.env.id} · ${plan.config.train.algo === 'none' ? 'baselines only' : `${plan.config.train.algo}, ${plan.config.train.steps} steps x ${plan.config.train.seeds.length} seed(s)`} · ${plan.config.description}`,

@@ -9,7 +9,7 @@
  * run (Ctrl-C, crash) is always marked incomplete; `--resume` skips the tasks whose result files
  * exist (each is written atomically, last) and continues with the rest.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { loadExperimentFile, parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
@@ -25,6 +25,7 @@ import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import { commitStaging, discardStaging, openStaging, recoverStaging } from './staging.ts';
 import { isTaskDone, readEvaluation, taskOutput, TRAINING_COLUMNS, type Task, type TaskContext } from './tasks.ts';
+import { mergeProfiles, type DailyProfile, type RunDailyProfile } from '../evaluation/profile.ts';
 
 export interface RunFlags {
   out?: string | undefined;
@@ -233,11 +234,34 @@ function writeEvaluationOutputs(dir: string, plan: ExperimentPlan): void {
   writeJsonAtomic(files.summaryJson, { columns, rows });
   const baselines = plan.methods.filter((m) => !m.trained).map((m) => m.name);
   writeJsonAtomic(files.aggregatesJson, aggregateByMethod(episodes, family, baselines, plan.config.evaluate.bootstrap, plan.config.evaluate.seed));
+  writeDailyProfile(dir, plan, tasks);
   for (const method of plan.methods) {
     const rows = tasks.filter((t) => t.kind === 'evaluate' && t.method === method.name).flatMap((t) => readEvaluation(dir, t).trajectories);
     if (rows.length === 0) continue;
     writeFileAtomic(files.trajectoriesCsv(fileSafe(method.name)), toCsv(['method', 'seed', 'patient', 'episode', ...family.trajectoryColumns], rows));
   }
+}
+
+/**
+ * daily-profile.json: each method's daily profile, the exact merge of its evaluation tasks' (one per
+ * training seed), for a family with a daily profile. Tasks evaluated by a DoseGym that kept no
+ * profile leave the file out (the report then says to re-evaluate) rather than write a partial one.
+ */
+function writeDailyProfile(dir: string, plan: ExperimentPlan, tasks: readonly Task[]): void {
+  const files = runFiles(dir);
+  const spec = plan.family.dailyProfile;
+  rmSync(files.dailyProfileJson, { force: true });
+  if (spec === undefined) return;
+  const methods: RunDailyProfile['methods'] = {};
+  for (const method of plan.methods) {
+    const profiles = tasks.filter((t) => t.kind === 'evaluate' && t.method === method.name).map((t) => readEvaluation(dir, t).profile);
+    if (profiles.length === 0) continue;
+    if (profiles.some((p) => p === undefined)) return;
+    methods[method.name] = mergeProfiles(profiles as DailyProfile[]);
+  }
+  const profile: RunDailyProfile = { quantity: spec.quantity, binMinutes: spec.binMinutes, resolution: spec.resolution, methods };
+  // One line: the histograms are thousands of [value index, count] pairs.
+  writeFileAtomic(files.dailyProfileJson, JSON.stringify(profile) + '\n');
 }
 
 export function readSummary(dir: string): { summary: Record<string, Cell>[]; columns: string[] } {
@@ -254,7 +278,7 @@ export function readSummary(dir: string): { summary: Record<string, Cell>[]; col
 }
 
 /** What `dosegym evaluate <run-dir>` rewrites (with REPORT_ENTRIES), swapped in only when all are written. */
-const EVALUATION_ENTRIES = ['evaluation', 'summary.csv', 'summary.json', 'episodes.csv', 'aggregates.json', 'trajectories'];
+const EVALUATION_ENTRIES = ['evaluation', 'summary.csv', 'summary.json', 'episodes.csv', 'aggregates.json', 'daily-profile.json', 'trajectories'];
 /** What `dosegym report <run-dir>` rewrites. */
 const REPORT_ENTRIES = ['charts', 'report.html'];
 

@@ -9,7 +9,7 @@ import type { Action, Env, Observation } from '../core/env.ts';
 import { buildEnv } from '../evaluation/env-stack.ts';
 import type { ExperimentConfig } from '../config/experiment.ts';
 import { evaluateMethod, type EvaluationPlan, type MethodEvaluation } from '../evaluation/evaluate.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { toCsv } from '../io/csv.ts';
 import { planExperiment, type ExperimentPlan } from './plan.ts';
 import { fileSafe, runFiles } from './layout.ts';
@@ -101,7 +101,8 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
     (done) => onProgress({ done, total }),
   );
   onProgress({ done: total, total });
-  writeJsonAtomic(taskOutput(ctx.runDir, task), result);
+  // Compact: the daily profile's histograms are thousands of [value index, count] pairs.
+  writeFileAtomic(taskOutput(ctx.runDir, task), JSON.stringify(result) + '\n');
 }
 
 export function readEvaluation(runDir: string, task: Task): MethodEvaluation {

@@ -34,6 +34,10 @@ export interface GlucoseTraceOptions extends ChartOptions {
   insulinUnit?: string;
   /** x-axis title (default 'Time since start of day (h)'). */
   timeTitle?: string;
+  /** Methods whose day shown ended by a termination, with its minute and the true BG there: a red rule marks it. */
+  terminations?: readonly { method: string; minute: number; bg: number }[];
+  /** Draw the x axis to at least this many hours (the planned day), so a day cut short shows its gap. */
+  plannedHours?: number;
 }
 
 /** Meals as (hour, grams): consecutive steps with carbohydrates merge into one meal. */
@@ -68,7 +72,8 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
   const colors = colorsFor(methods, opts);
   const insulinUnit = opts.insulinUnit ?? 'U/min';
   const hours = rows.map((r) => r.minute / 60);
-  const xDomain = [Math.floor(Math.min(...hours)), Math.ceil(Math.max(...hours, Math.min(...hours) + 1))];
+  const xDomain = [Math.floor(Math.min(...hours)), Math.ceil(Math.max(...hours, Math.min(...hours) + 1, opts.plannedHours ?? 0))];
+  const deaths = new Map((opts.terminations ?? []).map((d) => [d.method, d]));
   const values = rows.flatMap((r) => [r.bg, r.cgm]).filter(Number.isFinite);
   const yMax = Math.max(300, Math.ceil(Math.max(...values) / 50) * 50 + 50);
   const yMin = Math.min(40, Math.floor(Math.min(...values) / 10) * 10);
@@ -95,6 +100,8 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
     const insulinMax = Math.max(...mRows.map((r) => r.insulin), 1e-9);
     const insulin = mRows.map((r) => ({ hour: round(r.minute / 60, 4), hour2: round(r.minute / 60 + stepH, 4), insulin: roundSig(r.insulin, 4) }));
     const meals = mealMarkers(mRows).map((m) => ({ ...m, y: yMax - (yMax - yMin) * 0.06, label: `${m.grams} g` }));
+    const death = deaths.get(method);
+    const deathMark = death === undefined ? [] : [{ hour: round(death.minute / 60, 4), y: yMin + (yMax - yMin) * 0.5, label: `terminated: BG ${Math.round(death.bg)} mg/dL` }];
     // Only the bottom insulin panel carries the time-axis title; every insulin panel keeps its labels.
     const xAxisLast = i === methods.length - 1 ? x : { ...x, title: null };
     const glucosePanel: Obj = {
@@ -147,6 +154,21 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
               },
             ]
           : []),
+        ...(deathMark.length
+          ? [
+              {
+                data: { values: deathMark },
+                mark: { type: 'rule', color: '#a50f15', strokeWidth: 2 },
+                encoding: { x: { field: 'hour', type: 'quantitative' }, tooltip: [{ field: 'label' }, { field: 'hour', title: 'time (h)', format: '.2f' }] },
+              },
+              {
+                data: { values: deathMark },
+                // The label sits on the side of the line with more room.
+                mark: { type: 'text', ...((deathMark[0]?.hour ?? 0) < (xDomain[0]! + xDomain[1]!) / 2 ? { dx: 4, align: 'left' } : { dx: -4, align: 'right' }), baseline: 'middle', fontSize: 11, fontWeight: 'bold', color: '#a50f15' },
+                encoding: { x: { field: 'hour', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', scale: yScale }, text: { field: 'label' } },
+              },
+            ]
+          : []),
       ],
     };
     const insulinPanel: Obj = {
@@ -168,7 +190,7 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
   return finish({
     title: titleOf(
       'Glucose trace on a representative day',
-      `Per method: true glucose (solid) and CGM (dashed) with the 70-180 mg/dL target band shaded; insulin delivery below (each method on its own scale); triangles mark meals (g carbohydrate).`,
+      `Per method: true glucose (solid) and CGM (dashed) with the 70-180 mg/dL target band shaded; insulin delivery below (each method on its own scale); triangles mark meals (g carbohydrate).${deaths.size > 0 ? ' A red line marks where the day ended by a termination (the patient died).' : ''}`,
       opts,
     ),
     vconcat: panels,
@@ -185,15 +207,43 @@ export interface AgpRow {
   bg: number;
 }
 
+/** One time-of-day bin of one method's AGP: its reading count and percentiles (mg/dL). */
+export interface AgpBin {
+  method: string;
+  /** Bin centre, hours since midnight. */
+  hour: number;
+  /** Readings in the bin. */
+  n: number;
+  p5: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  p95: number;
+}
+
+/** How many of a method's days ended early, and when (drawn on its AGP panel). */
+export interface AgpEarlyEnds {
+  method: string;
+  /** Episodes summarised, and the patient-days they were planned to cover. */
+  episodes: number;
+  plannedDays: number;
+  /** Hours since the episode's start of each termination. */
+  terminationHours: number[];
+}
+
 export interface AgpOptions extends ChartOptions {
   /** Bin width in minutes (default 15). */
   binMinutes?: number;
+  /** Per method: episodes that ended early by a termination; each is marked on its panel. */
+  earlyEnds?: readonly AgpEarlyEnds[];
+  /** What the glucose is, for the subtitle (default 'Glucose'). */
+  quantity?: string;
 }
 
-/** AGP percentiles (5, 25, 50, 75, 95) per method and time-of-day bin. */
-export function agpData(rows: readonly AgpRow[], binMinutes = 15): { method: string; hour: number; n: number; p5: number; p25: number; p50: number; p75: number; p95: number }[] {
+/** AGP percentiles (5, 25, 50, 75, 95) per method and time-of-day bin, from raw readings. */
+export function agpData(rows: readonly AgpRow[], binMinutes = 15): AgpBin[] {
   if (!(binMinutes > 0 && 1440 % binMinutes === 0)) throw new RangeError(`agp: binMinutes must divide 1440, got ${binMinutes}`);
-  const out: { method: string; hour: number; n: number; p5: number; p25: number; p50: number; p75: number; p95: number }[] = [];
+  const out: AgpBin[] = [];
   for (const [method, mRows] of groupBy(rows, (r) => r.method)) {
     const bins = groupBy(
       mRows.filter((r) => Number.isFinite(r.bg)),
@@ -202,18 +252,45 @@ export function agpData(rows: readonly AgpRow[], binMinutes = 15): { method: str
     for (const b of [...bins.keys()].sort((x, y) => x - y)) {
       const vs = bins.get(b)!.map((r) => r.bg);
       const [p5, p25, p50, p75, p95] = quantiles(vs, [0.05, 0.25, 0.5, 0.75, 0.95]) as [number, number, number, number, number];
-      // Plot at the bin centre so the curve is not shifted by half a bin.
-      out.push({ method, hour: round(((b + 0.5) * binMinutes) / 60, 4), n: vs.length, p5: round(p5, 1), p25: round(p25, 1), p50: round(p50, 1), p75: round(p75, 1), p95: round(p95, 1) });
+      out.push(agpBin(method, b, binMinutes, vs.length, [p5, p25, p50, p75, p95]));
     }
   }
   return out;
 }
 
+/** A bin's chart row: plotted at the bin centre so the curve is not shifted by half a bin. */
+export function agpBin(method: string, bin: number, binMinutes: number, n: number, [p5, p25, p50, p75, p95]: readonly number[]): AgpBin {
+  return { method, hour: round(((bin + 0.5) * binMinutes) / 60, 4), n, p5: round(p5 as number, 1), p25: round(p25 as number, 1), p50: round(p50 as number, 1), p75: round(p75 as number, 1), p95: round(p95 as number, 1) };
+}
+
+/** The AGP of raw readings (see `agpChart`). */
 export function agp(rows: readonly AgpRow[], opts: AgpOptions = {}): Spec {
   requireRows('agp', rows);
+  return agpChart(agpData(rows, opts.binMinutes ?? 15), opts);
+}
+
+/**
+ * A panel's note on early ends, two lines so that every panel's plot starts at the same height:
+ * e.g. ['2 of 10 patient-days ended early', 'red ticks: time of day of each termination'].
+ */
+export function earlyEndsNote(e: AgpEarlyEnds): [string, string] {
+  const k = e.terminationHours.length;
+  const days = round(e.plannedDays, 2);
+  const of = days === e.episodes ? `${k} of ${days} patient-days` : `${k} of ${e.episodes} episodes (${days} patient-days planned)`;
+  // (a no-break space keeps the empty second line's height)
+  return k === 0 ? [`${of.replace(/^0 of /, 'none of ')} ended early`, '\u00a0'] : [`${of} ended early`, 'red ticks: time of day of each termination'];
+}
+
+/**
+ * The Ambulatory Glucose Profile (Battelino et al. 2019): per method, glucose by time of day in
+ * 5/25/50/75/95 % bands over the bins given (computed from every evaluation day by the caller).
+ * With `earlyEnds`, each panel says how many days ended early and marks each termination's time of
+ * day with a red tick at the bottom: bins after it hold fewer readings, nothing is dropped unseen.
+ */
+export function agpChart(data: readonly AgpBin[], opts: AgpOptions = {}): Spec {
+  requireRows('agp', data);
   const binMinutes = opts.binMinutes ?? 15;
-  const data = agpData(rows, binMinutes);
-  const methods = [...new Set(rows.map((r) => r.method))];
+  const methods = [...new Set(data.map((r) => r.method))];
   const colors = colorsFor(methods, opts);
   const yMax = Math.max(300, Math.ceil(Math.max(...data.map((d) => d.p95)) / 50) * 50);
   const yMin = Math.min(40, Math.floor(Math.min(...data.map((d) => d.p5)) / 10) * 10);
@@ -224,23 +301,28 @@ export function agp(rows: readonly AgpRow[], opts: AgpOptions = {}): Spec {
     scale: { domain: [0, 24], nice: false },
     axis: { values: [0, 3, 6, 9, 12, 15, 18, 21, 24] },
   };
-  const y = { type: 'quantitative', title: 'Glucose (mg/dL)', scale: { domain: [yMin, yMax], nice: false } };
+  // Every layer carries the same explicit scale, so the target band cannot widen it to 0.
+  const yScale = { domain: [yMin, yMax], nice: false, zero: false };
+  const y = { type: 'quantitative', title: 'Glucose (mg/dL)', scale: yScale };
+  const early = new Map((opts.earlyEnds ?? []).map((e) => [e.method, e]));
   const panels: Obj[] = methods.map((method) => {
     const colour = colors[method] ?? methodScale([method], colors).range[0]!;
+    const ends = early.get(method);
+    const ticks = (ends?.terminationHours ?? []).map((h) => ({ hour: round(((h % 24) + 24) % 24, 4), y: yMin + 0.04 * (yMax - yMin), since: round(h, 2) }));
     return {
-      title: { text: method, color: colour, fontSize: 13 },
+      title: { text: method, color: colour, fontSize: 13, ...(ends !== undefined ? { subtitle: earlyEndsNote(ends), subtitleColor: ticks.length > 0 ? '#a50f15' : '#5b6370', subtitleFontSize: 10.5 } : {}) },
       width: 300,
       height: 200,
       layer: [
         {
           data: { values: [{ lo: 70, hi: 180 }] },
           mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: 0.1 },
-          encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+          encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
         },
         {
           data: { values: [{ y: 70 }, { y: 180 }] },
           mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3] },
-          encoding: { y: { field: 'y', type: 'quantitative' } },
+          encoding: { y: { field: 'y', type: 'quantitative', scale: yScale } },
         },
         {
           data: { values: data.filter((d) => d.method === method) },
@@ -265,13 +347,23 @@ export function agp(rows: readonly AgpRow[], opts: AgpOptions = {}): Spec {
             },
           ],
         },
+        ...(ticks.length > 0
+          ? [
+              {
+                data: { values: ticks },
+                mark: { type: 'tick', color: '#a50f15', thickness: 2, size: 14, orient: 'vertical' },
+                encoding: { x, y: { ...y, field: 'y' }, tooltip: [{ field: 'hour', title: 'terminated at time of day (h)', format: '.2f' }, { field: 'since', title: 'hours after the episode started' }] },
+              },
+            ]
+          : []),
       ],
     };
   });
+  const quantity = opts.quantity ?? 'Glucose';
   return finish({
     title: titleOf(
       'Ambulatory Glucose Profile',
-      `Glucose by time of day over all evaluation days (${binMinutes}-min bins): median (line), 25-75 % (dark band) and 5-95 % (light band); shaded 70-180 mg/dL target.`,
+      `${quantity} by time of day over all evaluation days (${binMinutes}-min bins): median (line), 25-75 % (dark band) and 5-95 % (light band); shaded 70-180 mg/dL target.`,
       opts,
       Math.min(methods.length, 3) * 320,
     ),

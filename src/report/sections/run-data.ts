@@ -5,6 +5,7 @@
  */
 import type { ExperimentConfig } from '../../config/experiment.ts';
 import type { Family } from '../../core/family.ts';
+import type { RunDailyProfile } from '../../evaluation/profile.ts';
 import { groupBy, mean } from '../stats.ts';
 
 export type Row = Record<string, string>;
@@ -23,6 +24,8 @@ export interface RunReportData {
   training: Row[];
   /** ppo-lagrangian's episode cost budget, if any. */
   costLimit?: number;
+  /** daily-profile.json (families with a daily profile; absent for runs evaluated before it existed). */
+  dailyProfile?: RunDailyProfile;
 }
 
 /** A CSV cell as a number (NaN when empty or absent). */
