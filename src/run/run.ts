@@ -327,7 +327,7 @@ export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jo
   process.once('SIGINT', onSigint);
   try {
     // The staging directory is a shadow run: it holds what the stages read.
-    copyInto(dir, staging, ['manifest.json', 'training.csv', ...(evaluate ? ['policies'] : ['summary.json', 'summary.csv', 'episodes.csv', 'aggregates.json', 'trajectories'])]);
+    copyInto(dir, staging, ['manifest.json', 'training.csv', ...(evaluate ? ['policies'] : EVALUATION_ENTRIES.filter((e) => e !== 'evaluation'))]);
     if (evaluate) {
       const ctx: TaskContext = { config: plan.config, runDir: staging, backend: flags.backend };
       await runTasks(evaluateTasks(plan), flags.jobs, ctx, progress, () => 'episodes');
