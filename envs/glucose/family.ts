@@ -70,6 +70,7 @@ const shieldSchema = z
     maxIobUnits: nonNegativeOrNull('U'),
     maxIobBasalMultiple: nonNegativeOrNull('x steady-state basal IOB'),
     iobDurationMin: positiveMinutes,
+    allowAnnouncedBolus: z.boolean({ error: 'expected true or false' }),
   })
   .partial()
   .strict();
