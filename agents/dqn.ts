@@ -17,10 +17,10 @@
  * (common/divergence.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Info } from '../src/core/env.ts';
 import { UserError } from '../src/core/errors.ts';
 import { Rng } from '../src/core/rng.ts';
 import { Discrete } from '../src/core/spaces.ts';
-import type { VectorStepResult } from '../src/core/vector.ts';
 import { clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { argmax } from './common/distributions.ts';
@@ -30,8 +30,8 @@ import { createLearner } from './common/learner.ts';
 import type { NetworksTf } from './common/networks.ts';
 import { flatValueAndGrads, type ParamStore } from './common/params.ts';
 import type { TrainedPolicy } from './common/policy.ts';
-import { ReplayBuffer, type ReplayBatch } from './common/replay.ts';
-import { UpdateReporter, checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
+import { ReplayBuffer, normalizeBatch, storeTransitions, type ReplayBatch } from './common/replay.ts';
+import { DoseActionStats, UpdateReporter, checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
 import { parseDqnHyperparameters, type DqnHyperparameters } from './index.ts';
 
 export type { DqnHyperparameters };
@@ -64,20 +64,6 @@ function oneHotFloat(indices: tf.Tensor, n: number): tf.Tensor {
   return tf.cast(tf.oneHot(indices as tf.Tensor1D, n), 'float32');
 }
 
-/**
- * Store one vector step in the replay buffer. For an env whose episode ended at this step the next
- * observation is `infos[i].finalObservation` (row i of `result.observations` already belongs to
- * the next episode), and only `terminated` stops the bootstrap. Exported for the unit tests.
- */
-export function storeTransitions(replay: ReplayBuffer, obs: ArrayLike<number>, actions: readonly number[], result: VectorStepResult): void {
-  const d = replay.obsSize;
-  for (let i = 0; i < actions.length; i++) {
-    const ended = result.terminated[i] === 1 || result.truncated[i] === 1;
-    const next = ended ? (result.infos[i]?.finalObservation as ArrayLike<number>) : result.observations;
-    replay.add(obs, i * d, actions[i] as number, result.rewards[i] as number, next, ended ? 0 : i * d, result.terminated[i] === 1);
-  }
-}
-
 /** Train DQN; resolves to the trained policy (a `Policy`, greedy when deterministic). */
 export async function train(envInput: EnvInput, options: TrainOptions): Promise<TrainedPolicy> {
   checkTrainOptions(options);
@@ -93,13 +79,13 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const envs = toVectorEnv(envInput, hp.numEnvs);
   const actSpace = envs.singleActionSpace;
   if (!(actSpace instanceof Discrete)) {
-    throw new UserError(`DQN: ${envs.metadata.id} has action space ${actSpace.toString()}; DQN needs a Discrete action space (use PPO for Box actions)`);
+    throw new UserError(`DQN: ${envs.metadata.id} has action space ${actSpace.toString()}; DQN needs a Discrete action space (use ppo or sac for Box actions)`);
   }
   const nActions = actSpace.n;
   const { numEnvs, obsSize, params, rms, policy, nets, netsTf, adam } = createLearner({
     envs,
     algorithm: 'dqn',
-    network: { kind: 'q', actionSize: nActions, continuous: false, netArch: hp.netArch, activation: hp.activation, dueling: hp.dueling },
+    network: { kind: 'q', actionSize: nActions, continuous: false, netArch: hp.netArch, activation: hp.activation, dueling: hp.dueling, distribution: 'epsilon-greedy' },
     init: { init: hp.init },
     rng,
     normalizeObservations: hp.normalizeObservations,
@@ -112,7 +98,8 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   // Never allocate more than the run can fill (the default buffer is 1e6 transitions).
   const replay = new ReplayBuffer(Math.min(hp.bufferSize, totalSteps), obsSize);
   const tracker = new EpisodeTracker(numEnvs);
-  const reporter = new UpdateReporter(options.onUpdate, tracker, policy);
+  const doses = new DoseActionStats(options.deliveredDose);
+  const reporter = new UpdateReporter(options.onUpdate, tracker, policy, doses);
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
   let targetTensors = target.toTensors();
   const normObs = new Float64Array(numEnvs * obsSize);
@@ -135,10 +122,12 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
       epsilon = epsilonAt(steps / totalSteps, hp);
       const actions: number[] = [];
       const random = steps < hp.learningStarts;
-      const q = random ? null : nets.q(policy.normalize(observations, numEnvs, normObs), numEnvs);
+      // The greedy actions also feed training.csv's action_mean (no random draw).
+      const q = random && !reporter.active ? null : nets.q(policy.normalize(observations, numEnvs, normObs), numEnvs);
+      if (q !== null && reporter.active) doses.action(policy.meanDeterministicAction(q, numEnvs), numEnvs);
       for (let e = 0; e < numEnvs; e++) {
-        if (q === null || exploreRng.uniform() < epsilon) actions.push(exploreRng.int(nActions));
-        else actions.push(argmax(q, e * nActions, nActions));
+        if (random || exploreRng.uniform() < epsilon) actions.push(exploreRng.int(nActions));
+        else actions.push(argmax(q as Float64Array, e * nActions, nActions));
       }
 
       // ---- step and store ----
@@ -148,7 +137,9 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
       for (let e = 0; e < numEnvs; e++) {
         const done = res.terminated[e] === 1 || res.truncated[e] === 1;
         const info = res.infos[e];
-        tracker.step(e, res.rewards[e] as number, costOf(done ? (info?.finalInfo as { cost?: unknown } | undefined) : info), done);
+        const stepInfo = done ? (info?.finalInfo as Info | undefined) : info;
+        tracker.step(e, res.rewards[e] as number, costOf(stepInfo), done);
+        if (reporter.active) doses.step(stepInfo);
       }
       observations = res.observations;
       rms?.update(observations, numEnvs);
@@ -203,13 +194,6 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   }
   policy.totalSteps = steps;
   return policy;
-}
-
-/** Normalise a sampled batch with the current statistics (the buffer holds raw observations, as SB3 with VecNormalize). */
-function normalizeBatch(policy: TrainedPolicy, batch: ReplayBatch): void {
-  const rows = batch.size;
-  batch.obs.set(policy.normalize(batch.obs, rows) as Float64Array);
-  batch.nextObs.set(policy.normalize(batch.nextObs, rows) as Float64Array);
 }
 
 /**
