@@ -49,7 +49,7 @@
  * that is not finite stops training with its likely cause (common/divergence.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Action, Info } from '../src/core/env.ts';
+import type { Action } from '../src/core/env.ts';
 import { UserError } from '../src/core/errors.ts';
 import { Rng } from '../src/core/rng.ts';
 import { Box } from '../src/core/spaces.ts';
@@ -57,14 +57,14 @@ import { Adam } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { logOneMinusTanhSquared, sigmoid, squashedLogStd, SQUASHED_LOG_STD_MAX, SQUASHED_LOG_STD_MIN } from './common/distributions.ts';
 import { DivergenceGuard } from './common/divergence.ts';
-import { EpisodeTracker, costOf } from './common/episode-stats.ts';
 import { createLearner } from './common/learner.ts';
 import { initMlp, mlpTf, type MlpSpec } from './common/mlp.ts';
 import type { NetworksTf } from './common/networks.ts';
 import { ParamStore, flatValueAndGrads } from './common/params.ts';
 import { clipToBox, type TrainedPolicy } from './common/policy.ts';
-import { ReplayBuffer, normalizeBatch, storeTransitions, type ReplayBatch } from './common/replay.ts';
-import { DoseActionStats, UpdateReporter, checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
+import { OffPolicyRun } from './common/off-policy.ts';
+import { normalizeBatch, type ReplayBatch } from './common/replay.ts';
+import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
 import { parseSacHyperparameters, type SacHyperparameters } from './index.ts';
 
 export type { SacHyperparameters };
@@ -329,7 +329,6 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const hp = parseSacHyperparameters(options.hyperparameters ?? {});
   const backend = await ensureBackend(options.backend);
   const { totalSteps, seed } = options;
-  const logInterval = options.logInterval ?? 1000;
   const rng = new Rng(seed).child('sac');
   const actRng = rng.child('actions');
   const replayRng = rng.child('replay');
@@ -378,65 +377,40 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
     noiseRng: rng.child('noise'),
     guard,
   };
-  // Never allocate more than the run can fill (the default buffer is 1e6 transitions).
-  const replay = new ReplayBuffer(Math.min(hp.bufferSize, totalSteps), obsSize, d);
-  const tracker = new EpisodeTracker(numEnvs);
-  const doses = new DoseActionStats(options.deliveredDose);
-  const reporter = new UpdateReporter(options.onUpdate, tracker, policy, doses);
-  const normObs = new Float64Array(numEnvs * obsSize);
-
-  let observations = envs.reset({ seed }).observations;
-  rms?.update(observations, numEnvs);
-  let steps = 0;
-  let calls = 0;
-  let gradientSteps = 0;
-  let report = 0;
-  let nextLog = logInterval;
+  // The replay, episode statistics and schedule (common/off-policy.ts); the replay keeps y in [-1, 1].
+  const run = new OffPolicyRun({ envs, learner: { numEnvs, obsSize, rms, policy }, guard, seed, totalSteps, bufferSize: hp.bufferSize, actionSize: d, options });
   const sums = { critic: 0, actor: 0, entropy: 0, n: 0 };
 
-  while (steps < totalSteps) {
+  while (run.steps < totalSteps) {
     // ---- act: uniform in [-1, 1] before learningStarts, then a sample of the squashed Gaussian ----
-    const random = steps < hp.learningStarts;
-    const out = random && !reporter.active ? null : nets.policy(policy.normalize(observations, numEnvs, normObs), numEnvs);
-    if (out !== null && reporter.active) doses.action(policy.meanDeterministicAction(out, numEnvs), numEnvs);
+    const random = run.steps < hp.learningStarts;
+    const out = random && !run.reporting ? null : nets.policy(run.normalizedObservations(), numEnvs);
+    if (out !== null) run.recordDeterministic(out);
     const ys: Float32Array[] = [];
     const actions: Action[] = [];
     for (let e = 0; e < numEnvs; e++) {
       const y = new Float32Array(d);
       const action = space.zeros();
       for (let j = 0; j < d; j++) {
-        const yj = random ? actRng.uniformRange(-1, 1) : Math.tanh((out as Float64Array)[e * 2 * d + j] as number + Math.exp(squashedLogStd((out as Float64Array)[e * 2 * d + d + j] as number)) * actRng.normal());
-        y[j] = yj;
+        const o = out as Float64Array;
+        y[j] = random ? actRng.uniformRange(-1, 1) : Math.tanh((o[e * 2 * d + j] as number) + Math.exp(squashedLogStd(o[e * 2 * d + d + j] as number)) * actRng.normal());
         const low = space.low[j] as number;
-        action[j] = low + ((space.high[j] as number) - low) * ((yj + 1) / 2);
+        action[j] = low + ((space.high[j] as number) - low) * (((y[j] as number) + 1) / 2);
       }
       ys.push(y);
       actions.push(clipToBox(action, space)); // rounding guard only: y is within [-1, 1]
     }
 
     // ---- step and store ----
-    const res = envs.step(actions);
-    for (let e = 0; e < numEnvs; e++) guard.reward(res.rewards[e] as number, e);
-    storeTransitions(replay, observations, ys, res);
-    for (let e = 0; e < numEnvs; e++) {
-      const done = res.terminated[e] === 1 || res.truncated[e] === 1;
-      const info = res.infos[e];
-      const stepInfo = done ? (info?.finalInfo as Info | undefined) : info;
-      tracker.step(e, res.rewards[e] as number, costOf(stepInfo), done);
-      if (reporter.active) doses.step(stepInfo);
-    }
-    observations = res.observations;
-    rms?.update(observations, numEnvs);
-    steps += numEnvs;
-    calls++;
+    run.step(actions, ys);
 
     // ---- learn ----
-    if (steps > hp.learningStarts && calls % hp.trainFreq === 0) {
+    if (run.learns(hp)) {
       for (let g = 0; g < hp.gradientSteps; g++) {
-        const batch = replay.sample(hp.batchSize, replayRng);
+        const batch = run.replay.sample(hp.batchSize, replayRng);
         if (rms !== null) normalizeBatch(policy, batch);
         const s = sacStep(st, batch);
-        gradientSteps++;
+        run.gradientSteps++;
         sums.critic += s.critic;
         sums.actor += s.actor;
         sums.entropy += s.entropy;
@@ -444,27 +418,10 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
       }
     }
 
-    if (reporter.active && (steps >= nextLog || steps >= totalSteps)) {
-      nextLog += logInterval;
-      policy.totalSteps = steps;
-      const mean = (x: number) => (sums.n > 0 ? x / sums.n : NaN);
-      await reporter.report(
-        {
-          algorithm: 'sac',
-          update: ++report,
-          steps,
-          totalSteps,
-          losses: { q: mean(sums.critic), policy: mean(sums.actor) },
-          entropy: mean(sums.entropy),
-          learningRate: hp.learningRate,
-          explorationRate: NaN,
-          gradientSteps,
-        },
-        { entropyCoef: Math.exp(st.logAlpha[0] as number) },
-      );
-      sums.critic = sums.actor = sums.entropy = sums.n = 0;
-    }
+    const mean = (x: number) => (sums.n > 0 ? x / sums.n : NaN);
+    const fields = { algorithm: 'sac', losses: { q: mean(sums.critic), policy: mean(sums.actor) }, entropy: mean(sums.entropy), learningRate: hp.learningRate, explorationRate: NaN };
+    if (await run.maybeReport(fields, { entropyCoef: Math.exp(st.logAlpha[0] as number) })) sums.critic = sums.actor = sums.entropy = sums.n = 0;
   }
-  policy.totalSteps = steps;
+  policy.totalSteps = run.steps;
   return policy;
 }

@@ -103,24 +103,7 @@ export class TrainedPolicy implements Policy<Observation, Action> {
       const eps = Number(this.hyperparameters.explorationFinalEps ?? 0);
       return this.actRng.uniform() < eps ? this.actRng.int(space.n) : argmax(out, 0, space.n);
     }
-    const box = space as Box;
-    const d = box.size;
-    const action = box.zeros();
-    for (let i = 0; i < d; i++) {
-      switch (this.network.distribution) {
-        case 'beta':
-          action[i] = onBox(box, i, sampleBeta(betaConcentration(out[i] as number), betaConcentration(out[d + i] as number), this.actRng));
-          break;
-        case 'squashed-gaussian': {
-          const u = (out[i] as number) + Math.exp(squashedLogStd(out[d + i] as number)) * this.actRng.normal();
-          action[i] = onBox(box, i, (Math.tanh(u) + 1) / 2);
-          break;
-        }
-        default:
-          action[i] = (out[i] as number) + Math.exp(this.nets.logStd()[i] as number) * this.actRng.normal();
-      }
-    }
-    return clipToBox(action, box);
+    return this.boxAction(out, 0, this.actRng);
   }
 
   /**
@@ -132,21 +115,35 @@ export class TrainedPolicy implements Policy<Observation, Action> {
   deterministicAction(out: ArrayLike<number>, row: number): Action {
     const space = this.actionSpace;
     if (space instanceof Discrete) return argmax(out, row * space.n, space.n);
-    const box = space as Box;
+    return this.boxAction(out, row, null);
+  }
+
+  /** The Box action of row `row` of the head's outputs: a draw from `rng`, or the deterministic action when `rng` is null. */
+  private boxAction(out: ArrayLike<number>, row: number, rng: Rng | null): Action {
+    const box = this.actionSpace as Box;
     const d = box.size;
     const action = box.zeros();
     for (let i = 0; i < d; i++) {
       switch (this.network.distribution) {
-        case 'beta':
-          action[i] = onBox(box, i, betaMode(betaConcentration(out[row * 2 * d + i] as number), betaConcentration(out[row * 2 * d + d + i] as number)));
+        case 'beta': {
+          const a = betaConcentration(out[row * 2 * d + i] as number);
+          const b = betaConcentration(out[row * 2 * d + d + i] as number);
+          action[i] = onBox(box, i, rng === null ? betaMode(a, b) : sampleBeta(a, b, rng));
           break;
-        case 'squashed-gaussian':
-          action[i] = onBox(box, i, (Math.tanh(out[row * 2 * d + i] as number) + 1) / 2);
+        }
+        case 'squashed-gaussian': {
+          const mean = out[row * 2 * d + i] as number;
+          const u = rng === null ? mean : mean + Math.exp(squashedLogStd(out[row * 2 * d + d + i] as number)) * rng.normal();
+          action[i] = onBox(box, i, (Math.tanh(u) + 1) / 2);
           break;
-        default:
-          action[i] = out[row * d + i] as number;
+        }
+        default: {
+          const mean = out[row * d + i] as number;
+          action[i] = rng === null ? mean : mean + Math.exp(this.nets.logStd()[i] as number) * rng.normal();
+        }
       }
     }
+    // The Gaussian is clipped here; for the Beta and the squashed Gaussian this only guards rounding.
     return clipToBox(action, box);
   }
 
