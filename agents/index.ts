@@ -146,8 +146,8 @@ export const ppoLagrangianSchema = ppoSchema.extend({
 
 /**
  * Defaults: Stable-Baselines3's SAC except the network width ([64, 64], SB3 [256, 256]) and the
- * batch (128, SB3 256), chosen for throughput on the wasm backend, where SB3's sizes train at about
- * 13 env steps per CPU-second against about 130 for these (bench/sac.ts; agents/sac.ts and
+ * batch (128, SB3 256), chosen for throughput on the wasm backend, where SB3's sizes train at
+ * 13-16 env steps per CPU-second against 110-135 for these (bench/sac.ts; agents/sac.ts and
  * BENCHMARKS.md give the measurements).
  */
 export const sacSchema = z.strictObject({

@@ -36,12 +36,14 @@
  * are single tape nodes with closed-form gradients (checked against tfjs autodiff in
  * test/agents-sac.test.ts), and the critics inside the actor's loss compute no weight gradients.
  * Measured env steps per CPU-second on Pendulum-v1 with one gradient step per env step
- * (bench/sac.ts, 2-core machine under load; BENCHMARKS.md has the full table): SB3's [256, 256] x
- * batch 256: 13; [128, 128] x 128: 61; [64, 64] x 256: 106; [64, 64] x 128: 133; [64, 64] x 64:
- * 214; [64, 64] x 128 with a gradient step every 2 / 4 env steps (trainFreq): 299 / 635. A T1D
- * config's 30 minutes with 3 seeds on 2 workers leave each seed about 14 minutes of one core:
- * about 11,000 steps at SB3's sizes; about 110,000 at the defaults, [64, 64] x 128 with one
- * gradient step per env step; trainFreq 2 or 4 trades sample efficiency for 250,000 or 530,000.
+ * (bench/sac.ts, two runs on the 2-core machine under heavy load; BENCHMARKS.md has the table):
+ * SB3's [256, 256] x batch 256: 13-16; [128, 128] x 128: 53-61; [64, 64] x 256: 83-106;
+ * [64, 64] x 128: 110-135; [64, 64] x 64: 145-214; [64, 64] x 128 with a gradient step every 2 / 4
+ * env steps (trainFreq): 250-300 / 470-640. T1D-v0 at the defaults: 110 (the env costs little).
+ * A T1D config's 30 minutes with 3 seeds on 2 workers leave each seed about 14 minutes of one
+ * core: about 12,000 steps at SB3's sizes, too few; about 100,000 at the defaults, [64, 64] x 128
+ * with one gradient step per env step (SAC's usual ratio); trainFreq 2 or 4 trades sample
+ * efficiency for about 2 or 4 times as many steps.
  *
  * Acting needs only the actor: it is the policy's network (kind 'actor', distribution
  * 'squashed-gaussian') and the checkpoint; the critics, their targets and alpha live here. Parameters

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../src/io/atomic.ts';
 
-const MODULES = ['t1d', 't1d-env', 'chemo', 'agents'];
+const MODULES = ['t1d', 't1d-env', 'chemo', 'agents', 'sac'];
 const wanted = process.argv.slice(2);
 for (const name of wanted) {
   if (!MODULES.includes(name)) {
