@@ -30,6 +30,8 @@
  *   mode, (alpha - 1) / (alpha + beta - 2), the deterministic action; its log-density and entropy
  *   and their gradients are closed-form (`betaPpoHead`). The initial policy (outputs ~0, policy head
  *   gain 0.01) is Beta(1.69, 1.69): centred in the Box with a standard deviation of 0.24 x its width.
+ *   Its entropy (the bonus, training.csv's entropy) is that of the Beta on [0, 1]: -0.08 nats at the
+ *   start, 0 for the uniform; the entropy in the action's units adds log(high - low) per dimension.
  *   Why not the squashed Gaussian (SAC's): its usual deterministic action tanh(mu) is the median,
  *   not the mode; the mode solves u = mu + 2 sigma^2 tanh(u), and once sigma^2 > 1/2 (PPO starts at
  *   sigma = 1) the density is bimodal with both modes near the bounds (at mu = 0, sigma = 1: +-0.96

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import '../envs/index.ts';
 import { initBackend } from '../agents/common/backend.ts';
 import { loadPolicy, savePolicy } from '../agents/common/checkpoint.ts';
-import { ChainMDP, TwoArmedBandit } from '../agents/common/toy-envs.ts';
+import { ChainMDP, ScriptedEpisodes, TwoArmedBandit } from '../agents/common/toy-envs.ts';
 import type { UpdateStats } from '../agents/common/training.ts';
 import { ALGORITHM_NAMES, TRAINING_COLUMNS, algorithm, parseDqnHyperparameters, parsePpoHyperparameters, trainingRow } from '../agents/index.ts';
 import { train as trainDqn } from '../agents/dqn.ts';
@@ -100,6 +100,31 @@ test('training.csv keeps its columns; each algorithm fills its own and leaves th
   for (const c of ['loss_value', 'loss_entropy', 'approx_kl', 'exploration_rate', 'lagrange'] as const) t.true(Number.isNaN(sac[c]), `sac ${c}`);
   // Before the first episode ends the episode columns are NaN, never a crash.
   t.true(Number.isNaN(trainingRow(algorithm('ppo'), 1, { ...base, recentReturn: NaN, recentLength: NaN, recentCost: NaN }).cost_rate));
+});
+
+test('every algorithm reports the delivered dose and its spread over exactly the steps since its last report, and the mean action', async (t) => {
+  // Four-step episodes with cost 1 on odd steps: read as a dose of 10 x cost, every block of 8 steps delivers 10, 0, 10, 0, ... (mean 5, SD 5).
+  const make = (name: string) => () => new ScriptedEpisodes({ length: 4, truncate: false, reward: () => 0, cost: (k) => k % 2, box: name === 'sac' });
+  const small: Record<string, Record<string, unknown>> = {
+    ppo: { nSteps: 8, batchSize: 8, nEpochs: 1 },
+    'ppo-lagrangian': { nSteps: 8, batchSize: 8, nEpochs: 1 },
+    dqn: { learningStarts: 8, batchSize: 8, targetUpdateInterval: 8 },
+    sac: { learningStarts: 8, batchSize: 8, netArch: [8] },
+  };
+  for (const name of ALGORITHM_NAMES) {
+    const stats: UpdateStats[] = [];
+    const options = { totalSteps: 32, seed: 1, logInterval: 8, costLimit: 1, hyperparameters: small[name], onUpdate: (s: UpdateStats) => stats.push(s) };
+    await algorithm(name).train(make(name), { ...options, deliveredDose: (info) => 10 * (info['cost'] as number) });
+    t.is(stats.length, 4, name);
+    for (const s of stats) {
+      t.like(s, { doseMean: 5, doseSd: 5 }, name);
+      // Discrete(2): the mean greedy action index; Box(-1, 1): the mean deterministic action.
+      t.true(name === 'sac' ? s.actionMean > -1 && s.actionMean < 1 : s.actionMean >= 0 && s.actionMean <= 1, `${name} action_mean ${s.actionMean}`);
+    }
+    stats.length = 0;
+    await algorithm(name).train(make(name), options);
+    t.true(stats.every((s) => s.doseMean === null && s.doseSd === null && Number.isFinite(s.actionMean)), `${name} without a dose`);
+  }
 });
 
 // ---- lazy loading ----

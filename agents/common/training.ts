@@ -19,7 +19,7 @@ export type EnvInput = Env<Observation, Action> | (() => Env<Observation, Action
 export interface UpdateStats {
   /** The algorithm's name in the table (agents/index.ts). */
   algorithm: string;
-  /** Index of this report (PPO: rollout/update number; DQN: log interval number), from 1. */
+  /** Index of this report (PPO: rollout/update number; DQN, SAC: log interval number), from 1. */
   update: number;
   /** Environment steps so far (all envs). */
   steps: number;
@@ -30,12 +30,12 @@ export interface UpdateStats {
   recentLength: number;
   /** Mean per-episode sum of `info.cost`. */
   recentCost: number;
-  /** PPO: policy, value, entropy (the loss term, -entropy), approxKl, clipFraction, explainedVariance; DQN: q (Huber). */
+  /** PPO: policy, value, entropy (the loss term, -entropy), approxKl, clipFraction, explainedVariance; DQN: q (Huber); SAC: q (critics' MSE), policy (actor). */
   losses: Record<string, number>;
-  /** Mean policy entropy (PPO; NaN for DQN). */
+  /** Mean policy entropy (PPO; SAC: -mean log pi of its samples; NaN for DQN). */
   entropy: number;
   learningRate: number;
-  /** DQN's epsilon (NaN for PPO). */
+  /** DQN's epsilon (NaN for the others). */
   explorationRate: number;
   /** Gradient steps taken so far. */
   gradientSteps: number;
@@ -66,11 +66,11 @@ export interface TrainOptions {
   /** TensorFlow.js backend (default: the one already initialised, else 'auto': node-gpu, node, wasm). */
   backend?: BackendName;
   /**
-   * Called after every PPO update / every `logInterval` DQN steps with the statistics and the live
+   * Called after every PPO update / every `logInterval` DQN or SAC steps with the statistics and the live
    * policy (e.g. for periodic evaluation; acting deterministically does not touch training streams).
    */
   onUpdate?: (stats: UpdateStats, policy: TrainedPolicy) => void;
-  /** DQN: report every this many env steps (default 1000). */
+  /** DQN, SAC: report every this many env steps (default 1000). */
   logInterval?: number;
   /** Episode cost budget in info.cost units, for algorithms that need one (ppo-lagrangian). */
   costLimit?: number;
