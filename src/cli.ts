@@ -2,24 +2,19 @@
  * The `dosegym` command line. Every command reports user mistakes as one line on stderr with exit
  * code 1 (usage errors: 2) and never a stack trace unless --debug is given.
  */
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { UserError } from './core/errors.ts';
+import { packageVersion } from './core/package.ts';
 import { printable } from './core/validate.ts';
 import { fsErrorMessage } from './io/fs.ts';
-import '../envs/index.ts';
-import { envsCommand } from './cli/envs-command.ts';
-import { simulateCommand } from './cli/simulate-command.ts';
 import type { RunFlags } from './run/run.ts';
-import { CONFIG_HELP } from './config/experiment.ts';
 
-// The experiment commands load TensorFlow.js, vega and the runner: import them only when used, so
-// `dosegym --help`, `envs` and `simulate` start quickly.
+// Each command imports what it needs when it runs (the environments, the config schema, and for the
+// experiment commands TensorFlow.js, vega and the runner), so `dosegym --help` loads only yargs.
+const registerEnvs = () => import('../envs/index.ts');
 const runCommands = () => import('./cli/run-commands.ts');
-
-
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-export const DOSEGYM_VERSION = packageJson.version;
+/** The config reference shown by `--help` of the experiment commands (yargs awaits async builders). */
+const configHelp = async () => (await import('./config/experiment.ts')).CONFIG_HELP;
 
 class UsageError extends UserError {
   constructor(message: string) {
@@ -65,7 +60,7 @@ function buildParser(argv: string[]) {
   return yargs(argv)
     .scriptName('dosegym')
     .usage('$0 <command> [options]\n\nDrug-dosing simulators (UVA/Padova type-1 diabetes, chemotherapy) and RL agents.')
-    .version(DOSEGYM_VERSION)
+    .version(packageVersion())
     .option('debug', { type: 'boolean', default: false, describe: 'Show stack traces for errors' })
     .command('envs', 'List registered environments with their spaces, step duration and units', (y) =>
       y.option('json', { type: 'boolean', default: false, describe: 'Machine-readable JSON output' }),
@@ -77,24 +72,24 @@ function buildParser(argv: string[]) {
         .option('states', { type: 'boolean', default: false, describe: 'Add the model state columns (T1D: the 13 UVA/Padova states)' })
         .example('$0 simulate experiments/simulate-adult001.yaml --out day.csv', 'Simulate adult#001 for one day with basal-bolus'),
     )
-    .command('run <config>', 'Train every seed, evaluate every method on the same seeded episodes, write results and the report', (y) =>
+    .command('run <config>', 'Train every seed, evaluate every method on the same seeded episodes, write results and the report', async (y) =>
       runOptions(y.positional('config', { type: 'string', describe: 'Experiment config (.yaml/.json); see README "Experiment configs"' }))
         .example('$0 run experiments/quickstart.yaml', 'The quick start: PPO vs basal-bolus and PID on one T1D patient')
         .example('$0 run experiments/cartpole-ppo.yaml --jobs 2', 'Three seeds, two at a time')
         .example('$0 run experiments/quickstart.yaml --resume', 'Continue an interrupted run')
-        .epilog(CONFIG_HELP),
+        .epilog(await configHelp()),
     )
-    .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', (y) =>
-      runOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(CONFIG_HELP),
+    .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', async (y) =>
+      runOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(await configHelp()),
     )
-    .command('evaluate <target>', 'Evaluate a run directory (re-running every method; its results are replaced only once the new ones are complete) or, for a baselines-only config, the config itself', (y) =>
-      runOptions(y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' })).epilog(CONFIG_HELP),
+    .command('evaluate <target>', 'Evaluate a run directory (re-running every method; its results are replaced only once the new ones are complete) or, for a baselines-only config, the config itself', async (y) =>
+      runOptions(y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' })).epilog(await configHelp()),
     )
     .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
-    .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', (y) =>
-      y.positional('config', { type: 'string', describe: 'Experiment config' }).epilog(CONFIG_HELP),
+    .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', async (y) =>
+      y.positional('config', { type: 'string', describe: 'Experiment config' }).epilog(await configHelp()),
     )
     .demandCommand(1, 'Give a command; see dosegym --help')
     .recommendCommands()
@@ -113,12 +108,13 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const args = await buildParser(argv).parseAsync();
     const command = String(args._[0]);
+    await registerEnvs();
     switch (command) {
       case 'envs':
-        envsCommand(Boolean(args['json']));
+        (await import('./cli/envs-command.ts')).envsCommand(Boolean(args['json']));
         break;
       case 'simulate':
-        simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']) });
+        (await import('./cli/simulate-command.ts')).simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']) });
         break;
       case 'run':
         await (await runCommands()).runCommand(String(args['config']), runFlags(args));

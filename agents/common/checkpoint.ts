@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../src/core/errors.ts';
+import { packageVersion } from '../../src/core/package.ts';
 import { Box, spaceFromJSON, type Space, type SpaceJSON } from '../../src/core/spaces.ts';
 import { RunningMeanStd } from '../../src/core/wrappers.ts';
 import { ALGORITHM_NAMES, isAlgorithmName } from '../index.ts';
@@ -47,15 +48,6 @@ export interface CheckpointManifest {
   weights: { file: string; dtype: 'float32'; byteOrder: 'little-endian'; length: number; tensors: TensorEntry[] };
 }
 
-function dosegymVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Space JSON from spaces.ts (unbounded Box bounds are written as null and read back as +-Infinity). */
 function decodeSpace(json: unknown, where: string): Space {
   const j = json as { type?: string } | null;
@@ -82,7 +74,7 @@ export function policyManifest(policy: TrainedPolicy): CheckpointManifest {
     backend: policy.backend,
     seed: policy.seed,
     totalSteps: policy.totalSteps,
-    versions: { dosegym: dosegymVersion(), tfjs: tf.version_core, node: process.version },
+    versions: { dosegym: packageVersion(), tfjs: tf.version_core, node: process.version },
     weights: {
       file: 'weights.bin',
       dtype: 'float32',
