@@ -99,6 +99,8 @@ function chemoBaseline(type: string, params: Record<string, unknown>, env: EnvSh
 const shieldSchema = z
   .object({
     minN: z.number({ error: 'expected a normal-cell level in [0, 1] or null' }).min(0, { error: 'expected a normal-cell level in [0, 1] or null' }).max(1, { error: 'expected a normal-cell level in [0, 1] or null' }).nullable(),
+    minNHorizonDays: z.number({ error: 'expected a number of days in (0, 60]' }).positive({ error: 'expected a number of days in (0, 60]' }).max(60, { error: 'expected a number of days in (0, 60]' }),
+    minNModel: z.enum(['patient', 'nominal'], { error: "expected 'patient' (the episode's own parameters) or 'nominal'" }),
     maxDosePerDay: positiveOrNull('dose-days per day'),
     maxCumulativeDose: nonNegativeOrNull('dose-days'),
   })
