@@ -1,8 +1,13 @@
 /**
  * Policy checkpoints: a directory holding
- * - `manifest.json`: algorithm, env id, spaces, network layout, hyperparameters, observation
- *   normalisation statistics, backend, seed and versions (dosegym, tfjs, node), and the layout of
+ * - `manifest.json`: algorithm, env id, spaces, network layout and action distribution
+ *   (`network.distribution`), hyperparameters, observation normalisation statistics, backend, seed
+ *   and versions (dosegym, tfjs, node), and the layout of
  * - `weights.bin`: every parameter as float32 little-endian, concatenated in manifest order.
+ *
+ * Format version 2 added `network.distribution` (PPO's Beta shares version 1's weight layout
+ * nowhere, so a version-1 reader must refuse it). Version 1 checkpoints still load: they predate the
+ * field, and their Box policies are the clipped Gaussian ('gaussian-clip').
  *
  * The directory is written atomically: into a temporary sibling, then renamed into place (an
  * existing checkpoint is moved aside first and removed after), so a reader never sees a half-written
@@ -15,12 +20,14 @@ import { UserError } from '../../src/core/errors.ts';
 import { Box, spaceFromJSON, type Space, type SpaceJSON } from '../../src/core/spaces.ts';
 import { RunningMeanStd } from '../../src/core/wrappers.ts';
 import { ALGORITHM_NAMES, isAlgorithmName } from '../index.ts';
-import type { NetworkDescription } from './networks.ts';
+import { POLICY_DISTRIBUTIONS, type NetworkDescription, type PolicyDistribution } from './networks.ts';
 import { ParamStore, type TensorEntry } from './params.ts';
 import { OBS_CLIP, OBS_EPSILON, TrainedPolicy, type Algorithm } from './policy.ts';
 
 export const CHECKPOINT_FORMAT = 'dosegym-policy';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** Versions `loadPolicy` reads. */
+const READABLE_VERSIONS = [1, 2];
 
 export interface CheckpointManifest {
   format: typeof CHECKPOINT_FORMAT;
@@ -86,6 +93,16 @@ export function policyManifest(policy: TrainedPolicy): CheckpointManifest {
   };
 }
 
+/** The network's action distribution: the recorded one (version 2), or what version 1 policies used. */
+function checkpointDistribution(m: CheckpointManifest, manifestPath: string): PolicyDistribution {
+  const n = m.network;
+  if (m.formatVersion === 1) return n.kind === 'q' ? 'epsilon-greedy' : n.continuous ? 'gaussian-clip' : 'categorical';
+  if (!POLICY_DISTRIBUTIONS.includes(n.distribution)) {
+    throw new UserError(`${manifestPath}: network.distribution: expected one of ${POLICY_DISTRIBUTIONS.join(', ')}, got ${String(n.distribution)}`);
+  }
+  return n.distribution;
+}
+
 function encodeWeights(data: Float32Array): Uint8Array {
   const bytes = new Uint8Array(data.length * 4);
   const view = new DataView(bytes.buffer);
@@ -135,8 +152,8 @@ export function loadPolicy(dir: string): TrainedPolicy {
   } catch (err) {
     throw new UserError(`${manifestPath}: cannot parse JSON: ${(err as Error).message}`);
   }
-  if (m.format !== CHECKPOINT_FORMAT || m.formatVersion !== CHECKPOINT_VERSION) {
-    throw new UserError(`${manifestPath}: format: expected ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION}, got ${String(m.format)} version ${String(m.formatVersion)}`);
+  if (m.format !== CHECKPOINT_FORMAT || !READABLE_VERSIONS.includes(m.formatVersion)) {
+    throw new UserError(`${manifestPath}: format: expected ${CHECKPOINT_FORMAT} version ${READABLE_VERSIONS.join(' or ')}, got ${String(m.format)} version ${String(m.formatVersion)}`);
   }
   if (!isAlgorithmName(m.algorithm)) {
     throw new UserError(`${manifestPath}: algorithm: expected one of ${ALGORITHM_NAMES.join(', ')}, got ${String(m.algorithm)}`);
@@ -171,7 +188,7 @@ export function loadPolicy(dir: string): TrainedPolicy {
     envId: m.envId,
     observationSpace,
     actionSpace,
-    network: m.network,
+    network: { ...m.network, distribution: checkpointDistribution(m, manifestPath) },
     params,
     hyperparameters: m.hyperparameters,
     normalization,

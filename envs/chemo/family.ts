@@ -33,9 +33,12 @@
  *   lowest constant dose that clears the nominal patient's tumour; agents/baselines/chemo.ts),
  *   i.e. 45 dose-days over the default 150 days.
  * - Shield: src/safety/chemo-shield.ts (dose per day, cumulative cap, no dose below an N level).
+ * - Delivered dose (training.csv's dose_mean, dose_sd): info.dose, the dose fraction u in [0, 1] of
+ *   the maximum infusion rate held over the step (after the shield).
  *
  * `chemo-zhao` (Chemo-Zhao2009-v0): metrics `zhaoOutcomes` and `survived`, the same dose
- * baselines; no constraints or shield.
+ * baselines; no constraints or shield; delivered dose info.dose, the month's dose fraction in [0, 1]
+ * of the maximum dose.
  */
 import { z } from 'zod';
 import type { Info } from '../../src/core/env.ts';
@@ -135,6 +138,7 @@ export const DEPILLIS_FAMILY: Family = {
       tumor_cleared: o.tumourCleared ? 1 : 0,
     };
   },
+  dose: { field: 'dose', unit: 'dose fraction', read: (info) => DEPILLIS_INFO.number(info, 'dose') },
   headlineColumns: ['tumor_cleared', 'final_tumor', 'min_normal', 'survived', 'terminations'],
   baselineTypes: ['mtd', 'mtd-cycles', 'metronomic', 'none', 'constant', 'pulsed'],
   makeBaseline: chemoBaseline,
@@ -217,6 +221,7 @@ export const ZHAO_FAMILY: Family = {
       survived: survivedPercent(log.length, horizon.plannedSteps),
     };
   },
+  dose: { field: 'dose', unit: 'dose fraction', read: (info) => ZHAO_INFO.number(info, 'dose') },
   headlineColumns: ['survival_probability', 'survived', 'deaths'],
   baselineTypes: ['mtd', 'metronomic', 'none', 'constant', 'pulsed'],
   makeBaseline: chemoBaseline,

@@ -61,7 +61,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const plan = planExperiment(ctx.config);
   const files = runFiles(ctx.runDir);
   if (task.kind === 'train') {
-    const rows: Record<string, number>[] = [];
+    const rows: Record<string, number | null>[] = [];
     const algo = algorithm(ctx.config.train.algo);
     onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
     const policy = await trainAgent(plan, trainingEnvFactory(plan), {
