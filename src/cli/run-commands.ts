@@ -1,9 +1,8 @@
 /** `dosegym run|train|evaluate|report|validate`: the experiment commands (see src/run/run.ts). */
 import { existsSync, statSync } from 'node:fs';
-import { loadExperimentFile } from '../config/experiment.ts';
 import { UserError } from '../core/errors.ts';
 import { familyOf } from '../core/family.ts';
-import { planRun, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
+import { planInput, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
 import { runFiles } from '../run/layout.ts';
 import { BACKEND_NAMES, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
@@ -59,11 +58,11 @@ export async function reportCommand(dir: string, flags: RunFlags): Promise<void>
   printResult(await runStagesOnDir(dir, flags, ['report']));
 }
 
-export function validateCommand(config: string): void {
-  const plan = planRun(loadExperimentFile(config));
+export function validateCommand(config: string, set: readonly string[] = []): void {
+  const { plan } = planInput(config, { set });
   const c = plan.config;
   process.stdout.write(
-    `${config}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +
+    `${config}${set.length > 0 ? ` with ${set.map((o) => `--set ${o}`).join(' ')}` : ''}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +
       `evaluate ${plan.methods.map((m) => m.name).join(', ')} (${c.evaluate.episodes} episodes${plan.family.name === 't1d' ? ' per patient' : ''}, seed ${c.evaluate.seed})\n`,
   );
 }

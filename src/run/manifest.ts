@@ -31,6 +31,8 @@ export interface RunManifest {
   /** The resolved config (defaults filled in). */
   config: ExperimentConfig;
   configFile: string | null;
+  /** The `--set` overrides applied to the config file, as given (`config` is the result). */
+  overrides: string[];
   /** The env options in force: the environment's defaults overlaid with the config's options. */
   envOptions: Record<string, unknown>;
   seeds: number[];
@@ -71,13 +73,14 @@ export function gitCommit(): string | null {
   }
 }
 
-export function newManifest(config: ExperimentConfig, configFile: string | null, hyperparameters: Record<string, unknown>, jobs: number): RunManifest {
+export function newManifest(config: ExperimentConfig, configFile: string | null, hyperparameters: Record<string, unknown>, jobs: number, overrides: string[] = []): RunManifest {
   return {
     kind: RUN_KIND,
     name: config.name,
     status: 'incomplete',
     config,
     configFile,
+    overrides,
     envOptions: { ...envSpec(config.env.id).defaults, ...config.env.options },
     seeds: config.train.algo === 'none' ? [] : config.train.seeds,
     hyperparameters,
@@ -129,7 +132,9 @@ export function readManifest(path: string): RunManifest {
   if (m['config'] === null || typeof m['config'] !== 'object' || Array.isArray(m['config'])) throw bad('config', 'an object');
   if (!Array.isArray(m['stages']) || !m['stages'].every((s) => typeof s === 'string')) throw bad('stages', 'a list of stage names');
   if (!Array.isArray(m['seeds']) || !m['seeds'].every((s) => typeof s === 'number')) throw bad('seeds', 'a list of seeds');
-  return { ...(m as unknown as RunManifest), kind: RUN_KIND };
+  if (m['overrides'] !== undefined && !(Array.isArray(m['overrides']) && m['overrides'].every((s) => typeof s === 'string'))) throw bad('overrides', 'a list of --set arguments');
+  // Runs written before --set existed have no overrides.
+  return { ...(m as unknown as RunManifest), kind: RUN_KIND, overrides: (m['overrides'] as string[] | undefined) ?? [] };
 }
 
 export function writeManifest(path: string, manifest: RunManifest): void {

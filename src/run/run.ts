@@ -12,7 +12,9 @@
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { loadExperimentFile, parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
+import { parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
+import { readConfigFile } from '../config/load.ts';
+import { applyOverrides, parseOverrides, validateWithOverrides, type Override } from '../config/overrides.ts';
 import { aggregateByMethod, episodeRow, EPISODE_BASE_COLUMNS, safetyColumns, summaryRows, SUMMARY_BASE_COLUMNS, type EpisodeRecord } from '../evaluation/evaluate.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { parseCsv, toCsv, type Cell } from '../io/csv.ts';
@@ -35,6 +37,8 @@ export interface RunFlags {
   quiet: boolean;
   resume: boolean;
   force: boolean;
+  /** `--set dotted.path=value` overrides, as given (src/config/overrides.ts). */
+  set?: readonly string[] | undefined;
 }
 
 export type Stage = 'train' | 'evaluate' | 'report';
@@ -66,7 +70,7 @@ function latestIncomplete(name: string): string | undefined {
  * The run directory of a run/train/evaluate <config>: the one to resume, a new one under results/,
  * or --out under the rules of src/run/output-dir.ts (never a directory that is not a DoseGym run).
  */
-function chooseRunDir(config: ExperimentConfig, flags: RunFlags, configFile: string | null): { dir: string; resumed: boolean } {
+function chooseRunDir(config: ExperimentConfig, flags: RunFlags, configFile: string | null, overrides: readonly Override[]): { dir: string; resumed: boolean } {
   if (flags.resume && flags.force) throw new UserError('--resume and --force: give one of them (--resume continues a run, --force replaces it)', 2);
   if (flags.resume) {
     const dir = flags.out !== undefined ? checkOutputPath(flags.out, { flag: '--out', configFile }) : latestIncomplete(config.name);
@@ -74,6 +78,12 @@ function chooseRunDir(config: ExperimentConfig, flags: RunFlags, configFile: str
       throw new UserError(`--resume: no incomplete run of '${config.name}' found${flags.out !== undefined ? ` at ${flags.out}` : ' under results/'}; start one without --resume`);
     }
     const manifest = readManifest(runFiles(dir).manifest);
+    const given = overrides.map((o) => o.text);
+    const started = manifest.overrides ?? [];
+    if (JSON.stringify(started) !== JSON.stringify(given)) {
+      const list = (texts: readonly string[]) => (texts.length === 0 ? 'none' : texts.map((t) => `--set ${t}`).join(' '));
+      throw new UserError(`--resume: ${dir} was started with overrides ${list(started)}, but this command gives ${list(given)}; give the same --set flags (or start a new run)`);
+    }
     if (JSON.stringify(manifest.config) !== JSON.stringify(config)) {
       throw new UserError(`--resume: the config differs from the one ${dir} was started with; start a new run (or --force to overwrite)`);
     }
@@ -128,21 +138,41 @@ export interface RunResult {
   columns: string[];
 }
 
+/** A config file (or object) with its --set overrides applied, validated and planned (--seed applied). */
+export interface PlannedInput {
+  config: ExperimentConfig;
+  plan: ExperimentPlan;
+  configFile: string | null;
+  overrides: Override[];
+}
+
+/**
+ * Read a config (a file, or a raw config object), apply the `--set` overrides to the raw config,
+ * then validate and plan it exactly as a file: an error about an overridden field names its flag.
+ */
+export function planInput(configInput: string | unknown, flags: Pick<RunFlags, 'set' | 'seed'>): PlannedInput {
+  const overrides = parseOverrides(flags.set);
+  const configFile = typeof configInput === 'string' ? configInput : null;
+  const raw = applyOverrides(configFile !== null ? readConfigFile(configFile) : configInput, overrides);
+  const source = configFile ?? '';
+  const config = applySeedFlag(validateWithOverrides(overrides, () => parseExperiment(raw, source), source ? `${source}: ` : ''), flags.seed);
+  const plan = validateWithOverrides(overrides, () => planRun(config));
+  return { config, plan, configFile, overrides };
+}
+
 /** Run the stages of an experiment into a run directory. */
 export async function runExperiment(configInput: string | ExperimentConfig, flags: RunFlags, stages: readonly Stage[] = ['train', 'evaluate', 'report']): Promise<RunResult> {
-  const configFile = typeof configInput === 'string' ? configInput : null;
-  const config = applySeedFlag(typeof configInput === 'string' ? loadExperimentFile(configInput) : parseExperiment(configInput), flags.seed);
+  const { config, plan, configFile, overrides } = planInput(configInput, flags);
   if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
-  const plan = planRun(config);
   if (stages.length === 1 && stages[0] === 'train' && config.train.algo === 'none') {
     throw new UserError('train.algo: none trains nothing; evaluate its baselines with dosegym run or dosegym evaluate <config>');
   }
   if (stages.includes('evaluate') && !stages.includes('train') && plan.methods.some((m) => m.trained)) {
     throw new UserError(`evaluate.methods: '${plan.methods.find((m) => m.trained)?.name}' needs trained policies; use dosegym run, or dosegym evaluate <run-dir> after dosegym train`);
   }
-  const { dir, resumed } = chooseRunDir(config, flags, configFile);
+  const { dir, resumed } = chooseRunDir(config, flags, configFile, overrides);
   const files = runFiles(dir);
-  const manifest = resumed ? readManifest(files.manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs);
+  const manifest = resumed ? readManifest(files.manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text));
   manifest.status = 'incomplete';
   manifest.finishedAt = null;
   writeManifest(files.manifest, manifest);
