@@ -40,7 +40,7 @@ test.serial('validate: an unknown path, a bad value, a path through a scalar and
     ['train.steps.x=1', "--set train.steps.x=1: train.steps is 128, not a mapping of fields, so it has no field 'x'", 1],
     ['evaluate.methods.7=pid', "--set evaluate.methods.7=pid: evaluate.methods is a list of 2; '7' is not an index in 0..2", 1],
     ['evaluate.methods.1=pid', "--set evaluate.methods.1=pid: evaluate.methods[1]: unknown baseline 'pid'; allowed: random, or the trained algorithm", 1],
-    ['env.options.gravity=3', "--set env.options.gravity=3: env.options: CartPole-v1: unknown option 'gravity'; allowed: (none)", 1],
+    ['env.options.gravity=3', "--set env.options.gravity=3: env.options: CartPole-v1: unknown option 'gravity'; allowed: maxEpisodeSteps", 1],
     ['train.steps', '--set train.steps: expected <dotted.path>=<value>, e.g. --set train.steps=50000', 2],
     ['train..steps=5', "--set train..steps=5: 'train..steps' is not a dotted field path; expected e.g. train.steps or env.options.patient", 2],
     ['train.steps=', "--set train.steps=: no value after '='; give one (null for none), e.g. train.steps=null", 2],
