@@ -107,6 +107,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
     hyperparameters: { ...hp },
     backend,
     seed,
+    from: options.init,
   });
   const target = params.clone();
   // Never allocate more than the run can fill (the default buffer is 1e6 transitions).

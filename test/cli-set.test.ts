@@ -31,7 +31,7 @@ test('values are YAML; paths create mappings and index lists; the raw config is 
 
 test.serial('validate: an unknown path, a bad value, a path through a scalar and a malformed flag are one line naming the flag', async (t) => {
   const cases: [string, string, number][] = [
-    ['train.stepz=5', '--set train.stepz=5: unknown field train.stepz; allowed: algo, steps, seeds, hyperparameters, costLimit', 1],
+    ['train.stepz=5', '--set train.stepz=5: unknown field train.stepz; allowed: algo, steps, seeds, hyperparameters, costLimit, init, perPatient', 1],
     ['foo=1', '--set foo=1: unknown field foo; allowed: name, description, env, train, evaluate, safety', 1],
     ['train.steps=-5', '--set train.steps=-5: train.steps: expected a positive integer, got -5', 1],
     ['train.steps=fast', '--set train.steps=fast: train.steps: expected a positive integer, got "fast"', 1],

@@ -37,6 +37,13 @@ export interface RunManifest {
   envOptions: Record<string, unknown>;
   seeds: number[];
   hyperparameters: Record<string, unknown>;
+  /**
+   * Environment steps each policy actually trained (train.steps rounded up as the algorithm trains,
+   * e.g. PPO's whole rollouts); null until trained.
+   */
+  trainedSteps: number | null;
+  /** train.init: the checkpoint each policy started from (absolute), by seed (`<seed>/<patient>` with train.perPatient). */
+  init: Record<string, string> | null;
   dosegymVersion: string;
   gitCommit: string | null;
   nodeVersion: string;
@@ -73,7 +80,14 @@ export function gitCommit(): string | null {
   }
 }
 
-export function newManifest(config: ExperimentConfig, configFile: string | null, hyperparameters: Record<string, unknown>, jobs: number, overrides: string[] = []): RunManifest {
+export function newManifest(
+  config: ExperimentConfig,
+  configFile: string | null,
+  hyperparameters: Record<string, unknown>,
+  jobs: number,
+  overrides: string[] = [],
+  init: ReadonlyMap<string, string> | undefined = undefined,
+): RunManifest {
   return {
     kind: RUN_KIND,
     name: config.name,
@@ -84,6 +98,8 @@ export function newManifest(config: ExperimentConfig, configFile: string | null,
     envOptions: { ...envSpec(config.env.id).defaults, ...config.env.options },
     seeds: config.train.algo === 'none' ? [] : config.train.seeds,
     hyperparameters,
+    trainedSteps: null,
+    init: init === undefined ? null : Object.fromEntries(init),
     dosegymVersion: dosegymVersion(),
     gitCommit: gitCommit(),
     nodeVersion: process.version,

@@ -21,12 +21,12 @@ import { parseCsv, toCsv, type Cell } from '../io/csv.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import { newManifest, readManifest, RUN_DIRECTORY, whyNotRunManifest, writeManifest, type RunManifest } from './manifest.ts';
 import { checkOutputPath, claimNewDir, prepareOutputDir } from './output-dir.ts';
-import { planExperiment, type ExperimentPlan } from './plan.ts';
+import { planExperiment, unitKey, type ExperimentPlan } from './plan.ts';
 import { runTasks, stopWorkers } from './pool.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import { commitStaging, discardStaging, openStaging, recoverStaging } from './staging.ts';
-import { isTaskDone, readEvaluation, taskOutput, TRAINING_COLUMNS, type Task, type TaskContext } from './tasks.ts';
+import { isTaskDone, readEvaluation, taskOutput, trainingColumns, type Task, type TaskContext } from './tasks.ts';
 import { mergeProfiles, type DailyProfile, type RunDailyProfile } from '../evaluation/profile.ts';
 
 export interface RunFlags {
@@ -84,7 +84,8 @@ function chooseRunDir(config: ExperimentConfig, flags: RunFlags, configFile: str
       const list = (texts: readonly string[]) => (texts.length === 0 ? 'none' : texts.map((t) => `--set ${t}`).join(' '));
       throw new UserError(`--resume: ${dir} was started with overrides ${list(started)}, but this command gives ${list(given)}; give the same --set flags (or start a new run)`);
     }
-    if (JSON.stringify(manifest.config) !== JSON.stringify(config)) {
+    // (Parsed again: fields added to the schema since the run started take their defaults.)
+    if (JSON.stringify(parseExperiment(manifest.config)) !== JSON.stringify(config)) {
       throw new UserError(`--resume: the config differs from the one ${dir} was started with; start a new run (or --force to overwrite)`);
     }
     recoverStaging(dir);
@@ -102,7 +103,7 @@ export function applySeedFlag(config: ExperimentConfig, seed: number | undefined
 }
 
 function trainTasks(plan: ExperimentPlan): Task[] {
-  return plan.config.train.algo === 'none' ? [] : plan.config.train.seeds.map((seed) => ({ kind: 'train', seed }));
+  return plan.units.map((u) => ({ kind: 'train', seed: u.seed, patient: u.patient }));
 }
 
 function evaluateTasks(plan: ExperimentPlan): Task[] {
@@ -172,7 +173,7 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
   }
   const { dir, resumed } = chooseRunDir(config, flags, configFile, overrides);
   const files = runFiles(dir);
-  const manifest = resumed ? readManifest(files.manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text));
+  const manifest = resumed ? readManifest(files.manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), plan.init);
   manifest.status = 'incomplete';
   manifest.finishedAt = null;
   writeManifest(files.manifest, manifest);
@@ -203,7 +204,9 @@ export async function continueRun(dir: string, plan: ExperimentPlan, manifest: R
     const todo = trainTasks(plan).filter((t) => !isTaskDone(dir, t));
     await runTasks(todo, flags.jobs, ctx, progress, () => 'steps');
     writeTrainingCsv(dir, plan);
-    manifest.backend = recordedBackend(dir, plan) ?? manifest.backend;
+    const policies = policyManifests(dir, plan);
+    manifest.backend = policies[0]?.backend ?? manifest.backend;
+    manifest.trainedSteps = policies[0]?.totalSteps ?? null;
     markStage(files.manifest, manifest, 'train');
   }
   if (stages.includes('evaluate')) {
@@ -231,18 +234,18 @@ function markStage(path: string, manifest: RunManifest, stage: Stage): void {
   writeManifest(path, manifest);
 }
 
-function recordedBackend(dir: string, plan: ExperimentPlan): string | undefined {
-  for (const seed of plan.config.train.algo === 'none' ? [] : plan.config.train.seeds) {
-    const path = join(runFiles(dir).policyDir(seed), 'manifest.json');
-    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { backend?: string }).backend;
-  }
-  return undefined;
+/** The manifests of the run's trained policies (those written so far), in training order. */
+function policyManifests(dir: string, plan: ExperimentPlan): { backend?: string; totalSteps?: number }[] {
+  return plan.units
+    .map((u) => join(runFiles(dir).policyDir(u.seed, u.patient), 'manifest.json'))
+    .filter((path) => existsSync(path))
+    .map((path) => JSON.parse(readFileSync(path, 'utf8')) as { backend?: string; totalSteps?: number });
 }
 
 function writeTrainingCsv(dir: string, plan: ExperimentPlan): void {
   const files = runFiles(dir);
-  const rows = trainTasks(plan).flatMap((t) => (t.kind === 'train' && existsSync(files.trainingSeedCsv(t.seed)) ? parseCsv(readFileSync(files.trainingSeedCsv(t.seed), 'utf8')) : []));
-  writeFileAtomic(files.trainingCsv, toCsv(TRAINING_COLUMNS, rows));
+  const rows = plan.units.flatMap((u) => (existsSync(files.trainingSeedCsv(u.seed, u.patient)) ? parseCsv(readFileSync(files.trainingSeedCsv(u.seed, u.patient), 'utf8')) : []));
+  writeFileAtomic(files.trainingCsv, toCsv(trainingColumns(plan), rows));
 }
 
 /** All evaluation episodes of a run, in the plan's method order. */
@@ -337,9 +340,9 @@ export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jo
   recoverStaging(dir);
   const evaluate = stages.includes('evaluate');
   const report = stages.includes('report');
-  if (evaluate && plan.config.train.algo !== 'none') {
-    const missing = plan.config.train.seeds.filter((s) => !existsSync(join(files.policyDir(s), 'manifest.json')));
-    if (missing.length > 0) throw new UserError(`run directory: no trained policy for seed(s) ${missing.join(', ')} in ${dir}; finish training with dosegym run --resume --out ${dirInput}`);
+  if (evaluate) {
+    const missing = plan.units.filter((u) => !existsSync(join(files.policyDir(u.seed, u.patient), 'manifest.json'))).map(unitKey);
+    if (missing.length > 0) throw new UserError(`run directory: no trained policy in ${missing.map((k) => `policies/${k}`).join(', ')} of ${dir}; finish training with dosegym run --resume --out ${dirInput}`);
   }
   if (report && !evaluate) {
     if (!existsSync(files.summaryJson)) throw new UserError(`run directory: ${dirInput} has no evaluation results yet; run dosegym evaluate ${dirInput} first`);
