@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { UserError } from '../core/errors.ts';
 import { familyOf } from '../core/family.ts';
-import { planInput, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
+import { evaluateRunInto, planInput, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
 import { runFiles } from '../run/layout.ts';
 import { BACKEND_NAMES, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
@@ -42,15 +42,19 @@ function isDirectory(path: string): boolean {
 
 export async function evaluateCommand(target: string, flags: RunFlags): Promise<void> {
   parseBackend(flags.backend);
-  if (isDirectory(target)) {
-    // A run directory is re-evaluated in place (new results swapped in when complete); the flags
-    // that choose or replace a run directory do not apply.
-    const given = (['out', 'seed', 'resume', 'force'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false);
-    if (given.length > 0) throw new UserError(`--${given[0]}: not used by dosegym evaluate <run-dir> (it re-evaluates ${target} in place, keeping its results until the new ones are complete)`, 2);
-    printResult(await runStagesOnDir(target, flags, ['evaluate', 'report']));
-  } else {
+  if (!isDirectory(target)) {
     printResult(await runExperiment(target, flags, ['evaluate', 'report']));
+    return;
   }
+  if (flags.out !== undefined) {
+    // The run's policies under other settings, into a new run directory (the source is only read).
+    printResult(await evaluateRunInto(target, flags));
+    return;
+  }
+  // A run directory is re-evaluated in place (new results swapped in when complete), under its own config.
+  if ((flags.set ?? []).length > 0) throw new UserError(`--set: evaluating ${target} under other settings writes a new run directory (the source run is never changed); give --out DIR`, 2);
+  if (flags.force) throw new UserError(`--force: not used by dosegym evaluate <run-dir> without --out (it re-evaluates ${target} in place, keeping its results until the new ones are complete)`, 2);
+  printResult(await runStagesOnDir(target, flags, ['evaluate', 'report']));
 }
 
 export async function reportCommand(dir: string, flags: RunFlags): Promise<void> {
@@ -59,7 +63,7 @@ export async function reportCommand(dir: string, flags: RunFlags): Promise<void>
 }
 
 export function validateCommand(config: string, set: readonly string[] = []): void {
-  const { plan } = planInput(config, { set });
+  const { plan } = planInput(config, { set }, { train: true });
   const c = plan.config;
   process.stdout.write(
     `${config}${set.length > 0 ? ` with ${set.map((o) => `--set ${o}`).join(' ')}` : ''}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +

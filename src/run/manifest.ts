@@ -54,6 +54,11 @@ export interface RunManifest {
   finishedAt: string | null;
   /** Stages finished so far: train, evaluate, report. */
   stages: string[];
+  /**
+   * `dosegym evaluate <run-dir> --set ... --out DIR`: the run whose policies this run evaluates
+   * (copied into policies/), with that run's name, start time and overrides; absent otherwise.
+   */
+  source?: { run: string; name: string; startedAt: string; overrides: string[]; policies: 'copied' };
 }
 
 const require = createRequire(import.meta.url);

@@ -47,8 +47,6 @@ export interface ExperimentPlan {
   units: PolicyUnit[];
   /** train.perPatient: every patient is trained, and evaluated, with its own policy. */
   perPatient: boolean;
-  /** train.init: the checkpoint directory (absolute) each unit starts from, by `unitKey`. */
-  init?: ReadonlyMap<string, string>;
 }
 
 /** A unit's key: the seed, or `<seed>/<patient>`. */
@@ -141,16 +139,23 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
     ...(mode !== 'without' ? [{ ...m, name: `${m.name}+shield`, shielded: true }] : []),
   ]);
   const units = planUnits(config, family, spec.envOptions);
-  const plan: ExperimentPlan = { config, family, stack: spec, methods: variants, hyperparameters, ...(costLimit !== undefined ? { costLimit } : {}), units, perPatient: config.train.perPatient };
-  if (config.train.init !== undefined) {
-    if (algo === 'none') throw new UserError('train.init: given, but train.algo is none (nothing is trained)');
-    const init = new Map<string, string>();
-    for (const unit of units) {
-      const dir = initCheckpointDir(config.train.init, unit.seed, unit.patient);
-      checkInitCheckpoint(dir, { envId: config.env.id, algo, hyperparameters, probe });
-      init.set(unitKey(unit), dir);
-    }
-    plan.init = init;
+  if (config.train.init !== undefined && algo === 'none') throw new UserError('train.init: given, but train.algo is none (nothing is trained)');
+  return { config, family, stack: spec, methods: variants, hyperparameters, ...(costLimit !== undefined ? { costLimit } : {}), units, perPatient: config.train.perPatient };
+}
+
+/**
+ * train.init resolved and checked (src/run/init.ts): the checkpoint directory (absolute) each unit
+ * starts from, by `unitKey`; undefined without train.init. Only training needs it (a run trained
+ * from a source that has moved since can still be evaluated), so it is not part of the plan.
+ */
+export function planInit(plan: ExperimentPlan): ReadonlyMap<string, string> | undefined {
+  const { config } = plan;
+  if (config.train.init === undefined) return undefined;
+  const init = new Map<string, string>();
+  for (const unit of plan.units) {
+    const dir = initCheckpointDir(config.train.init, unit.seed, unit.patient);
+    checkInitCheckpoint(dir, { envId: config.env.id, algo: config.train.algo, hyperparameters: plan.hyperparameters, probe: plan.stack.probe });
+    init.set(unitKey(unit), dir);
   }
-  return plan;
+  return init;
 }

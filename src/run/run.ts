@@ -9,8 +9,9 @@
  * run (Ctrl-C, crash) is always marked incomplete; `--resume` skips the tasks whose result files
  * exist (each is written atomically, last) and continues with the rest.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { readCheckpointManifest, spaceDifference } from './init.ts';
 import { UserError } from '../core/errors.ts';
 import { parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
 import { readConfigFile } from '../config/load.ts';
@@ -21,7 +22,7 @@ import { parseCsv, toCsv, type Cell } from '../io/csv.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import { newManifest, readManifest, RUN_DIRECTORY, whyNotRunManifest, writeManifest, type RunManifest } from './manifest.ts';
 import { checkOutputPath, claimNewDir, prepareOutputDir } from './output-dir.ts';
-import { planExperiment, unitKey, type ExperimentPlan } from './plan.ts';
+import { planExperiment, planInit, unitKey, type ExperimentPlan } from './plan.ts';
 import { runTasks, stopWorkers } from './pool.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
@@ -145,25 +146,29 @@ export interface PlannedInput {
   plan: ExperimentPlan;
   configFile: string | null;
   overrides: Override[];
+  /** train.init resolved (when the command trains): see `planInit`. */
+  init: ReadonlyMap<string, string> | undefined;
 }
 
 /**
  * Read a config (a file, or a raw config object), apply the `--set` overrides to the raw config,
  * then validate and plan it exactly as a file: an error about an overridden field names its flag.
+ * `train`: the command trains, so train.init is resolved and checked too.
  */
-export function planInput(configInput: string | unknown, flags: Pick<RunFlags, 'set' | 'seed'>): PlannedInput {
+export function planInput(configInput: string | unknown, flags: Pick<RunFlags, 'set' | 'seed'>, options: { train: boolean }): PlannedInput {
   const overrides = parseOverrides(flags.set);
   const configFile = typeof configInput === 'string' ? configInput : null;
   const raw = applyOverrides(configFile !== null ? readConfigFile(configFile) : configInput, overrides);
   const source = configFile ?? '';
   const config = applySeedFlag(validateWithOverrides(overrides, () => parseExperiment(raw, source), source ? `${source}: ` : ''), flags.seed);
   const plan = validateWithOverrides(overrides, () => planRun(config));
-  return { config, plan, configFile, overrides };
+  const init = options.train ? validateWithOverrides(overrides, () => planInit(plan)) : undefined;
+  return { config, plan, configFile, overrides, init };
 }
 
 /** Run the stages of an experiment into a run directory. */
 export async function runExperiment(configInput: string | ExperimentConfig, flags: RunFlags, stages: readonly Stage[] = ['train', 'evaluate', 'report']): Promise<RunResult> {
-  const { config, plan, configFile, overrides } = planInput(configInput, flags);
+  const { config, plan, configFile, overrides, init } = planInput(configInput, flags, { train: stages.includes('train') });
   if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
   if (stages.length === 1 && stages[0] === 'train' && config.train.algo === 'none') {
     throw new UserError('train.algo: none trains nothing; evaluate its baselines with dosegym run or dosegym evaluate <config>');
@@ -172,17 +177,25 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
     throw new UserError(`evaluate.methods: '${plan.methods.find((m) => m.trained)?.name}' needs trained policies; use dosegym run, or dosegym evaluate <run-dir> after dosegym train`);
   }
   const { dir, resumed } = chooseRunDir(config, flags, configFile, overrides);
+  const manifest = resumed ? readManifest(runFiles(dir).manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), init);
+  return runInDir(dir, plan, manifest, flags, stages, `${resumed ? 'resuming' : 'run'} ${config.name} -> ${dir}`, `continue with --resume${flags.out ? ` --out ${flags.out}` : ''}`);
+}
+
+/**
+ * Run `stages` into the run directory `dir` (chosen and checked) with its manifest, marked
+ * incomplete until every stage is done; Ctrl-C leaves it incomplete and says `howToContinue`.
+ */
+async function runInDir(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: RunFlags, stages: readonly Stage[], label: string, howToContinue: string): Promise<RunResult> {
   const files = runFiles(dir);
-  const manifest = resumed ? readManifest(files.manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), plan.init);
   manifest.status = 'incomplete';
   manifest.finishedAt = null;
   writeManifest(files.manifest, manifest);
   const progress = createProgress({ quiet: flags.quiet });
-  progress.log(`${resumed ? 'resuming' : 'run'} ${config.name} -> ${dir}`);
+  progress.log(label);
   const onSigint = () => {
     stopWorkers();
     progress.stop();
-    process.stderr.write(`\ninterrupted: ${dir} is marked incomplete; continue with --resume${flags.out ? ` --out ${flags.out}` : ''}\n`);
+    process.stderr.write(`\ninterrupted: ${dir} is marked incomplete; ${howToContinue}\n`);
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
@@ -194,6 +207,75 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
   }
   const { summary, columns } = readSummary(dir);
   return { dir, manifest, summary, columns };
+}
+
+/** What `evaluate <run-dir> --out DIR` copies from the source run into the new one (the source is only read). */
+const COPIED_FROM_SOURCE = ['policies', 'training', 'training.csv'];
+
+/**
+ * `dosegym evaluate <run-dir> --set ... --out DIR`: evaluate a finished run's policies under other
+ * settings (evaluation seed, patients, scenario, sensor, therapy errors, shield, ...) without
+ * retraining, into a NEW run directory. The source run is only read. The new run holds copies of
+ * the source's policies and training record (so it is complete on its own: its report draws the
+ * learning curves, and `dosegym evaluate <new run>` works even if the source is moved or deleted);
+ * its manifest names the source run and the overrides. Overrides that would need retraining
+ * (train.*, safety.shieldTraining, env.id, or env options that change the policies' observation or
+ * action space) are refused with one line.
+ */
+export async function evaluateRunInto(sourceInput: string, flags: RunFlags): Promise<RunResult> {
+  const source = resolve(sourceInput);
+  const sourceFiles = runFiles(source);
+  if (!existsSync(sourceFiles.manifest)) throw new UserError(`run directory: ${sourceInput} has no manifest.json; give a run directory made by dosegym run or dosegym train`);
+  if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
+  const sourceManifest = readManifest(sourceFiles.manifest);
+  const overrides = parseOverrides(flags.set);
+  for (const o of overrides) {
+    const field = o.path.join('.');
+    const why =
+      o.path[0] === 'train' ? 'train.* decides how the policies are trained' :
+      field === 'safety.shieldTraining' ? 'it changes the training env' :
+      field === 'env.id' || field === 'env' ? 'a policy acts only in the env it was trained on' : undefined;
+    if (why !== undefined) throw new UserError(`--set ${o.text}: ${why}; evaluating ${sourceInput} keeps its training (to change it, train again: dosegym run <config> --set ${o.text})`);
+  }
+  const { config, plan } = planInput(sourceManifest.config, flags, { train: false });
+  const sourceConfig = parseExperiment(sourceManifest.config, `${sourceFiles.manifest}: config`);
+  const sourcePlan = planRun(sourceConfig);
+  // The policies must exist and fit the env as overridden.
+  const envOverrides = overrides.filter((o) => o.path[0] === 'env').map((o) => `--set ${o.text}`).join(' ');
+  for (const unit of sourcePlan.units) {
+    const policyDir = sourceFiles.policyDir(unit.seed, unit.patient);
+    const checkpoint = readCheckpointManifest(policyDir);
+    if (checkpoint === undefined) throw new UserError(`run directory: ${sourceInput} has no trained policy in policies/${unitKey(unit)}; finish training with dosegym run --resume --out ${sourceInput}`);
+    for (const [kind, saved, now] of [['observation', checkpoint.observationSpace, plan.stack.probe.observationSpace], ['action', checkpoint.actionSpace, plan.stack.probe.actionSpace]] as const) {
+      const difference = spaceDifference(saved, now);
+      if (difference !== undefined) {
+        throw new UserError(`${envOverrides || 'the overrides'}: the ${kind} space of the policies of ${sourceInput} differs from the env's with these settings (${difference}); evaluating them would need retraining`);
+      }
+    }
+  }
+  if (plan.perPatient) {
+    const trained = new Set(sourcePlan.units.map(unitKey));
+    const missing = plan.units.find((u) => !trained.has(unitKey(u)));
+    if (missing !== undefined) throw new UserError(`${envOverrides || 'the overrides'}: patient ${missing.patient} has no policy in ${sourceInput} (train.perPatient: one policy per trained patient: ${sourcePlan.family.patients(sourcePlan.stack.envOptions).join(', ')})`);
+  }
+  if (flags.out === undefined) throw new UserError(`--out: evaluating ${sourceInput} under other settings writes a new run directory; give --out DIR`, 2);
+  if (flags.resume) throw new UserError(`--resume: not used by dosegym evaluate <run-dir> --out`, 2);
+  const outPath = checkOutputPath(flags.out, { flag: '--out' });
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
+  const [a, b] = [real(outPath), real(source)];
+  if (a === b || a.startsWith(b + sep) || b.startsWith(a + sep)) throw new UserError(`--out: ${outPath} ${a === b ? 'is' : a.startsWith(b + sep) ? 'is inside' : 'holds'} the source run ${source}; the source is never written: give another directory`);
+  const { dir } = prepareOutputDir(flags.out, { flag: '--out', force: flags.force, kind: RUN_DIRECTORY });
+  for (const entry of COPIED_FROM_SOURCE) {
+    if (existsSync(join(source, entry))) cpSync(join(source, entry), join(dir, entry), { recursive: true });
+  }
+  const manifest = newManifest(config, null, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), undefined);
+  manifest.source = { run: source, name: sourceManifest.name, startedAt: sourceManifest.startedAt, overrides: sourceManifest.overrides, policies: 'copied' };
+  manifest.backend = sourceManifest.backend;
+  manifest.trainedSteps = sourceManifest.trainedSteps ?? null;
+  manifest.init = sourceManifest.init ?? null;
+  if (config.train.algo !== 'none') manifest.stages = ['train'];
+  const label = `evaluate ${source} with ${overrides.length === 0 ? 'its own settings' : overrides.map((o) => `--set ${o.text}`).join(' ')} -> ${dir}`;
+  return runInDir(dir, plan, manifest, flags, ['evaluate', 'report'], label, `run the same command with --force to start it again`);
 }
 
 /** Run the remaining stages of the run in `dir` (used by run, train, evaluate <run-dir> and report). */

@@ -13,7 +13,7 @@ import { evaluateMethod, type EvaluationPlan, type MethodEvaluation, type Method
 import { mergeProfiles, type DailyProfile } from '../evaluation/profile.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { toCsv } from '../io/csv.ts';
-import { planExperiment, trainingEnvOptions, unitKey, type ExperimentPlan } from './plan.ts';
+import { planExperiment, planInit, trainingEnvOptions, unitKey, type ExperimentPlan } from './plan.ts';
 import { readCheckpointManifest, weightsDigest } from './init.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
@@ -73,7 +73,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
     const algo = algorithm(ctx.config.train.algo);
     onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
     const { loadPolicy, savePolicy } = await checkpoints();
-    const initDir = plan.init?.get(unitKey(task));
+    const initDir = planInit(plan)?.get(unitKey(task));
     const policy = await trainAgent(plan, trainingEnvFactory(plan, task.patient), {
       seed: task.seed,
       backend: ctx.backend,
