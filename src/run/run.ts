@@ -284,6 +284,9 @@ export async function continueRun(dir: string, plan: ExperimentPlan, manifest: R
   const ctx: TaskContext = { config: plan.config, runDir: dir, backend: flags.backend };
   if (stages.includes('train')) {
     const todo = trainTasks(plan).filter((t) => !isTaskDone(dir, t));
+    // training.csv grows as the policies train (each task appends its rows, tasks.ts) from the
+    // rows of the policies already trained; when all are, it is rewritten in training order.
+    writeTrainingCsv(dir, plan);
     await runTasks(todo, flags.jobs, ctx, progress, () => 'steps');
     writeTrainingCsv(dir, plan);
     const policies = policyManifests(dir, plan);
@@ -427,7 +430,8 @@ export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jo
     if (missing.length > 0) throw new UserError(`run directory: no trained policy in ${missing.map((k) => `policies/${k}`).join(', ')} of ${dir}; finish training with dosegym run --resume --out ${dirInput}`);
   }
   if (report && !evaluate) {
-    if (!existsSync(files.summaryJson)) throw new UserError(`run directory: ${dirInput} has no evaluation results yet; run dosegym evaluate ${dirInput} first`);
+    // A run still training (or trained only) reports its training so far; evaluation results come later.
+    if (!existsSync(files.summaryJson) && !existsSync(files.trainingCsv)) throw new UserError(`run directory: ${dirInput} has no results yet (no training.csv, no evaluation); run dosegym evaluate ${dirInput} first`);
     readSummary(dir); // a damaged summary.json is a one-line error naming it
   }
   const staging = openStaging(dir);

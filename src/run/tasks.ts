@@ -4,7 +4,7 @@
  * reads the plan and writes its result files atomically, so it runs the same in this process or in
  * a worker process (`--jobs`), and a finished task is skipped on `--resume`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { envSpec } from '../core/registry.ts';
 import type { Action, Env, Observation } from '../core/env.ts';
 import { buildEnv } from '../evaluation/env-stack.ts';
@@ -12,7 +12,7 @@ import type { ExperimentConfig } from '../config/experiment.ts';
 import { evaluateMethod, type EvaluationPlan, type MethodEvaluation, type MethodUnderTest } from '../evaluation/evaluate.ts';
 import { mergeProfiles, type DailyProfile } from '../evaluation/profile.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { toCsv } from '../io/csv.ts';
+import { toCsv, type Cell } from '../io/csv.ts';
 import { planExperiment, planInit, trainingEnvOptions, unitKey, type ExperimentPlan } from './plan.ts';
 import { readCheckpointManifest, weightsDigest } from './init.ts';
 import { fileSafe, runFiles } from './layout.ts';
@@ -69,8 +69,9 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const plan = planExperiment(ctx.config);
   const files = runFiles(ctx.runDir);
   if (task.kind === 'train') {
-    const rows: Record<string, number | string>[] = [];
+    const rows: Record<string, number | string | null>[] = [];
     const algo = algorithm(ctx.config.train.algo);
+    const columns = trainingColumns(plan);
     onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
     const { loadPolicy, savePolicy } = await checkpoints();
     const initDir = planInit(plan)?.get(unitKey(task));
@@ -79,7 +80,10 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
       backend: ctx.backend,
       ...(initDir !== undefined ? { init: { source: initDir, policy: loadPolicy(initDir) } } : {}),
       onUpdate: (stats) => {
-        rows.push({ ...trainingRow(algo, task.seed, stats), ...(task.patient !== null ? { patient: task.patient } : {}) });
+        // steps_per_s is left empty: a timing would make training.csv differ between identical runs.
+        const row = { ...trainingRow(algo, task.seed, stats), ...(task.patient !== null ? { patient: task.patient } : {}), steps_per_s: null };
+        rows.push(row);
+        appendLiveRow(files.trainingCsv, columns, row);
         onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn });
       },
     });
@@ -89,7 +93,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
       init: initDir === undefined || source === undefined ? null : { dir: initDir, algorithm: source.algorithm, seed: source.seed, totalSteps: source.totalSteps, weightsSha256: weightsDigest(initDir) },
     });
     // Written last: its existence marks the policy as trained (for --resume).
-    writeFileAtomic(files.trainingSeedCsv(task.seed, task.patient), toCsv(trainingColumns(plan), rows.map((r) => ({ ...r, steps_per_s: null }))));
+    writeFileAtomic(files.trainingSeedCsv(task.seed, task.patient), toCsv(columns, rows));
     return;
   }
   const method = plan.methods.find((m) => m.name === task.method);
@@ -147,6 +151,18 @@ async function evaluatePerPatient(
   }
   if (profiles.length > 0) out.profile = mergeProfiles(profiles);
   return out;
+}
+
+/**
+ * Append one update's row to the run's training.csv while training runs (so `tail -f` and a
+ * mid-run `dosegym report` see it): one write per row, so rows of policies training in parallel
+ * processes interleave whole. Only when the run stage has started the file (with its header);
+ * the stage rewrites it in training order when every policy is trained (src/run/run.ts).
+ */
+function appendLiveRow(path: string, columns: readonly string[], row: Record<string, Cell>): void {
+  if (!existsSync(path)) return;
+  const csv = toCsv(columns, [row]);
+  appendFileSync(path, csv.slice(csv.indexOf('\n') + 1));
 }
 
 /** training.csv's columns for a plan: the table's, then (train.perPatient) the patient. */
