@@ -145,6 +145,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const args = await buildParser(argv).parseAsync();
     const command = String(args._[0]);
+    // The experiment commands say once, at the end, which backend trained (src/cli/run-commands.ts);
+    // the agents' own note (agents/common/backend.ts) would repeat it in every worker process.
+    if (['run', 'train', 'evaluate'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
     switch (command) {
       case 'envs':
         envsCommand(Boolean(args['json']));

@@ -4,7 +4,7 @@ import { UserError } from '../core/errors.ts';
 import { familyOf } from '../core/family.ts';
 import { evaluateRunInto, planInput, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
 import { runFiles } from '../run/layout.ts';
-import { BACKEND_NAMES, type BackendName } from '../../agents/common/backend.ts';
+import { BACKEND_NAMES, backendNote, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
 
 export function parseBackend(value: unknown): BackendName {
@@ -22,7 +22,12 @@ function printResult(result: RunResult): void {
     process.stdout.write('\n' + formatTable(columns, result.summary.map((r) => columns.map((c) => (r[c] ?? '') as string | number))) + '\n');
   }
   const files = runFiles(result.dir);
-  process.stdout.write(`\nstatus: ${result.manifest.status}\nresults: ${result.dir}\n${existsSync(files.report) ? `report:  ${files.report}\n` : ''}`);
+  process.stdout.write(`\nstatus: ${result.manifest.status}\nresults: ${result.dir}\n${existsSync(files.report) ? `report:  ${files.report}\n` : ''}${backendLine(result)}`);
+}
+
+/** The backend the run trained with, once per command (the agents say nothing: see src/cli.ts). */
+function backendLine(result: Pick<RunResult, 'manifest'>): string {
+  return result.manifest.backend === null ? '' : `backend: ${backendNote(result.manifest.backend)}\n`;
 }
 
 export async function runCommand(config: string, flags: RunFlags): Promise<void> {
@@ -33,7 +38,8 @@ export async function runCommand(config: string, flags: RunFlags): Promise<void>
 export async function trainCommand(config: string, flags: RunFlags): Promise<void> {
   parseBackend(flags.backend);
   const result = await runExperiment(config, flags, ['train']);
-  process.stdout.write(`trained ${result.manifest.seeds.length} seed(s); policies in ${result.dir}/policies\nnext: dosegym evaluate ${result.dir}\n`);
+  const policies = result.manifest.config.train.perPatient ? ' (one policy per patient)' : '';
+  process.stdout.write(`trained ${result.manifest.seeds.length} seed(s)${policies}; policies in ${result.dir}/policies\n${backendLine(result)}next: dosegym evaluate ${result.dir}\n`);
 }
 
 function isDirectory(path: string): boolean {

@@ -33,6 +33,8 @@ export interface TaskProgress {
   done: number;
   total: number;
   recentReturn?: number;
+  /** A line to tell the user once per run (the same note from several tasks is printed once). */
+  note?: string;
 }
 
 export function taskLabel(task: Task): string {
@@ -84,7 +86,10 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
         const row = { ...trainingRow(algo, task.seed, stats), ...(task.patient !== null ? { patient: task.patient } : {}), steps_per_s: null };
         rows.push(row);
         appendLiveRow(files.trainingCsv, columns, row);
-        onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn });
+        // The algorithm trains in whole units (PPO: rollouts of nSteps x numEnvs): say so once.
+        const steps = ctx.config.train.steps;
+        const note = rows.length === 1 && stats.totalSteps !== steps ? `train.steps: ${steps} becomes ${stats.totalSteps} environment steps per policy (${algo.name} trains whole rollouts); manifest.json records trainedSteps` : undefined;
+        onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn, ...(note !== undefined ? { note } : {}) });
       },
     });
     const source = initDir !== undefined ? readCheckpointManifest(initDir) : undefined;
