@@ -91,6 +91,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
     hyperparameters: { ...hp },
     backend,
     seed,
+    from: options.init,
   });
   const target = params.clone();
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });

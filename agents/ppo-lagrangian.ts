@@ -115,7 +115,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
 
   // ---- environment and networks: PPO's, plus the cost critic ----
   const envs = toVectorEnv(envInput, hp.numEnvs);
-  const learner = createLearner({ envs, algorithm: 'ppo-lagrangian', ...actorCritic(envs, hp), rng, hyperparameters: { ...hp, costLimit, algorithm: 'ppo-lagrangian' }, backend, seed });
+  const learner = createLearner({ envs, algorithm: 'ppo-lagrangian', ...actorCritic(envs, hp), rng, hyperparameters: { ...hp, costLimit, algorithm: 'ppo-lagrangian' }, backend, seed, from: options.init });
   // The cost critic V_C: its own MLP (value-head layout and gains), parameters and optimiser.
   const costSpec: MlpSpec = { prefix: 'cvf', sizes: [learner.obsSize, ...hp.netArch, 1], activation: hp.activation, activateLast: false };
   const costParams = new ParamStore();

@@ -275,7 +275,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
 
   // ---- environment and networks ----
   const envs = toVectorEnv(envInput, hp.numEnvs);
-  const learner = createLearner({ envs, algorithm: 'ppo', ...actorCritic(envs, hp), rng, hyperparameters: { ...hp }, backend, seed });
+  const learner = createLearner({ envs, algorithm: 'ppo', ...actorCritic(envs, hp), rng, hyperparameters: { ...hp }, backend, seed, from: options.init });
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
   // The rollouts (common/on-policy.ts), with the value net as their one critic.
   const critic = (x: ArrayLike<number>, rows: number) => learner.nets.value(x, rows);

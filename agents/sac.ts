@@ -356,6 +356,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
     hyperparameters: { ...hp },
     backend,
     seed,
+    from: options.init,
   });
   const { numEnvs, obsSize, rms, policy, nets } = learner;
   const specs = criticSpecs(obsSize, d, hp);

@@ -24,16 +24,36 @@ class UsageError extends UserError {
 
 type Y = ReturnType<typeof yargs>;
 
-/** The options shared by run, train and evaluate. */
-function runOptions<T extends Y>(y: T) {
-  return y
-    .option('out', { type: 'string', describe: 'Run directory (default: results/<name>/<UTC date-time>/)' })
+const SET_HELP = 'Override a config field: --set dotted.path=value (the value is YAML; repeat for several), e.g. --set train.steps=50000 --set env.options.patient=adult#002';
+
+/** The --set option (run, train, evaluate, validate, simulate). */
+function setOption<T extends Y>(y: T) {
+  return y.option('set', { type: 'string', describe: SET_HELP, requiresArg: true });
+}
+
+/** Every --set argument, in the order given. */
+function setFlags(args: Record<string, unknown>): string[] {
+  const value = args['set'];
+  return value === undefined ? [] : (Array.isArray(value) ? value : [value]).map(String);
+}
+
+/** The options of every command that writes a run directory (run, train, evaluate). */
+function outputOptions<T extends Y>(y: T, out = 'Run directory (default: results/<name>/<UTC date-time>/)') {
+  return setOption(
+    y
+      .option('out', { type: 'string', describe: out })
+      .option('jobs', { type: 'number', default: 1, describe: 'Seeds / evaluation shards in parallel worker processes (results identical to --jobs 1)' })
+      .option('backend', { type: 'string', default: 'auto', describe: 'TensorFlow.js backend: auto (node-gpu, node, then wasm), wasm, cpu, node, node-gpu' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'No progress bars (plain lines are also used when stderr is not a TTY)' })
+      .option('force', { type: 'boolean', default: false, describe: 'Replace --out if it holds a DoseGym run (its manifest.json says so, and nothing else is in it); other directories are never replaced' }),
+  );
+}
+
+/** The options of the commands that train (run, train). */
+function trainingOptions<T extends Y>(y: T) {
+  return outputOptions(y)
     .option('seed', { type: 'number', describe: 'Train this one seed instead of train.seeds' })
-    .option('jobs', { type: 'number', default: 1, describe: 'Seeds / evaluation shards in parallel worker processes (results identical to --jobs 1)' })
-    .option('backend', { type: 'string', default: 'auto', describe: 'TensorFlow.js backend: auto (node-gpu, node, then wasm), wasm, cpu, node, node-gpu' })
-    .option('quiet', { type: 'boolean', default: false, describe: 'No progress bars (plain lines are also used when stderr is not a TTY)' })
-    .option('resume', { type: 'boolean', default: false, describe: 'Continue the latest incomplete run of this config (or the one at --out)' })
-    .option('force', { type: 'boolean', default: false, describe: 'Replace --out if it holds a DoseGym run (its manifest.json says so, and nothing else is in it); other directories are never replaced' });
+    .option('resume', { type: 'boolean', default: false, describe: 'Continue the latest incomplete run of this config (or the one at --out), with the same --set flags' });
 }
 
 /** A flag given once: yargs makes an array of a repeated flag (`--out a --out b`). */
@@ -53,6 +73,7 @@ function runFlags(args: Record<string, unknown>): RunFlags {
     quiet: Boolean(args['quiet']),
     resume: Boolean(args['resume']),
     force: Boolean(args['force']),
+    set: setFlags(args),
   };
 }
 
@@ -70,26 +91,37 @@ function buildParser(argv: string[]) {
         .positional('config', { type: 'string', describe: 'Config file (.yaml, .yml or .json); see README "dosegym simulate"' })
         .option('out', { type: 'string', describe: 'Output CSV path (default: results/simulate/<env>-<patient>-seed<seed>.csv)' })
         .option('states', { type: 'boolean', default: false, describe: 'Add the model state columns (T1D: the 13 UVA/Padova states)' })
+        .option('set', { type: 'string', describe: SET_HELP.replace('train.steps=50000 --set env.options.patient=adult#002', 'patient=adult#002 --set seed=3'), requiresArg: true })
         .example('$0 simulate experiments/simulate-adult001.yaml --out day.csv', 'Simulate adult#001 for one day with basal-bolus'),
     )
     .command('run <config>', 'Train every seed, evaluate every method on the same seeded episodes, write results and the report', async (y) =>
-      runOptions(y.positional('config', { type: 'string', describe: 'Experiment config (.yaml/.json); see README "Experiment configs"' }))
+      trainingOptions(y.positional('config', { type: 'string', describe: 'Experiment config (.yaml/.json); see README "Experiment configs"' }))
         .example('$0 run experiments/quickstart.yaml', 'The quick start: PPO vs basal-bolus and PID on one T1D patient')
+        .example('$0 run experiments/quickstart.yaml --set train.steps=20000 --set train.seeds=[1,2]', 'The same with fewer steps and two seeds')
         .example('$0 run experiments/cartpole-ppo.yaml --jobs 2', 'Three seeds, two at a time')
         .example('$0 run experiments/quickstart.yaml --resume', 'Continue an interrupted run')
         .epilog(await configHelp()),
     )
     .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', async (y) =>
-      runOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(await configHelp()),
+      trainingOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(await configHelp()),
     )
-    .command('evaluate <target>', 'Evaluate a run directory (re-running every method; its results are replaced only once the new ones are complete) or, for a baselines-only config, the config itself', async (y) =>
-      runOptions(y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' })).epilog(await configHelp()),
+    .command(
+      'evaluate <target>',
+      'Evaluate a run directory (re-running every method; its results are replaced only once the new ones are complete), a run\'s policies under other settings into a new run (--set ... --out DIR), or a baselines-only config',
+      async (y) =>
+        outputOptions(
+          y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' }),
+          'With a run directory: write the evaluation as a NEW run directory, leaving the source run untouched (needed with --set). With a config: the run directory (default: results/<name>/<UTC date-time>/)',
+        )
+          .example('$0 evaluate results/quickstart/<run-id>', 'Re-evaluate a run in place')
+          .example('$0 evaluate results/quickstart/<run-id> --set evaluate.seed=2000 --set env.options.therapy.carbEstimateSd=0.3 --out results/qs-carb30', 'Its policies on other days and a worse carb count, without retraining')
+          .epilog(await configHelp()),
     )
     .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
     .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', async (y) =>
-      y.positional('config', { type: 'string', describe: 'Experiment config' }).epilog(await configHelp()),
+      setOption(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(await configHelp()),
     )
     .demandCommand(1, 'Give a command; see dosegym --help')
     .recommendCommands()
@@ -109,12 +141,15 @@ export async function main(argv: string[]): Promise<number> {
     const args = await buildParser(argv).parseAsync();
     const command = String(args._[0]);
     await registerEnvs();
+    // The experiment commands say once, at the end, which backend trained (src/cli/run-commands.ts);
+    // the agents' own note (agents/common/backend.ts) would repeat it in every worker process.
+    if (['run', 'train', 'evaluate'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
     switch (command) {
       case 'envs':
         (await import('./cli/envs-command.ts')).envsCommand(Boolean(args['json']));
         break;
       case 'simulate':
-        (await import('./cli/simulate-command.ts')).simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']) });
+        (await import('./cli/simulate-command.ts')).simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']), set: setFlags(args) });
         break;
       case 'run':
         await (await runCommands()).runCommand(String(args['config']), runFlags(args));
@@ -129,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
         await (await runCommands()).reportCommand(String(args['dir']), { ...runFlags({ quiet: args['quiet'] }) });
         break;
       case 'validate':
-        (await runCommands()).validateCommand(String(args['config']));
+        (await runCommands()).validateCommand(String(args['config']), setFlags(args));
         break;
       default:
         throw new UsageError(`unknown command '${command}'; see dosegym --help`);

@@ -35,6 +35,7 @@ function counterRun(): OnPolicyRun {
     hyperparameters: {},
     backend: 'wasm',
     seed: 1,
+    from: undefined,
   });
   // Two critics with known values: 100 x the observation, and 1 minus it.
   const critics = [(x: ArrayLike<number>, rows: number) => Array.from({ length: rows }, (_, r) => 100 * (x[r] as number)), (x: ArrayLike<number>, rows: number) => Array.from({ length: rows }, (_, r) => 1 - (x[r] as number))];

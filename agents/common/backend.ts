@@ -3,7 +3,9 @@
  *
  * `@tensorflow/tfjs-node-gpu` and `@tensorflow/tfjs-node` are optional: they are imported
  * dynamically, and when missing we fall back (node-gpu -> node -> wasm -> cpu) with one line on
- * stderr (for `auto`, once per process). The chosen name is recorded in every checkpoint.
+ * stderr (for `auto`, once per process, saying what is used and how to get the native backend;
+ * not at all when DOSEGYM_BACKEND_NOTE=off, which the `dosegym` experiment commands set because
+ * they say which backend ran once, at the end). The chosen name is recorded in every checkpoint.
  * The wasm backend is the default: in Node it is ~3x faster than the pure-JS cpu backend for
  * RL-sized MLPs (measured on 2 cores: hidden 64, batch 64, ~600 vs ~200 train steps/s; 7-8x at
  * hidden 256).
@@ -87,9 +89,10 @@ export async function initBackend(name: BackendName = 'auto'): Promise<string> {
         unavailable.push(PACKAGES[candidate]);
         continue;
       }
-      // One line, once per process, when we did not get what was asked for.
-      if (unavailable.length > 0 && !(name === 'auto' && warnedAuto)) {
-        process.stderr.write(`backend: ${unavailable.join(', ')} not available; using ${chosen}\n`);
+      // One line when we did not get what was asked for (for auto: once per process, and only
+      // information: the bundled backend is the expected outcome on most machines).
+      if (unavailable.length > 0 && !(name === 'auto' && (warnedAuto || process.env['DOSEGYM_BACKEND_NOTE'] === 'off'))) {
+        process.stderr.write(name === 'auto' ? `backend: ${backendNote(chosen)}\n` : `backend: ${unavailable.join(', ')} not available; using ${chosen}\n`);
         if (name === 'auto') warnedAuto = true;
       }
       current = chosen;
@@ -103,6 +106,12 @@ export async function initBackend(name: BackendName = 'auto'): Promise<string> {
 }
 
 let warnedAuto = false;
+
+/** The line a user reads about a backend (as recorded in checkpoints): what is used and how to get the native one. */
+export function backendNote(chosen: string): string {
+  if (chosen === 'tensorflow') return 'tensorflow (native, @tensorflow/tfjs-node)';
+  return `${chosen} (bundled); the native backend is optional: npm install @tensorflow/tfjs-node@4.22.0 (README "Backends")`;
+}
 
 const PACKAGES: Record<BackendName, string> = {
   auto: '',

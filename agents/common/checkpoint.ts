@@ -9,6 +9,11 @@
  * nowhere, so a version-1 reader must refuse it). Version 1 checkpoints still load: they predate the
  * field, and their Box policies are the clipped Gaussian ('gaussian-clip').
  *
+ * A run's checkpoints also record where the policy came from (optional fields, ignored by
+ * `loadPolicy`): `envOptions`, the options of the env it was trained on (what `dosegym simulate`
+ * rebuilds its observation from), and `init`, the checkpoint training started from (`train.init`,
+ * with the SHA-256 of its weights) or null.
+ *
  * The directory is written atomically: into a temporary sibling, then renamed into place (an
  * existing checkpoint is moved aside first and removed after), so a reader never sees a half-written
  * checkpoint. `loadPolicy(savePolicy(dir, p))` acts and weighs exactly like `p`.
@@ -44,8 +49,30 @@ export interface CheckpointManifest {
   backend: string;
   seed: number;
   totalSteps: number;
+  /** The options of the env it was trained on (absent in checkpoints written before they were recorded). */
+  envOptions?: Record<string, unknown>;
+  /** The checkpoint training started from (`train.init`), null for fresh weights (absent: not recorded). */
+  init?: CheckpointInit | null;
   versions: { dosegym: string; tfjs: string; node: string };
   weights: { file: string; dtype: 'float32'; byteOrder: 'little-endian'; length: number; tensors: TensorEntry[] };
+}
+
+/** The saved policy a checkpoint's training started from. */
+export interface CheckpointInit {
+  /** Its checkpoint directory (absolute). */
+  dir: string;
+  algorithm: Algorithm;
+  seed: number;
+  /** Environment steps it had trained (this checkpoint's `totalSteps` counts only its own). */
+  totalSteps: number;
+  /** SHA-256 of its weights.bin, so the exact start is known even if that directory changes later. */
+  weightsSha256: string;
+}
+
+/** What a run records about a policy beyond the policy itself (see the header). */
+export interface CheckpointProvenance {
+  envOptions?: Record<string, unknown>;
+  init?: CheckpointInit | null;
 }
 
 /** Space JSON from spaces.ts (unbounded Box bounds are written as null and read back as +-Infinity). */
@@ -59,7 +86,7 @@ function decodeSpace(json: unknown, where: string): Space {
   }
 }
 
-export function policyManifest(policy: TrainedPolicy): CheckpointManifest {
+export function policyManifest(policy: TrainedPolicy, provenance: CheckpointProvenance = {}): CheckpointManifest {
   const rms = policy.normalization;
   return {
     format: CHECKPOINT_FORMAT,
@@ -74,6 +101,8 @@ export function policyManifest(policy: TrainedPolicy): CheckpointManifest {
     backend: policy.backend,
     seed: policy.seed,
     totalSteps: policy.totalSteps,
+    ...(provenance.envOptions !== undefined ? { envOptions: provenance.envOptions } : {}),
+    ...(provenance.init !== undefined ? { init: provenance.init } : {}),
     versions: { dosegym: packageVersion(), tfjs: tf.version_core, node: process.version },
     weights: {
       file: 'weights.bin',
@@ -106,7 +135,7 @@ function encodeWeights(data: Float32Array): Uint8Array {
  * Write `policy` to the directory `dir` atomically; returns the absolute path. Refuses a policy
  * whose weights are not all finite (a diverged training run), writing nothing.
  */
-export function savePolicy(dir: string, policy: TrainedPolicy): string {
+export function savePolicy(dir: string, policy: TrainedPolicy, provenance: CheckpointProvenance = {}): string {
   const bad = policy.params.data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
     const entry = policy.params.entries.find((e) => bad >= e.offset && bad < e.offset + e.length);
@@ -118,7 +147,7 @@ export function savePolicy(dir: string, policy: TrainedPolicy): string {
   const tmp = mkdtempSync(join(parent, `.${basename(target)}.tmp-`));
   try {
     writeFileSync(join(tmp, 'weights.bin'), encodeWeights(policy.params.data));
-    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(policyManifest(policy), null, 2) + '\n');
+    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(policyManifest(policy, provenance), null, 2) + '\n');
     if (existsSync(target)) {
       const old = `${tmp}.old`;
       renameSync(target, old);

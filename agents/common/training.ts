@@ -8,6 +8,7 @@ import { yieldToEventLoop } from '../../src/core/event-loop.ts';
 import { SyncVectorEnv, type VectorEnv } from '../../src/core/vector.ts';
 import type { BackendName } from './backend.ts';
 import type { EpisodeTracker } from './episode-stats.ts';
+import type { InitialPolicy } from './learner.ts';
 import type { TrainedPolicy } from './policy.ts';
 
 /**
@@ -65,6 +66,12 @@ export interface TrainOptions {
   hyperparameters?: unknown;
   /** TensorFlow.js backend (default: the one already initialised, else 'auto': node-gpu, node, wasm). */
   backend?: BackendName;
+  /**
+   * Start from a saved policy's weights and observation statistics instead of fresh weights
+   * (`train.init`); every agent passes it to `createLearner` (agents/common/learner.ts), which
+   * checks that the networks match. The optimiser starts fresh.
+   */
+  init?: InitialPolicy;
   /**
    * Called after every PPO update / every `logInterval` DQN or SAC steps with the statistics and the live
    * policy (e.g. for periodic evaluation; acting deterministically does not touch training streams).

@@ -1,11 +1,10 @@
 /** `dosegym run|train|evaluate|report|validate`: the experiment commands (see src/run/run.ts). */
 import { existsSync, statSync } from 'node:fs';
-import { loadExperimentFile } from '../config/experiment.ts';
 import { UserError } from '../core/errors.ts';
 import { familyOf } from '../core/family.ts';
-import { planRun, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
+import { evaluateRunInto, planInput, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
 import { runFiles } from '../run/layout.ts';
-import { BACKEND_NAMES, type BackendName } from '../../agents/common/backend.ts';
+import { BACKEND_NAMES, backendNote, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
 
 export function parseBackend(value: unknown): BackendName {
@@ -23,7 +22,12 @@ function printResult(result: RunResult): void {
     process.stdout.write('\n' + formatTable(columns, result.summary.map((r) => columns.map((c) => (r[c] ?? '') as string | number))) + '\n');
   }
   const files = runFiles(result.dir);
-  process.stdout.write(`\nstatus: ${result.manifest.status}\nresults: ${result.dir}\n${existsSync(files.report) ? `report:  ${files.report}\n` : ''}`);
+  process.stdout.write(`\nstatus: ${result.manifest.status}\nresults: ${result.dir}\n${existsSync(files.report) ? `report:  ${files.report}\n` : ''}${backendLine(result)}`);
+}
+
+/** The backend the run trained with, once per command (the agents say nothing: see src/cli.ts). */
+function backendLine(result: Pick<RunResult, 'manifest'>): string {
+  return result.manifest.backend === null ? '' : `backend: ${backendNote(result.manifest.backend)}\n`;
 }
 
 export async function runCommand(config: string, flags: RunFlags): Promise<void> {
@@ -34,7 +38,8 @@ export async function runCommand(config: string, flags: RunFlags): Promise<void>
 export async function trainCommand(config: string, flags: RunFlags): Promise<void> {
   parseBackend(flags.backend);
   const result = await runExperiment(config, flags, ['train']);
-  process.stdout.write(`trained ${result.manifest.seeds.length} seed(s); policies in ${result.dir}/policies\nnext: dosegym evaluate ${result.dir}\n`);
+  const policies = result.manifest.config.train.perPatient ? ' (one policy per patient)' : '';
+  process.stdout.write(`trained ${result.manifest.seeds.length} seed(s)${policies}; policies in ${result.dir}/policies\n${backendLine(result)}next: dosegym evaluate ${result.dir}\n`);
 }
 
 function isDirectory(path: string): boolean {
@@ -43,15 +48,19 @@ function isDirectory(path: string): boolean {
 
 export async function evaluateCommand(target: string, flags: RunFlags): Promise<void> {
   parseBackend(flags.backend);
-  if (isDirectory(target)) {
-    // A run directory is re-evaluated in place (new results swapped in when complete); the flags
-    // that choose or replace a run directory do not apply.
-    const given = (['out', 'seed', 'resume', 'force'] as const).filter((f) => flags[f] !== undefined && flags[f] !== false);
-    if (given.length > 0) throw new UserError(`--${given[0]}: not used by dosegym evaluate <run-dir> (it re-evaluates ${target} in place, keeping its results until the new ones are complete)`, 2);
-    printResult(await runStagesOnDir(target, flags, ['evaluate', 'report']));
-  } else {
+  if (!isDirectory(target)) {
     printResult(await runExperiment(target, flags, ['evaluate', 'report']));
+    return;
   }
+  if (flags.out !== undefined) {
+    // The run's policies under other settings, into a new run directory (the source is only read).
+    printResult(await evaluateRunInto(target, flags));
+    return;
+  }
+  // A run directory is re-evaluated in place (new results swapped in when complete), under its own config.
+  if ((flags.set ?? []).length > 0) throw new UserError(`--set: evaluating ${target} under other settings writes a new run directory (the source run is never changed); give --out DIR`, 2);
+  if (flags.force) throw new UserError(`--force: not used by dosegym evaluate <run-dir> without --out (it re-evaluates ${target} in place, keeping its results until the new ones are complete)`, 2);
+  printResult(await runStagesOnDir(target, flags, ['evaluate', 'report']));
 }
 
 export async function reportCommand(dir: string, flags: RunFlags): Promise<void> {
@@ -59,11 +68,11 @@ export async function reportCommand(dir: string, flags: RunFlags): Promise<void>
   printResult(await runStagesOnDir(dir, flags, ['report']));
 }
 
-export function validateCommand(config: string): void {
-  const plan = planRun(loadExperimentFile(config));
+export function validateCommand(config: string, set: readonly string[] = []): void {
+  const { plan } = planInput(config, { set }, { train: true });
   const c = plan.config;
   process.stdout.write(
-    `${config}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +
+    `${config}${set.length > 0 ? ` with ${set.map((o) => `--set ${o}`).join(' ')}` : ''}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +
       `evaluate ${plan.methods.map((m) => m.name).join(', ')} (${c.evaluate.episodes} episodes${plan.family.name === 't1d' ? ' per patient' : ''}, seed ${c.evaluate.seed})\n`,
   );
 }

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readConfigFile } from '../config/load.ts';
+import { applyOverrides, parseOverrides, validateWithOverrides } from '../config/overrides.ts';
 import { UserError } from '../core/errors.ts';
 import { simulatorFor } from '../core/simulators.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -17,6 +18,8 @@ export interface SimulateArgs {
   config: string;
   out?: string;
   states: boolean;
+  /** `--set dotted.path=value` overrides of the config's fields, as given. */
+  set?: readonly string[];
 }
 
 /** The CSV can be written at `path`: not a directory, not inside a file. */
@@ -32,10 +35,11 @@ function checkOutputFile(path: string, flag: string): void {
 }
 
 export function simulateCommand(args: SimulateArgs): string {
+  const overrides = parseOverrides(args.set);
   const raw = readConfigFile(args.config);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${args.config}: expected a mapping of fields (env, ...)`);
-  const config = raw as Record<string, unknown>;
-  const output = simulatorFor(config['env'])(config, { states: args.states });
+  const config = applyOverrides(raw, overrides) as Record<string, unknown>;
+  const output = validateWithOverrides(overrides, () => simulatorFor(config['env'])(config, { states: args.states }));
   if (args.out !== undefined && !args.out.endsWith('.csv')) throw new UserError(`--out: expected a file name ending in .csv, got '${args.out}'`);
   const outPath = resolve(args.out ?? join('results', 'simulate', output.defaultFileName));
   checkOutputFile(outPath, args.out !== undefined ? '--out' : 'the output file');

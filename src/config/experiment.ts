@@ -98,7 +98,7 @@ export const experimentSchema = z
       .object({
         /** An algorithm of agents/index.ts (ppo, dqn, ...) or none (evaluate baselines only). */
         algo: z.enum(TRAIN_ALGOS, { error: `expected one of ${TRAIN_ALGOS.join(', ')}` }).default('ppo'),
-        /** Environment steps per seed. */
+        /** Environment steps per policy: per seed, or with perPatient per seed and patient (PPO rounds up to whole rollouts). */
         steps: positiveInt.default(100000),
         /** Training seeds; each trains one policy. */
         seeds: z.array(nonNegativeInt, { error: 'expected a list of non-negative integers' }).min(1, { error: 'expected at least one seed' }).superRefine(distinctSeeds).default([1]),
@@ -112,9 +112,23 @@ export const experimentSchema = z
          * the sum of the safety.constraints budgets when constraints are given.
          */
         costLimit: z.number({ error: 'expected a cost budget >= 0 per episode' }).min(0, { error: 'expected a cost budget >= 0 per episode' }).finite().optional(),
-      }, { error: 'expected { algo?, steps?, seeds?, hyperparameters?, costLimit? }' })
+        /**
+         * Start training from saved policies instead of fresh weights (fine-tuning, transfer between
+         * patients or cohorts): a checkpoint directory (`<run>/policies/<seed>`, every seed starts
+         * from it) or a policies directory or run (`<run>/policies`, `<run>`: seed s starts from its
+         * policy of seed s). Weights and observation statistics come from the checkpoint; the
+         * optimiser starts fresh. src/run/init.ts resolves and checks it.
+         */
+        init: z.string({ error: 'expected a directory of saved policies, e.g. results/<name>/<run-id>/policies' }).min(1, { error: 'expected a directory of saved policies, e.g. results/<name>/<run-id>/policies' }).optional(),
+        /**
+         * One policy per patient of the cohort (env.options.patient), each trained train.steps
+         * environment steps on that patient alone (policies/<seed>/<patient>/), and evaluated on
+         * that patient's episodes.
+         */
+        perPatient: z.boolean({ error: 'expected true or false' }).default(false),
+      }, { error: 'expected { algo?, steps?, seeds?, hyperparameters?, costLimit?, init?, perPatient? }' })
       .strict()
-      .default({ algo: 'ppo', steps: 100000, seeds: [1], hyperparameters: {} }),
+      .default({ algo: 'ppo', steps: 100000, seeds: [1], hyperparameters: {}, perPatient: false }),
     evaluate: z
       .object({
         /** Episodes per patient (T1D cohorts) or per method and seed. */
@@ -163,9 +177,12 @@ export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in bracket
   env.reward             optional custom reward: a mathjs expression over the step's numeric info fields,
                          reward, terminated, truncated; e.g. "-risk - 0.01 * insulin"
   train.algo             ${TRAIN_ALGOS.join(' | ')} (evaluate baselines only) [ppo]
-  train.steps            environment steps per seed [100000]
+  train.steps            environment steps per policy (per seed; with perPatient per seed and patient) [100000]
   train.seeds            one policy per seed, each seed once [[1]]
   train.hyperparameters  e.g. { learningRate: 0.0003, numEnvs: 4 }; defaults = Stable-Baselines3's [{}]
+  train.init             start from saved policies: <run>/policies/<seed> (every seed) or <run>/policies
+                         (seed s from its seed s); weights and observation statistics, fresh optimiser
+  train.perPatient       one policy per patient of the cohort, policies/<seed>/<patient>/ [false]
   evaluate.episodes      episodes per patient (T1D cohorts) and method [10]
   evaluate.seed          seeds the evaluation episodes, the same for every method [1000]
   evaluate.methods       the trained algo and/or baselines, by name or { type, name?, ...parameters }:

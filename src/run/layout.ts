@@ -18,8 +18,10 @@ export const runFiles = (dir: string) => ({
   dailyProfileJson: join(dir, 'daily-profile.json'),
   episodesCsv: join(dir, 'episodes.csv'),
   trainingCsv: join(dir, 'training.csv'),
-  trainingSeedCsv: (seed: number) => join(dir, 'training', `seed-${seed}.csv`),
-  policyDir: (seed: number) => join(dir, 'policies', String(seed)),
+  /** A trained policy's rows of training.csv: per seed, or with train.perPatient per seed and patient. */
+  trainingSeedCsv: (seed: number, patient: string | null = null) => join(dir, 'training', patient === null ? `seed-${seed}.csv` : join(`seed-${seed}`, `${patient}.csv`)),
+  /** A trained policy's checkpoint: policies/<seed>/, or with train.perPatient policies/<seed>/<patient id>/. */
+  policyDir: (seed: number, patient: string | null = null) => (patient === null ? join(dir, 'policies', String(seed)) : join(dir, 'policies', String(seed), patient)),
   evaluationJson: (method: string, seed: number | null) => join(dir, 'evaluation', seed === null ? `${method}.json` : `${method}-seed-${seed}.json`),
   trajectoriesCsv: (method: string) => join(dir, 'trajectories', `${method}.csv`),
   chartsDir: join(dir, 'charts'),

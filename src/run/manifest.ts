@@ -33,10 +33,19 @@ export interface RunManifest {
   /** The resolved config (defaults filled in). */
   config: ExperimentConfig;
   configFile: string | null;
+  /** The `--set` overrides applied to the config file, as given (`config` is the result). */
+  overrides: string[];
   /** The env options in force: the environment's defaults overlaid with the config's options. */
   envOptions: Record<string, unknown>;
   seeds: number[];
   hyperparameters: Record<string, unknown>;
+  /**
+   * Environment steps each policy actually trained (train.steps rounded up as the algorithm trains,
+   * e.g. PPO's whole rollouts); null until trained.
+   */
+  trainedSteps: number | null;
+  /** train.init: the checkpoint each policy started from (absolute), by seed (`<seed>/<patient>` with train.perPatient). */
+  init: Record<string, string> | null;
   dosegymVersion: string;
   gitCommit: string | null;
   nodeVersion: string;
@@ -47,6 +56,11 @@ export interface RunManifest {
   finishedAt: string | null;
   /** Stages finished so far: train, evaluate, report. */
   stages: string[];
+  /**
+   * `dosegym evaluate <run-dir> --set ... --out DIR`: the run whose policies this run evaluates
+   * (copied into policies/), with that run's name, start time and overrides; absent otherwise.
+   */
+  source?: { run: string; name: string; startedAt: string; overrides: string[]; policies: 'copied' };
 }
 
 const require = createRequire(import.meta.url);
@@ -69,16 +83,26 @@ export function gitCommit(): string | null {
   }
 }
 
-export function newManifest(config: ExperimentConfig, configFile: string | null, hyperparameters: Record<string, unknown>, jobs: number): RunManifest {
+export function newManifest(
+  config: ExperimentConfig,
+  configFile: string | null,
+  hyperparameters: Record<string, unknown>,
+  jobs: number,
+  overrides: string[] = [],
+  init: ReadonlyMap<string, string> | undefined = undefined,
+): RunManifest {
   return {
     kind: RUN_KIND,
     name: config.name,
     status: 'incomplete',
     config,
     configFile,
+    overrides,
     envOptions: { ...envSpec(config.env.id).defaults, ...config.env.options },
     seeds: config.train.algo === 'none' ? [] : config.train.seeds,
     hyperparameters,
+    trainedSteps: null,
+    init: init === undefined ? null : Object.fromEntries(init),
     dosegymVersion: dosegymVersion(),
     gitCommit: gitCommit(),
     nodeVersion: process.version,
@@ -127,7 +151,9 @@ export function readManifest(path: string): RunManifest {
   if (m['config'] === null || typeof m['config'] !== 'object' || Array.isArray(m['config'])) throw bad('config', 'an object');
   if (!Array.isArray(m['stages']) || !m['stages'].every((s) => typeof s === 'string')) throw bad('stages', 'a list of stage names');
   if (!Array.isArray(m['seeds']) || !m['seeds'].every((s) => typeof s === 'number')) throw bad('seeds', 'a list of seeds');
-  return { ...(m as unknown as RunManifest), kind: RUN_KIND };
+  if (m['overrides'] !== undefined && !(Array.isArray(m['overrides']) && m['overrides'].every((s) => typeof s === 'string'))) throw bad('overrides', 'a list of --set arguments');
+  // Runs written before --set existed have no overrides.
+  return { ...(m as unknown as RunManifest), kind: RUN_KIND, overrides: (m['overrides'] as string[] | undefined) ?? [] };
 }
 
 export function writeManifest(path: string, manifest: RunManifest): void {

@@ -11,6 +11,17 @@ import type { Family } from '../core/family.ts';
 import { constraintBudget, envStackSpec, resolveEnvStack, type EnvStack } from '../evaluation/env-stack.ts';
 import { methodName, methodParams, methodType, type ExperimentConfig, type MethodSpec } from '../config/experiment.ts';
 import { ALGORITHMS, algorithm, isAlgorithmName } from '../../agents/index.ts';
+import { checkInitCheckpoint, initCheckpointDir } from './init.ts';
+
+/** One policy a run trains: per training seed, or with train.perPatient per seed and patient. */
+export interface PolicyUnit {
+  seed: number;
+  /** The patient it trains on alone (train.perPatient), or null (the configured env). */
+  patient: string | null;
+}
+
+/** A patient id used as a directory name (policies/<seed>/<patient id>/): one safe path segment. */
+const PATIENT_DIR = /^[A-Za-z0-9#._-]+$/;
 
 export interface PlannedMethod {
   name: string;
@@ -32,6 +43,39 @@ export interface ExperimentPlan {
   hyperparameters: Record<string, unknown>;
   /** ppo-lagrangian: the episode cost budget (train.costLimit or the constraints' budgets). */
   costLimit?: number;
+  /** The policies trained, in training order (none for train.algo none). */
+  units: PolicyUnit[];
+  /** train.perPatient: every patient is trained, and evaluated, with its own policy. */
+  perPatient: boolean;
+}
+
+/** A unit's key: the seed, or `<seed>/<patient>`. */
+export function unitKey(unit: PolicyUnit): string {
+  return unit.patient === null ? String(unit.seed) : `${unit.seed}/${unit.patient}`;
+}
+
+/**
+ * The env options a unit trains on: the configured env's, or with train.perPatient the options its
+ * patient is evaluated with (src/core/family.ts `envOptions` for a trained policy: T1D keeps the
+ * cohort's action range in the continuous mode), so every patient's policy has the spaces of the
+ * configured env, and a cohort policy can start it (train.init).
+ */
+export function trainingEnvOptions(plan: Pick<ExperimentPlan, 'stack' | 'family'>, patient: string | null): Record<string, unknown> {
+  const { stack } = plan;
+  return patient === null ? stack.envOptions : plan.family.envOptions(stack.envOptions, patient, { baseline: false, actionSpace: stack.probe.actionSpace });
+}
+
+/** The units of a config: seeds x (patients with train.perPatient). */
+function planUnits(config: ExperimentConfig, family: Family, envOptions: Record<string, unknown>): PolicyUnit[] {
+  const { algo, seeds, perPatient } = config.train;
+  if (!perPatient) return algo === 'none' ? [] : seeds.map((seed) => ({ seed, patient: null }));
+  if (algo === 'none') throw new UserError('train.perPatient: true trains one policy per patient, but train.algo is none');
+  const patients = family.patients(envOptions);
+  if (patients.some((p) => p === null)) throw new UserError(`train.perPatient: ${config.env.id} has no patients to train one policy each for; it applies to envs with patients (T1D-v0)`);
+  for (const p of patients as string[]) {
+    if (!PATIENT_DIR.test(p) || p === '.' || p === '..') throw new UserError(`train.perPatient: patient id ${JSON.stringify(p)} cannot name its policy's directory`);
+  }
+  return seeds.flatMap((seed) => (patients as string[]).map((patient) => ({ seed, patient })));
 }
 
 export function planExperiment(config: ExperimentConfig): ExperimentPlan {
@@ -94,5 +138,24 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
     ...(mode !== 'with' ? [m] : []),
     ...(mode !== 'without' ? [{ ...m, name: `${m.name}+shield`, shielded: true }] : []),
   ]);
-  return { config, family, stack: spec, methods: variants, hyperparameters, ...(costLimit !== undefined ? { costLimit } : {}) };
+  const units = planUnits(config, family, spec.envOptions);
+  if (config.train.init !== undefined && algo === 'none') throw new UserError('train.init: given, but train.algo is none (nothing is trained)');
+  return { config, family, stack: spec, methods: variants, hyperparameters, ...(costLimit !== undefined ? { costLimit } : {}), units, perPatient: config.train.perPatient };
+}
+
+/**
+ * train.init resolved and checked (src/run/init.ts): the checkpoint directory (absolute) each unit
+ * starts from, by `unitKey`; undefined without train.init. Only training needs it (a run trained
+ * from a source that has moved since can still be evaluated), so it is not part of the plan.
+ */
+export function planInit(plan: ExperimentPlan): ReadonlyMap<string, string> | undefined {
+  const { config } = plan;
+  if (config.train.init === undefined) return undefined;
+  const init = new Map<string, string>();
+  for (const unit of plan.units) {
+    const dir = initCheckpointDir(config.train.init, unit.seed, unit.patient);
+    checkInitCheckpoint(dir, { envId: config.env.id, algo: config.train.algo, hyperparameters: plan.hyperparameters, probe: plan.stack.probe });
+    init.set(unitKey(unit), dir);
+  }
+  return init;
 }

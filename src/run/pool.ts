@@ -76,11 +76,16 @@ class Worker {
 
 export async function runTasks(tasks: readonly Task[], jobs: number, ctx: TaskContext, progress: Progress, unit: (t: Task) => string): Promise<void> {
   const queue = [...tasks];
+  const noted = new Set<string>();
   let failed = false;
   let firstError: unknown;
   const runOne = async (task: Task, worker: Worker | undefined) => {
     let bar: ReturnType<Progress['task']> | undefined;
     const onProgress = (p: TaskProgress) => {
+      if (p.note !== undefined && !noted.has(p.note)) {
+        noted.add(p.note);
+        progress.log(p.note);
+      }
       bar ??= progress.task(taskLabel(task), p.total, unit(task));
       bar.update({ done: p.done, ...(p.recentReturn !== undefined && Number.isFinite(p.recentReturn) ? { recentReturn: p.recentReturn } : {}) });
     };

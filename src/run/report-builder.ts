@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { methodColors } from '../report/colors.ts';
 import { writeReportWithCharts } from '../report/html.ts';
 import { runReportSections, type RunReportData } from '../report/sections/index.ts';
+import { trainingSection } from '../report/sections/training.ts';
 import { cell, type Row } from '../report/sections/run-data.ts';
 import { parseCsv } from '../io/csv.ts';
 import type { RunDailyProfile } from '../evaluation/profile.ts';
@@ -21,7 +22,8 @@ function readRows(path: string): Row[] {
 export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise<string> {
   const files = runFiles(dir);
   const manifest = readManifest(files.manifest);
-  const summary = JSON.parse(readFileSync(files.summaryJson, 'utf8')) as RunReportData['summary'];
+  // A run still training has no evaluation yet: its report draws what training wrote so far.
+  const summary = existsSync(files.summaryJson) ? (JSON.parse(readFileSync(files.summaryJson, 'utf8')) as RunReportData['summary']) : { columns: [], rows: [] };
   const data: RunReportData = {
     config: plan.config,
     family: plan.family,
@@ -36,9 +38,10 @@ export async function buildRunReport(dir: string, plan: ExperimentPlan): Promise
   const table = { columns: summary.columns, rows: summary.rows.map((r) => summary.columns.map((c) => r[c] ?? null)), headline: plan.family.headlineColumns };
   const { report } = await writeReportWithCharts(dir, {
     title: `DoseGym: ${plan.config.name}`,
-    subtitle: `${plan.config.env.id} · ${plan.config.train.algo === 'none' ? 'baselines only' : `${plan.config.train.algo}, ${plan.config.train.steps} steps x ${plan.config.train.seeds.length} seed(s)`} · ${plan.config.description}`,
+    subtitle: `${plan.config.env.id} · ${plan.config.train.algo === 'none' ? 'baselines only' : `${plan.config.train.algo}, ${plan.config.train.steps} steps x ${plan.config.train.seeds.length} seed(s)`}${summary.rows.length > 0 ? '' : ' · not evaluated yet: training so far'} · ${plan.config.description}`,
     summaryTable: table,
-    sections: runReportSections(data),
+    // Until the run is evaluated (a mid-run report): its Training section alone.
+    sections: summary.rows.length > 0 ? runReportSections(data) : [trainingSection(data)].filter((x) => x !== undefined),
     manifest,
   });
   return report;

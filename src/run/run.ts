@@ -9,22 +9,25 @@
  * run (Ctrl-C, crash) is always marked incomplete; `--resume` skips the tasks whose result files
  * exist (each is written atomically, last) and continues with the rest.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { readCheckpointManifest, spaceDifference } from './init.ts';
 import { UserError } from '../core/errors.ts';
-import { loadExperimentFile, parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
+import { parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
+import { readConfigFile } from '../config/load.ts';
+import { applyOverrides, parseOverrides, validateWithOverrides, type Override } from '../config/overrides.ts';
 import { aggregateByMethod, episodeRow, EPISODE_BASE_COLUMNS, safetyColumns, summaryRows, SUMMARY_BASE_COLUMNS, type EpisodeRecord } from '../evaluation/evaluate.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.ts';
 import { parseCsv, toCsv, type Cell } from '../io/csv.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import { newManifest, readManifest, RUN_DIRECTORY, whyNotRunManifest, writeManifest, type RunManifest } from './manifest.ts';
 import { checkOutputPath, claimNewDir, prepareOutputDir } from './output-dir.ts';
-import { planExperiment, type ExperimentPlan } from './plan.ts';
+import { planExperiment, planInit, unitKey, type ExperimentPlan } from './plan.ts';
 import { runTasks, stopWorkers } from './pool.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import { commitStaging, discardStaging, openStaging, recoverStaging } from './staging.ts';
-import { isTaskDone, readEvaluation, taskOutput, TRAINING_COLUMNS, type Task, type TaskContext } from './tasks.ts';
+import { isTaskDone, readEvaluation, taskOutput, trainingColumns, type Task, type TaskContext } from './tasks.ts';
 import { mergeProfiles, type DailyProfile, type RunDailyProfile } from '../evaluation/profile.ts';
 
 export interface RunFlags {
@@ -35,6 +38,8 @@ export interface RunFlags {
   quiet: boolean;
   resume: boolean;
   force: boolean;
+  /** `--set dotted.path=value` overrides, as given (src/config/overrides.ts). */
+  set?: readonly string[] | undefined;
 }
 
 export type Stage = 'train' | 'evaluate' | 'report';
@@ -66,7 +71,7 @@ function latestIncomplete(name: string): string | undefined {
  * The run directory of a run/train/evaluate <config>: the one to resume, a new one under results/,
  * or --out under the rules of src/run/output-dir.ts (never a directory that is not a DoseGym run).
  */
-function chooseRunDir(config: ExperimentConfig, flags: RunFlags, configFile: string | null): { dir: string; resumed: boolean } {
+function chooseRunDir(config: ExperimentConfig, flags: RunFlags, configFile: string | null, overrides: readonly Override[]): { dir: string; resumed: boolean } {
   if (flags.resume && flags.force) throw new UserError('--resume and --force: give one of them (--resume continues a run, --force replaces it)', 2);
   if (flags.resume) {
     const dir = flags.out !== undefined ? checkOutputPath(flags.out, { flag: '--out', configFile }) : latestIncomplete(config.name);
@@ -74,7 +79,14 @@ function chooseRunDir(config: ExperimentConfig, flags: RunFlags, configFile: str
       throw new UserError(`--resume: no incomplete run of '${config.name}' found${flags.out !== undefined ? ` at ${flags.out}` : ' under results/'}; start one without --resume`);
     }
     const manifest = readManifest(runFiles(dir).manifest);
-    if (JSON.stringify(manifest.config) !== JSON.stringify(config)) {
+    const given = overrides.map((o) => o.text);
+    const started = manifest.overrides ?? [];
+    if (JSON.stringify(started) !== JSON.stringify(given)) {
+      const list = (texts: readonly string[]) => (texts.length === 0 ? 'none' : texts.map((t) => `--set ${t}`).join(' '));
+      throw new UserError(`--resume: ${dir} was started with overrides ${list(started)}, but this command gives ${list(given)}; give the same --set flags (or start a new run)`);
+    }
+    // (Parsed again: fields added to the schema since the run started take their defaults.)
+    if (JSON.stringify(parseExperiment(manifest.config)) !== JSON.stringify(config)) {
       throw new UserError(`--resume: the config differs from the one ${dir} was started with; start a new run (or --force to overwrite)`);
     }
     recoverStaging(dir);
@@ -92,7 +104,7 @@ export function applySeedFlag(config: ExperimentConfig, seed: number | undefined
 }
 
 function trainTasks(plan: ExperimentPlan): Task[] {
-  return plan.config.train.algo === 'none' ? [] : plan.config.train.seeds.map((seed) => ({ kind: 'train', seed }));
+  return plan.units.map((u) => ({ kind: 'train', seed: u.seed, patient: u.patient }));
 }
 
 function evaluateTasks(plan: ExperimentPlan): Task[] {
@@ -128,30 +140,62 @@ export interface RunResult {
   columns: string[];
 }
 
+/** A config file (or object) with its --set overrides applied, validated and planned (--seed applied). */
+export interface PlannedInput {
+  config: ExperimentConfig;
+  plan: ExperimentPlan;
+  configFile: string | null;
+  overrides: Override[];
+  /** train.init resolved (when the command trains): see `planInit`. */
+  init: ReadonlyMap<string, string> | undefined;
+}
+
+/**
+ * Read a config (a file, or a raw config object), apply the `--set` overrides to the raw config,
+ * then validate and plan it exactly as a file: an error about an overridden field names its flag.
+ * `train`: the command trains, so train.init is resolved and checked too.
+ */
+export function planInput(configInput: string | unknown, flags: Pick<RunFlags, 'set' | 'seed'>, options: { train: boolean }): PlannedInput {
+  const overrides = parseOverrides(flags.set);
+  const configFile = typeof configInput === 'string' ? configInput : null;
+  const raw = applyOverrides(configFile !== null ? readConfigFile(configFile) : configInput, overrides);
+  const source = configFile ?? '';
+  const config = applySeedFlag(validateWithOverrides(overrides, () => parseExperiment(raw, source), source ? `${source}: ` : ''), flags.seed);
+  const plan = validateWithOverrides(overrides, () => planRun(config));
+  const init = options.train ? validateWithOverrides(overrides, () => planInit(plan)) : undefined;
+  return { config, plan, configFile, overrides, init };
+}
+
 /** Run the stages of an experiment into a run directory. */
 export async function runExperiment(configInput: string | ExperimentConfig, flags: RunFlags, stages: readonly Stage[] = ['train', 'evaluate', 'report']): Promise<RunResult> {
-  const configFile = typeof configInput === 'string' ? configInput : null;
-  const config = applySeedFlag(typeof configInput === 'string' ? loadExperimentFile(configInput) : parseExperiment(configInput), flags.seed);
+  const { config, plan, configFile, overrides, init } = planInput(configInput, flags, { train: stages.includes('train') });
   if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
-  const plan = planRun(config);
   if (stages.length === 1 && stages[0] === 'train' && config.train.algo === 'none') {
     throw new UserError('train.algo: none trains nothing; evaluate its baselines with dosegym run or dosegym evaluate <config>');
   }
   if (stages.includes('evaluate') && !stages.includes('train') && plan.methods.some((m) => m.trained)) {
     throw new UserError(`evaluate.methods: '${plan.methods.find((m) => m.trained)?.name}' needs trained policies; use dosegym run, or dosegym evaluate <run-dir> after dosegym train`);
   }
-  const { dir, resumed } = chooseRunDir(config, flags, configFile);
+  const { dir, resumed } = chooseRunDir(config, flags, configFile, overrides);
+  const manifest = resumed ? readManifest(runFiles(dir).manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), init);
+  return runInDir(dir, plan, manifest, flags, stages, `${resumed ? 'resuming' : 'run'} ${config.name} -> ${dir}`, `continue with --resume${flags.out ? ` --out ${flags.out}` : ''}`);
+}
+
+/**
+ * Run `stages` into the run directory `dir` (chosen and checked) with its manifest, marked
+ * incomplete until every stage is done; Ctrl-C leaves it incomplete and says `howToContinue`.
+ */
+async function runInDir(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: RunFlags, stages: readonly Stage[], label: string, howToContinue: string): Promise<RunResult> {
   const files = runFiles(dir);
-  const manifest = resumed ? readManifest(files.manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs);
   manifest.status = 'incomplete';
   manifest.finishedAt = null;
   writeManifest(files.manifest, manifest);
   const progress = createProgress({ quiet: flags.quiet });
-  progress.log(`${resumed ? 'resuming' : 'run'} ${config.name} -> ${dir}`);
+  progress.log(label);
   const onSigint = () => {
     stopWorkers();
     progress.stop();
-    process.stderr.write(`\ninterrupted: ${dir} is marked incomplete; continue with --resume${flags.out ? ` --out ${flags.out}` : ''}\n`);
+    process.stderr.write(`\ninterrupted: ${dir} is marked incomplete; ${howToContinue}\n`);
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
@@ -165,15 +209,89 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
   return { dir, manifest, summary, columns };
 }
 
+/** What `evaluate <run-dir> --out DIR` copies from the source run into the new one (the source is only read). */
+const COPIED_FROM_SOURCE = ['policies', 'training', 'training.csv'];
+
+/**
+ * `dosegym evaluate <run-dir> --set ... --out DIR`: evaluate a finished run's policies under other
+ * settings (evaluation seed, patients, scenario, sensor, therapy errors, shield, ...) without
+ * retraining, into a NEW run directory. The source run is only read. The new run holds copies of
+ * the source's policies and training record (so it is complete on its own: its report draws the
+ * learning curves, and `dosegym evaluate <new run>` works even if the source is moved or deleted);
+ * its manifest names the source run and the overrides. Overrides that would need retraining
+ * (train.*, safety.shieldTraining, env.id, or env options that change the policies' observation or
+ * action space) are refused with one line.
+ */
+export async function evaluateRunInto(sourceInput: string, flags: RunFlags): Promise<RunResult> {
+  const source = resolve(sourceInput);
+  const sourceFiles = runFiles(source);
+  if (!existsSync(sourceFiles.manifest)) throw new UserError(`run directory: ${sourceInput} has no manifest.json; give a run directory made by dosegym run or dosegym train`);
+  if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
+  const sourceManifest = readManifest(sourceFiles.manifest);
+  const overrides = parseOverrides(flags.set);
+  for (const o of overrides) {
+    const field = o.path.join('.');
+    const why =
+      o.path[0] === 'train' ? 'train.* decides how the policies are trained' :
+      field === 'safety.shieldTraining' ? 'it changes the training env' :
+      field === 'env.id' || field === 'env' ? 'a policy acts only in the env it was trained on' : undefined;
+    if (why !== undefined) throw new UserError(`--set ${o.text}: ${why}; evaluating ${sourceInput} keeps its training (to change it, train again: dosegym run <config> --set ${o.text})`);
+  }
+  const { config, plan } = planInput(sourceManifest.config, flags, { train: false });
+  const sourceConfig = parseExperiment(sourceManifest.config, `${sourceFiles.manifest}: config`);
+  const sourcePlan = planRun(sourceConfig);
+  // The policies must exist and fit the env as overridden.
+  const envOverrides = overrides.filter((o) => o.path[0] === 'env').map((o) => `--set ${o.text}`).join(' ');
+  for (const unit of sourcePlan.units) {
+    const policyDir = sourceFiles.policyDir(unit.seed, unit.patient);
+    const checkpoint = readCheckpointManifest(policyDir);
+    if (checkpoint === undefined) throw new UserError(`run directory: ${sourceInput} has no trained policy in policies/${unitKey(unit)}; finish training with dosegym run --resume --out ${sourceInput}`);
+    for (const [kind, saved, now] of [['observation', checkpoint.observationSpace, plan.stack.probe.observationSpace], ['action', checkpoint.actionSpace, plan.stack.probe.actionSpace]] as const) {
+      const difference = spaceDifference(saved, now);
+      if (difference !== undefined) {
+        throw new UserError(`${envOverrides || 'the overrides'}: the ${kind} space of the policies of ${sourceInput} differs from the env's with these settings (${difference}); evaluating them would need retraining`);
+      }
+    }
+  }
+  if (plan.perPatient) {
+    const trained = new Set(sourcePlan.units.map(unitKey));
+    const missing = plan.units.find((u) => !trained.has(unitKey(u)));
+    if (missing !== undefined) throw new UserError(`${envOverrides || 'the overrides'}: patient ${missing.patient} has no policy in ${sourceInput} (train.perPatient: one policy per trained patient: ${sourcePlan.family.patients(sourcePlan.stack.envOptions).join(', ')})`);
+  }
+  if (flags.out === undefined) throw new UserError(`--out: evaluating ${sourceInput} under other settings writes a new run directory; give --out DIR`, 2);
+  if (flags.resume) throw new UserError(`--resume: not used by dosegym evaluate <run-dir> --out`, 2);
+  const outPath = checkOutputPath(flags.out, { flag: '--out' });
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : p);
+  const [a, b] = [real(outPath), real(source)];
+  if (a === b || a.startsWith(b + sep) || b.startsWith(a + sep)) throw new UserError(`--out: ${outPath} ${a === b ? 'is' : a.startsWith(b + sep) ? 'is inside' : 'holds'} the source run ${source}; the source is never written: give another directory`);
+  const { dir } = prepareOutputDir(flags.out, { flag: '--out', force: flags.force, kind: RUN_DIRECTORY });
+  for (const entry of COPIED_FROM_SOURCE) {
+    if (existsSync(join(source, entry))) cpSync(join(source, entry), join(dir, entry), { recursive: true });
+  }
+  const manifest = newManifest(config, null, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), undefined);
+  manifest.source = { run: source, name: sourceManifest.name, startedAt: sourceManifest.startedAt, overrides: sourceManifest.overrides, policies: 'copied' };
+  manifest.backend = sourceManifest.backend;
+  manifest.trainedSteps = sourceManifest.trainedSteps ?? null;
+  manifest.init = sourceManifest.init ?? null;
+  if (config.train.algo !== 'none') manifest.stages = ['train'];
+  const label = `evaluate ${source} with ${overrides.length === 0 ? 'its own settings' : overrides.map((o) => `--set ${o.text}`).join(' ')} -> ${dir}`;
+  return runInDir(dir, plan, manifest, flags, ['evaluate', 'report'], label, `run the same command with --force to start it again`);
+}
+
 /** Run the remaining stages of the run in `dir` (used by run, train, evaluate <run-dir> and report). */
 export async function continueRun(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: Pick<RunFlags, 'jobs' | 'backend' | 'quiet'>, progress: Progress, stages: readonly Stage[]): Promise<void> {
   const files = runFiles(dir);
   const ctx: TaskContext = { config: plan.config, runDir: dir, backend: flags.backend };
   if (stages.includes('train')) {
     const todo = trainTasks(plan).filter((t) => !isTaskDone(dir, t));
+    // training.csv grows as the policies train (each task appends its rows, tasks.ts) from the
+    // rows of the policies already trained; when all are, it is rewritten in training order.
+    writeTrainingCsv(dir, plan);
     await runTasks(todo, flags.jobs, ctx, progress, () => 'steps');
     writeTrainingCsv(dir, plan);
-    manifest.backend = recordedBackend(dir, plan) ?? manifest.backend;
+    const policies = policyManifests(dir, plan);
+    manifest.backend = policies[0]?.backend ?? manifest.backend;
+    manifest.trainedSteps = policies[0]?.totalSteps ?? null;
     markStage(files.manifest, manifest, 'train');
   }
   if (stages.includes('evaluate')) {
@@ -201,18 +319,18 @@ function markStage(path: string, manifest: RunManifest, stage: Stage): void {
   writeManifest(path, manifest);
 }
 
-function recordedBackend(dir: string, plan: ExperimentPlan): string | undefined {
-  for (const seed of plan.config.train.algo === 'none' ? [] : plan.config.train.seeds) {
-    const path = join(runFiles(dir).policyDir(seed), 'manifest.json');
-    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { backend?: string }).backend;
-  }
-  return undefined;
+/** The manifests of the run's trained policies (those written so far), in training order. */
+function policyManifests(dir: string, plan: ExperimentPlan): { backend?: string; totalSteps?: number }[] {
+  return plan.units
+    .map((u) => join(runFiles(dir).policyDir(u.seed, u.patient), 'manifest.json'))
+    .filter((path) => existsSync(path))
+    .map((path) => JSON.parse(readFileSync(path, 'utf8')) as { backend?: string; totalSteps?: number });
 }
 
 function writeTrainingCsv(dir: string, plan: ExperimentPlan): void {
   const files = runFiles(dir);
-  const rows = trainTasks(plan).flatMap((t) => (t.kind === 'train' && existsSync(files.trainingSeedCsv(t.seed)) ? parseCsv(readFileSync(files.trainingSeedCsv(t.seed), 'utf8')) : []));
-  writeFileAtomic(files.trainingCsv, toCsv(TRAINING_COLUMNS, rows));
+  const rows = plan.units.flatMap((u) => (existsSync(files.trainingSeedCsv(u.seed, u.patient)) ? parseCsv(readFileSync(files.trainingSeedCsv(u.seed, u.patient), 'utf8')) : []));
+  writeFileAtomic(files.trainingCsv, toCsv(trainingColumns(plan), rows));
 }
 
 /** All evaluation episodes of a run, in the plan's method order. */
@@ -307,12 +425,13 @@ export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jo
   recoverStaging(dir);
   const evaluate = stages.includes('evaluate');
   const report = stages.includes('report');
-  if (evaluate && plan.config.train.algo !== 'none') {
-    const missing = plan.config.train.seeds.filter((s) => !existsSync(join(files.policyDir(s), 'manifest.json')));
-    if (missing.length > 0) throw new UserError(`run directory: no trained policy for seed(s) ${missing.join(', ')} in ${dir}; finish training with dosegym run --resume --out ${dirInput}`);
+  if (evaluate) {
+    const missing = plan.units.filter((u) => !existsSync(join(files.policyDir(u.seed, u.patient), 'manifest.json'))).map(unitKey);
+    if (missing.length > 0) throw new UserError(`run directory: no trained policy in ${missing.map((k) => `policies/${k}`).join(', ')} of ${dir}; finish training with dosegym run --resume --out ${dirInput}`);
   }
   if (report && !evaluate) {
-    if (!existsSync(files.summaryJson)) throw new UserError(`run directory: ${dirInput} has no evaluation results yet; run dosegym evaluate ${dirInput} first`);
+    // A run still training (or trained only) reports its training so far; evaluation results come later.
+    if (!existsSync(files.summaryJson) && !existsSync(files.trainingCsv)) throw new UserError(`run directory: ${dirInput} has no results yet (no training.csv, no evaluation); run dosegym evaluate ${dirInput} first`);
     readSummary(dir); // a damaged summary.json is a one-line error naming it
   }
   const staging = openStaging(dir);

@@ -1,23 +1,27 @@
 /**
- * The units of work of a run: train one seed, or evaluate one method (one training seed of a
- * trained method, or a baseline). Each task reads the plan and writes its result files atomically,
- * so it runs the same in this process or in a worker process (`--jobs`), and a finished task is
- * skipped on `--resume`.
+ * The units of work of a run: train one policy (one seed, or with train.perPatient one seed and
+ * patient), or evaluate one method (one training seed of a trained method, or a baseline). Each task
+ * reads the plan and writes its result files atomically, so it runs the same in this process or in
+ * a worker process (`--jobs`), and a finished task is skipped on `--resume`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { envSpec } from '../core/registry.ts';
 import type { Action, Env, Observation } from '../core/env.ts';
 import { buildEnv } from '../evaluation/env-stack.ts';
 import type { ExperimentConfig } from '../config/experiment.ts';
-import { evaluateMethod, type EvaluationPlan, type MethodEvaluation } from '../evaluation/evaluate.ts';
+import { evaluateMethod, type EvaluationPlan, type MethodEvaluation, type MethodUnderTest } from '../evaluation/evaluate.ts';
+import { mergeProfiles, type DailyProfile } from '../evaluation/profile.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { toCsv } from '../io/csv.ts';
-import { planExperiment, type ExperimentPlan } from './plan.ts';
+import { toCsv, type Cell } from '../io/csv.ts';
+import { planExperiment, planInit, trainingEnvOptions, unitKey, type ExperimentPlan } from './plan.ts';
+import { readCheckpointManifest, weightsDigest } from './init.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import { TRAINING_COLUMNS, algorithm, trainingRow } from '../../agents/index.ts';
 import { trainAgent } from './trainer.ts';
 
-export type Task = { kind: 'train'; seed: number } | { kind: 'evaluate'; method: string; seed: number | null };
+/** `patient`: with train.perPatient, the patient whose policy is trained (else null). */
+export type Task = { kind: 'train'; seed: number; patient: string | null } | { kind: 'evaluate'; method: string; seed: number | null };
 
 export interface TaskContext {
   config: ExperimentConfig;
@@ -29,26 +33,32 @@ export interface TaskProgress {
   done: number;
   total: number;
   recentReturn?: number;
+  /** A line to tell the user once per run (the same note from several tasks is printed once). */
+  note?: string;
 }
 
 export function taskLabel(task: Task): string {
-  return task.kind === 'train' ? `train seed ${task.seed}` : `eval ${task.method}${task.seed === null ? '' : ` seed ${task.seed}`}`;
+  return task.kind === 'train' ? `train seed ${task.seed}${task.patient !== null ? ` ${task.patient}` : ''}` : `eval ${task.method}${task.seed === null ? '' : ` seed ${task.seed}`}`;
 }
 
 /** Where a task's result lives (its existence means the task is done). */
 export function taskOutput(runDir: string, task: Task): string {
   const files = runFiles(runDir);
-  return task.kind === 'train' ? files.trainingSeedCsv(task.seed) : files.evaluationJson(fileSafe(task.method), task.seed);
+  return task.kind === 'train' ? files.trainingSeedCsv(task.seed, task.patient) : files.evaluationJson(fileSafe(task.method), task.seed);
 }
 
 export function isTaskDone(runDir: string, task: Task): boolean {
   return existsSync(taskOutput(runDir, task));
 }
 
-/** The training env: the configured env with its shield (if safety.shieldTraining), constraint costs and custom reward. */
-export function trainingEnvFactory(plan: ExperimentPlan): () => Env<Observation, Action> {
+/**
+ * The training env of a policy: the configured env (with train.perPatient, its patient's), with its
+ * shield (if safety.shieldTraining), constraint costs and custom reward.
+ */
+export function trainingEnvFactory(plan: ExperimentPlan, patient: string | null = null): () => Env<Observation, Action> {
   const shielded = plan.config.safety?.shieldTraining === true && plan.stack.shield !== undefined;
-  return () => buildEnv(plan.stack, shielded);
+  const options = trainingEnvOptions(plan, patient);
+  return () => buildEnv(plan.stack, shielded, options);
 }
 
 /** training.csv's columns: the algorithm table's (agents/index.ts), a stable contract. */
@@ -61,21 +71,34 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const plan = planExperiment(ctx.config);
   const files = runFiles(ctx.runDir);
   if (task.kind === 'train') {
-    const rows: Record<string, number | null>[] = [];
+    const rows: Record<string, number | string | null>[] = [];
     const algo = algorithm(ctx.config.train.algo);
+    const columns = trainingColumns(plan);
     onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
-    const policy = await trainAgent(plan, trainingEnvFactory(plan), {
+    const { loadPolicy, savePolicy } = await checkpoints();
+    const initDir = planInit(plan)?.get(unitKey(task));
+    const policy = await trainAgent(plan, trainingEnvFactory(plan, task.patient), {
       seed: task.seed,
       backend: ctx.backend,
+      ...(initDir !== undefined ? { init: { source: initDir, policy: loadPolicy(initDir) } } : {}),
       onUpdate: (stats) => {
-        rows.push(trainingRow(algo, task.seed, stats));
-        onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn });
+        // steps_per_s is left empty: a timing would make training.csv differ between identical runs.
+        const row = { ...trainingRow(algo, task.seed, stats), ...(task.patient !== null ? { patient: task.patient } : {}), steps_per_s: null };
+        rows.push(row);
+        appendLiveRow(files.trainingCsv, columns, row);
+        // The algorithm trains in whole units (PPO: rollouts of nSteps x numEnvs): say so once.
+        const steps = ctx.config.train.steps;
+        const note = rows.length === 1 && stats.totalSteps !== steps ? `train.steps: ${steps} becomes ${stats.totalSteps} environment steps per policy (${algo.name} trains whole rollouts); manifest.json records trainedSteps` : undefined;
+        onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn, ...(note !== undefined ? { note } : {}) });
       },
     });
-    const { savePolicy } = await checkpoints();
-    savePolicy(files.policyDir(task.seed), policy);
-    // Written last: its existence marks the seed as trained (for --resume).
-    writeFileAtomic(files.trainingSeedCsv(task.seed), toCsv(TRAINING_COLUMNS, rows.map((r) => ({ ...r, steps_per_s: null }))));
+    const source = initDir !== undefined ? readCheckpointManifest(initDir) : undefined;
+    savePolicy(files.policyDir(task.seed, task.patient), policy, {
+      envOptions: { ...envSpec(ctx.config.env.id).defaults, ...trainingEnvOptions(plan, task.patient) },
+      init: initDir === undefined || source === undefined ? null : { dir: initDir, algorithm: source.algorithm, seed: source.seed, totalSteps: source.totalSteps, weightsSha256: weightsDigest(initDir) },
+    });
+    // Written last: its existence marks the policy as trained (for --resume).
+    writeFileAtomic(files.trainingSeedCsv(task.seed, task.patient), toCsv(columns, rows));
     return;
   }
   const method = plan.methods.find((m) => m.name === task.method);
@@ -86,23 +109,70 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
     seed: ctx.config.evaluate.seed,
     trajectories: ctx.config.evaluate.trajectories,
   };
-  const trainingSeed = task.seed;
-  const trained = method.trained && trainingSeed !== null ? (await checkpoints()).loadPolicy(files.policyDir(trainingSeed)) : undefined;
+  const trainingSeed = method.trained ? task.seed : null;
   const total = plan.family.patients(ctx.config.env.options).length * ctx.config.evaluate.episodes;
   onProgress({ done: 0, total });
-  const result: MethodEvaluation = await evaluateMethod(
-    evaluationPlan,
-    {
-      name: method.name,
-      trainingSeed: method.trained ? trainingSeed : null,
-      shielded: method.shielded,
-      makePolicy: (env) => (trained !== undefined ? trained : plan.family.makeBaseline(method.type, method.params, env, `evaluate.methods.${method.name}`)),
-    },
-    (done) => onProgress({ done, total }),
-  );
+  const underTest = (makePolicy: MethodUnderTest['makePolicy']): MethodUnderTest => ({ name: method.name, trainingSeed, shielded: method.shielded, makePolicy });
+  let result: MethodEvaluation;
+  if (trainingSeed === null) {
+    result = await evaluateMethod(evaluationPlan, underTest((env) => plan.family.makeBaseline(method.type, method.params, env, `evaluate.methods.${method.name}`)), (done) => onProgress({ done, total }));
+  } else if (!plan.perPatient) {
+    const policy = (await checkpoints()).loadPolicy(files.policyDir(trainingSeed));
+    result = await evaluateMethod(evaluationPlan, underTest(() => policy), (done) => onProgress({ done, total }));
+  } else {
+    result = await evaluatePerPatient(plan, evaluationPlan, trainingSeed, files.policyDir, underTest, (done) => onProgress({ done, total }));
+  }
   onProgress({ done: total, total });
   // Compact: the daily profile's histograms are thousands of [value index, count] pairs.
   writeFileAtomic(taskOutput(ctx.runDir, task), JSON.stringify(result) + '\n');
+}
+
+/**
+ * train.perPatient: each patient's episodes with that patient's own policy. The evaluation of one
+ * patient at a time is the protocol's own (src/evaluation/evaluate.ts: the same env options, episode
+ * seeds and order as for a cohort), concatenated in the cohort's patient order.
+ */
+async function evaluatePerPatient(
+  plan: ExperimentPlan,
+  evaluationPlan: EvaluationPlan,
+  trainingSeed: number,
+  policyDir: (seed: number, patient: string | null) => string,
+  underTest: (makePolicy: MethodUnderTest['makePolicy']) => MethodUnderTest,
+  onEpisode: (done: number) => void,
+): Promise<MethodEvaluation> {
+  const { loadPolicy } = await checkpoints();
+  const out: MethodEvaluation = { episodes: [], trajectories: [] };
+  const profiles: DailyProfile[] = [];
+  for (const patient of plan.family.patients(plan.stack.envOptions) as string[]) {
+    const envOptions = trainingEnvOptions(plan, patient);
+    const only = plan.family.patients(envOptions);
+    if (only.length !== 1 || only[0] !== patient) throw new Error(`evaluatePerPatient: the options of patient ${patient} select ${only.join(', ')}`);
+    const policy = loadPolicy(policyDir(trainingSeed, patient));
+    const done = out.episodes.length;
+    const r = await evaluateMethod({ ...evaluationPlan, stack: { ...plan.stack, envOptions } }, underTest(() => policy), (n) => onEpisode(done + n));
+    out.episodes.push(...r.episodes);
+    out.trajectories.push(...r.trajectories);
+    if (r.profile !== undefined) profiles.push(r.profile);
+  }
+  if (profiles.length > 0) out.profile = mergeProfiles(profiles);
+  return out;
+}
+
+/**
+ * Append one update's row to the run's training.csv while training runs (so `tail -f` and a
+ * mid-run `dosegym report` see it): one write per row, so rows of policies training in parallel
+ * processes interleave whole. Only when the run stage has started the file (with its header);
+ * the stage rewrites it in training order when every policy is trained (src/run/run.ts).
+ */
+function appendLiveRow(path: string, columns: readonly string[], row: Record<string, Cell>): void {
+  if (!existsSync(path)) return;
+  const csv = toCsv(columns, [row]);
+  appendFileSync(path, csv.slice(csv.indexOf('\n') + 1));
+}
+
+/** training.csv's columns for a plan: the table's, then (train.perPatient) the patient. */
+export function trainingColumns(plan: Pick<ExperimentPlan, 'perPatient'>): string[] {
+  return plan.perPatient ? [...TRAINING_COLUMNS, 'patient'] : [...TRAINING_COLUMNS];
 }
 
 export function readEvaluation(runDir: string, task: Task): MethodEvaluation {

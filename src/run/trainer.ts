@@ -4,6 +4,7 @@ import type { Action, Env, Observation } from '../core/env.ts';
 import { algorithm } from '../../agents/index.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import type { TrainedPolicy } from '../../agents/common/policy.ts';
+import type { InitialPolicy } from '../../agents/common/learner.ts';
 import type { UpdateStats } from '../../agents/common/training.ts';
 import type { ExperimentPlan } from './plan.ts';
 
@@ -11,6 +12,8 @@ export interface TrainerOptions {
   seed: number;
   backend: BackendName;
   onUpdate: (stats: UpdateStats) => void;
+  /** The saved policy to start from (train.init), loaded. */
+  init?: InitialPolicy | undefined;
 }
 
 export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Observation, Action>, options: TrainerOptions): Promise<TrainedPolicy> {
@@ -18,7 +21,7 @@ export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Obs
   if (algo === 'none') throw new UserError(`train.algo: '${algo}' trains nothing; evaluate baselines with dosegym evaluate`);
   const { reward } = plan.config.env;
   // The table's train loads the algorithm (and TensorFlow.js) on demand: baselines-only runs never do.
-  return algorithm(algo).train(envFactory, {
+  const policy = await algorithm(algo).train(envFactory, {
     totalSteps: steps,
     seed: options.seed,
     hyperparameters,
@@ -28,5 +31,13 @@ export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Obs
     // The family's delivered dose (src/core/family.ts), for training.csv's dose columns.
     ...(plan.family.dose !== undefined ? { deliveredDose: plan.family.dose.read } : {}),
     rewardSource: reward !== undefined ? `env.reward ${JSON.stringify(reward)}` : `the reward of ${plan.config.env.id}`,
+    ...(options.init !== undefined ? { init: options.init } : {}),
   });
+  // Every agent starts from TrainOptions.init through createLearner (agents/common/learner.ts); one
+  // that did not would have trained from fresh weights while the run says otherwise.
+  // (Loaded here, as the agents load TensorFlow.js: only when something trains.)
+  if (options.init !== undefined && (await import('../../agents/common/learner.ts')).initialSource(policy) !== options.init.source) {
+    throw new Error(`${algo}: train() did not start from TrainOptions.init (${options.init.source}); it must pass options.init to createLearner`);
+  }
+  return policy;
 }

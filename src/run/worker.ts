@@ -5,7 +5,7 @@
  */
 import '../../envs/index.ts';
 import { UserError } from '../core/errors.ts';
-import { executeTask, type Task, type TaskContext } from './tasks.ts';
+import { executeTask, type Task, type TaskContext, type TaskProgress } from './tasks.ts';
 
 export interface WorkerRequest {
   ctx: TaskContext;
@@ -13,7 +13,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; done: number; total: number; recentReturn?: number }
+  | ({ type: 'progress' } & TaskProgress)
   | { type: 'done' }
   | { type: 'error'; message: string; userError: boolean; stack?: string };
 
