@@ -58,6 +58,28 @@ export function mealMarkers(rows: readonly GlucoseTraceRow[]): { hour: number; g
   return meals.map((m) => ({ hour: round(m.hour, 3), grams: round(m.grams, 1) }));
 }
 
+/** Estimated width of a meal label in px (10.5 px text, about 0.6 em per character) plus the triangle and gap. */
+export function mealLabelWidthPx(label: string): number {
+  return 14 + 6.5 * label.length;
+}
+
+/**
+ * Rows for the meal labels so that no two overlap: each label (triangle at its hour, text to its
+ * right) takes the first row whose previous label ends before it starts. Returns the row of each
+ * meal, in the order given (sorted by hour).
+ */
+export function layoutMealLabels(meals: readonly { hour: number; label: string }[], pxPerHour: number): number[] {
+  const rowEnds: number[] = [];
+  return meals.map((m) => {
+    const start = m.hour * pxPerHour - 6;
+    const end = start + mealLabelWidthPx(m.label) + 4;
+    let row = rowEnds.findIndex((e) => e <= start);
+    if (row < 0) row = rowEnds.push(end) - 1;
+    else rowEnds[row] = end;
+    return row;
+  });
+}
+
 function medianStep(minutes: readonly number[]): number {
   const sorted = [...new Set(minutes)].sort((a, b) => a - b);
   const diffs: number[] = [];
@@ -99,7 +121,9 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
     // Each method gets its own insulin scale: meal boluses (~100 U/h) would flatten a basal-only trace.
     const insulinMax = Math.max(...mRows.map((r) => r.insulin), 1e-9);
     const insulin = mRows.map((r) => ({ hour: round(r.minute / 60, 4), hour2: round(r.minute / 60 + stepH, 4), insulin: roundSig(r.insulin, 4) }));
-    const meals = mealMarkers(mRows).map((m) => ({ ...m, y: yMax - (yMax - yMin) * 0.06, label: `${m.grams} g` }));
+    const markers = mealMarkers(mRows).map((m) => ({ ...m, label: `${m.grams} g` }));
+    const rows = layoutMealLabels(markers, 640 / (xDomain[1]! - xDomain[0]!));
+    const meals = markers.map((m, j) => ({ ...m, y: yMax - (yMax - yMin) * (0.06 + 0.09 * (rows[j] as number)) }));
     const death = deaths.get(method);
     const deathMark = death === undefined ? [] : [{ hour: round(death.minute / 60, 4), y: yMin + (yMax - yMin) * 0.5, label: `terminated: BG ${Math.round(death.bg)} mg/dL` }];
     // Only the bottom insulin panel carries the time-axis title; every insulin panel keeps its labels.
