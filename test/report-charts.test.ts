@@ -257,16 +257,23 @@ test('a shielded variant takes the light partner of its method colour; the metho
   t.is(new Set(Object.values(withShield)).size, 6);
 });
 
-test('meal labels on the glucose trace never overlap: close meals go to separate rows', (t) => {
-  const meals = [{ hour: 7, label: '45 g' }, { hour: 7.3, label: '20.5 g' }, { hour: 7.6, label: '10 g' }, { hour: 12, label: '70 g' }, { hour: 12.1, label: '5 g' }];
+test('meal labels on the glucose trace never overlap and never leave the plot: close meals go to separate rows', (t) => {
+  const meals = [{ hour: 7, label: '45 g' }, { hour: 7.3, label: '20.5 g' }, { hour: 7.6, label: '10 g' }, { hour: 12, label: '70 g' }, { hour: 12.1, label: '5 g' }, { hour: 23.8, label: '80 g' }];
   const pxPerHour = 640 / 24;
-  const rows = layoutMealLabels(meals, pxPerHour);
-  t.deepEqual(rows, [0, 1, 2, 0, 1]);
-  // Within a row, each label ends before the next one starts.
+  const places = layoutMealLabels(meals, pxPerHour, 640);
+  t.deepEqual(places.map((p) => p.row), [0, 1, 2, 0, 1, 0]);
+  t.deepEqual(places.map((p) => p.side), ['right', 'right', 'right', 'right', 'right', 'left']);
+  // The extent of each label in px; within a row, none overlaps another, and all stay in [0, 640].
+  const extent = (i: number): [number, number] => {
+    const at = meals[i]!.hour * pxPerHour;
+    const w = mealLabelWidthPx(meals[i]!.label);
+    return places[i]!.side === 'right' ? [at, at + w] : [at - w, at];
+  };
   for (let i = 0; i < meals.length; i++) {
+    t.true(extent(i)[0] >= 0 && extent(i)[1] <= 640, `label ${i} inside the plot`);
     for (let j = i + 1; j < meals.length; j++) {
-      if (rows[i] !== rows[j]) continue;
-      t.true(meals[i]!.hour * pxPerHour + mealLabelWidthPx(meals[i]!.label) < meals[j]!.hour * pxPerHour, `${i} and ${j}`);
+      if (places[i]!.row !== places[j]!.row) continue;
+      t.true(extent(i)[1] < extent(j)[0] || extent(j)[1] < extent(i)[0], `${i} and ${j}`);
     }
   }
   // On the chart: two meals 10 minutes apart get labels at different heights.

@@ -38,14 +38,14 @@ export interface SummaryTable {
   /** Column headers' tooltips, by column. */
   columnTitles?: Record<string, string>;
   /**
-   * The headline: columns shown first, right after the row's identity (method, seed, episodes),
+   * The headline: columns shown first, right after the row's identity (method or difference, seed(s), episodes),
    * and set off, e.g. T1D's tir with tir_planned, survived and terminations beside it (the
    * family's headlineColumns). The other columns follow in their order.
    */
   headline?: readonly string[];
 }
 
-const IDENTITY_COLUMNS = ['method', 'seed', 'episodes'];
+const IDENTITY_COLUMNS = ['method', 'difference', 'seed', 'seeds', 'episodes'];
 
 /** The table's columns in display order: identity, headline, the rest (indices into `columns`). */
 function displayOrder(table: SummaryTable): number[] {

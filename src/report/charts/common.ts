@@ -143,8 +143,10 @@ export interface MetricByMethodOptions extends ChartOptions {
 
 /** What a per-method bar chart draws, from its rows (its subtitle and the report's caption say this and nothing more). */
 export interface MethodBarsShape {
-  /** Methods with several training seeds (bar = mean, whiskers +- 1 SD, a dot per seed), with their seed counts. */
+  /** Methods with several training seeds that differ (bar = mean, whiskers +- 1 SD, a dot per seed), with their seed counts. */
   multiSeed: { method: string; seeds: number }[];
+  /** Methods with several training seeds that all gave the same value (bar only). */
+  agreeing: { method: string; seeds: number }[];
   /** Methods with one training seed (bar only). */
   oneSeed: string[];
   /** Methods evaluated once without a seed (bar only). */
@@ -152,10 +154,10 @@ export interface MethodBarsShape {
 }
 
 export function methodBarsShape(rows: readonly MetricByMethodRow[]): MethodBarsShape {
-  const out: MethodBarsShape = { multiSeed: [], oneSeed: [], baselines: [] };
+  const out: MethodBarsShape = { multiSeed: [], agreeing: [], oneSeed: [], baselines: [] };
   for (const [method, list] of groupBy(rows, (r) => r.method)) {
     if (list.every((r) => String(r.seed) === BASELINE_SEED)) out.baselines.push(method);
-    else if (list.length > 1) out.multiSeed.push({ method, seeds: list.length });
+    else if (list.length > 1) (list.every((r) => r.value === list[0]?.value) ? out.agreeing : out.multiSeed).push({ method, seeds: list.length });
     else out.oneSeed.push(method);
   }
   return out;
@@ -168,6 +170,7 @@ export function describeMethodBars(shape: MethodBarsShape): string {
     const seeds = [...new Set(shape.multiSeed.map((m) => m.seeds))];
     parts.push(`${shape.multiSeed.map((m) => m.method).join(', ')}: bar = mean over ${seeds.join(' / ')} training seeds, whiskers +- 1 SD across seeds, one dot per seed.`);
   }
+  if (shape.agreeing.length > 0) parts.push(`${shape.agreeing.map((m) => m.method).join(', ')}: all ${[...new Set(shape.agreeing.map((m) => m.seeds))].join(' / ')} training seeds gave the same value, a bar without spread.`);
   if (shape.oneSeed.length > 0) parts.push(`${shape.oneSeed.join(', ')}: one training seed, so a bar without spread.`);
   if (shape.baselines.length > 0) parts.push(`${shape.baselines.join(', ')}: evaluated once (no training seed), a bar without spread.`);
   return parts.join(' ');
@@ -181,10 +184,12 @@ export function metricByMethod(rows: readonly MetricByMethodRow[], opts: MetricB
   const summary = methods.map((method) => {
     const vs = byMethod.get(method)!.map((r) => r.value);
     const m = mean(vs);
-    return { method, mean: round(m, 3), seeds: vs.length, ...(vs.length > 1 ? { lo: round(m - sd(vs), 3), hi: round(m + sd(vs), 3), sd: round(sd(vs), 3) } : {}) };
+    return { method, mean: round(m, 3), seeds: vs.length, ...(vs.length > 1 && sd(vs) > 0 ? { lo: round(m - sd(vs), 3), hi: round(m + sd(vs), 3), sd: round(sd(vs), 3) } : {}) };
   });
-  const spread = summary.filter((s) => s.seeds > 1);
-  const points = rows.filter((r) => (byMethod.get(r.method)?.length ?? 0) > 1).map((r) => ({ method: r.method, seed: String(r.seed), value: round(r.value, 3) }));
+  // Whiskers and per-seed dots only where the seeds differ (methodBarsShape's multiSeed).
+  const differing = new Set(methodBarsShape(rows).multiSeed.map((m) => m.method));
+  const spread = summary.filter((s) => differing.has(s.method));
+  const points = rows.filter((r) => differing.has(r.method)).map((r) => ({ method: r.method, seed: String(r.seed), value: round(r.value, 3) }));
   const x = { field: 'method', type: 'nominal', title: 'Method', sort: methods, axis: { labelAngle: methods.length > 5 ? -30 : 0 } };
   const color = colorEncoding(methods, opts);
   const step = Math.max(60, Math.min(110, 440 / methods.length));

@@ -52,7 +52,9 @@ export function policyMap(cells: readonly PolicyMapCell[], opts: PolicyMapOption
   const xs = data.flatMap((d) => [d.x0, d.x1]);
   const ys = data.flatMap((d) => [d.y0, d.y1]);
   const x = { field: 'x0', type: 'quantitative', title: opts.xTitle, scale: { domain: [Math.min(...xs), Math.max(...xs)], nice: false, zero: false } };
-  const y = { field: 'y0', type: 'quantitative', title: opts.yTitle, scale: { domain: [Math.min(...ys), Math.max(...ys)], nice: false, zero: false, ...(opts.yLog === true ? { type: 'log' } : {}) }, ...(opts.yLog === true ? { axis: { format: '.0e' } } : {}) };
+  // On a log axis, ticks at the decades only.
+  const decades = (lo: number, hi: number) => Array.from({ length: Math.floor(Math.log10(hi)) - Math.ceil(Math.log10(lo)) + 1 }, (_, i) => 10 ** (Math.ceil(Math.log10(lo)) + i));
+  const y = { field: 'y0', type: 'quantitative', title: opts.yTitle, scale: { domain: [Math.min(...ys), Math.max(...ys)], nice: false, zero: false, ...(opts.yLog === true ? { type: 'log' } : {}) }, ...(opts.yLog === true ? { axis: { format: '.0e', values: decades(Math.min(...ys), Math.max(...ys)) } } : {}) };
   const panelSpecs: Obj[] = panels.map((panel) => ({
     title: { text: panel, fontSize: 12.5, anchor: 'start' },
     width: 240,
@@ -75,7 +77,7 @@ export function policyMap(cells: readonly PolicyMapCell[], opts: PolicyMapOption
   }));
   const columns = Math.min(panels.length, opts.columns ?? 3);
   return finish({
-    title: titleOf(opts.title, opts.subtitle, opts, columns * 270),
+    title: titleOf(opts.title, opts.subtitle, opts, Math.max(560, columns * 270)),
     concat: panelSpecs,
     columns,
     resolve: { scale: { color: 'shared' } },

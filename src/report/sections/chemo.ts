@@ -67,7 +67,7 @@ function chemoPolicyMap(data: RunReportData, probe: ChemoProbe): ReportChart | u
   }
   const fmt = (v: number) => Number(v.toPrecision(3));
   const fixed = xKey === 'N' ? `I = ${fmt(held.I)}, B = ${fmt(held.B)}` : `B = ${fmt(held.B)}`;
-  const heldText = `${fixed} (their medians over the evaluation states)`;
+  const heldText = `${fixed} (${xKey === 'N' ? 'their medians' : 'its median'} over the evaluation states)`;
   const hidden = probe.observeN ? '' : 'N is not part of this policy\'s observation (observeN: false, as in DTR-Bench), so its dose cannot depend on the normal cells: the map shows tumour against the immune cells instead. ';
   return {
     name: 'policy-map',

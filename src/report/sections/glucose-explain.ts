@@ -79,7 +79,7 @@ export function glucoseExplainProbe(probe: GlucoseProbe): ExplainProbe {
  * group on the commanded rate (U/h), by occlusion with the group's mean over the policy's sampled
  * evaluation states. Undefined without a state sample or a learned policy.
  */
-export function glucoseAttribution(data: RunReportData, probe: GlucoseProbe, day: { patient: string | null; hours: [number, number] }): ReportChart | undefined {
+export function glucoseAttribution(data: RunReportData, probe: GlucoseProbe, day: { patient: string | null; hours: [number, number]; traceShown: boolean }): ReportChart | undefined {
   const sampled = sampledPolicies(data);
   const firstSeed = new Map<string, (typeof sampled)[number]>();
   for (const s of sampled) if (!firstSeed.has(s.policy.method)) firstSeed.set(s.policy.method, s);
@@ -99,12 +99,12 @@ export function glucoseAttribution(data: RunReportData, probe: GlucoseProbe, day
       doseTitle: 'U/h',
       hours: day.hours,
       subtitle: [
-        `The glucose trace's day replayed with each learned policy (${methods.map((m) => `${m} seed ${firstSeed.get(m)?.policy.seed}`).join(', ')}). At every decision: the commanded rate minus the rate with one input group set to its mean over the policy's evaluation states.`,
+        `Evaluation day 0${day.patient !== null ? ` of ${day.patient}` : ''} (the glucose trace's day) replayed with each learned policy (${methods.map((m) => `${m} seed ${firstSeed.get(m)?.policy.seed}`).join(', ')}). At every decision: the commanded rate minus the rate with one input group set to its mean over the policy's evaluation states.`,
         'Above 0: that input raised the dose at that time; below 0: it lowered it; near 0: the policy ignored it.',
       ],
     }),
     caption:
-      `Which inputs moved each learned policy's dose over the day shown in the glucose trace above (occlusion: each input group in turn replaced by its average over the evaluation states; the groups here: ${groups.join(', ')}). ` +
+      `Which inputs moved each learned policy's dose over ${day.traceShown ? 'the day shown in the glucose trace above' : `evaluation day 0${day.patient !== null ? ` of ${day.patient}` : ''} (no glucose trace: this run kept no trajectories)`} (occlusion: each input group in turn replaced by its average over the evaluation states; the groups here: ${groups.join(', ')}). ` +
       'Effects of groups do not add up to the dose: a policy is not linear, and a group can matter only together with another.',
   };
 }

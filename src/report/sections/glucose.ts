@@ -132,7 +132,7 @@ function sections(data: RunReportData): ReportSection[] {
   const traceHours: [number, number] = [0, Math.max(plannedHours ?? 24, ...trace.map((r) => r.minute / 60))];
   // The policy explanation asks the learned policies; a baselines-only run has none.
   const probe = data.policies.length > 0 ? runProbe(data) : undefined;
-  const attribution = probe === undefined ? undefined : glucoseAttribution(data, probe, { patient: (rep?.['patient'] as string | undefined) ?? patients[0] ?? null, hours: [0, Math.ceil(traceHours[1])] });
+  const attribution = probe === undefined ? undefined : glucoseAttribution(data, probe, { patient: (rep?.['patient'] as string | undefined) ?? patients[0] ?? null, hours: [0, Math.ceil(traceHours[1])], traceShown: trace.length > 0 });
   const perPatient = perPatientView(
     data,
     [
