@@ -1,7 +1,7 @@
 /**
- * Reports a reviewer can trust, on runs made here: tiny PPO runs on two T1D patients of different
- * cohorts with 1 and with 3 training seeds (the 3-seed one in the basal-relative mode behind a
- * shield), and a de Pillis run. Checked: no caption claims what its chart does not draw; the
+ * Reports a reviewer can trust, on runs made here: tiny runs on two T1D patients of different
+ * cohorts, PPO with 1 training seed and PPO-Lagrangian with 3 (in the basal-relative mode, with a
+ * constraint and a shield), and a de Pillis run. Checked: no caption claims what its chart does not draw; the
  * per-patient and policy-map charts carry every learned method; the distilled trees' reported
  * fidelity is what a recount on the held-out states gives; the summary shows CIs, paired
  * differences, the IQM and the resampling scheme; the header says what was compared.
@@ -14,7 +14,7 @@ import { glucosePolicyProbe } from '../envs/glucose/policy-probe.ts';
 import { runExperiment, type RunFlags } from '../src/run/run.ts';
 import type { RunStateSample } from '../src/evaluation/state-sample.ts';
 import { predictCart, type CartNode } from '../src/report/explain/cart.ts';
-import { tempDir, writeConfig } from './fixtures/experiments/helpers.ts';
+import { runCli, tempDir, writeConfig } from './fixtures/experiments/helpers.ts';
 
 const dir = tempDir('dosegym-explain-');
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,7 +22,7 @@ const flags = (out: string): RunFlags => ({ out, jobs: 1, backend: 'auto', quiet
 const read = (run: string, file: string) => readFileSync(join(run, file), 'utf8');
 
 const PATIENTS = ['child#001', 'adult#001'];
-const tinyPpo = (seeds: number[]) => ({ algo: 'ppo', steps: 512, seeds, hyperparameters: { numEnvs: 2, nSteps: 128, batchSize: 64, nEpochs: 1 } });
+const tinyPpo = (seeds: number[], algo = 'ppo') => ({ algo, steps: 512, seeds, hyperparameters: { numEnvs: 2, nSteps: 128, batchSize: 64, nEpochs: 1 } });
 const CONFIGS = {
   one: {
     name: 't1d-one-seed',
@@ -33,9 +33,9 @@ const CONFIGS = {
   three: {
     name: 't1d-three-seeds',
     env: { id: 'T1D-v0', options: { patient: PATIENTS, days: 0.25, action: 'basal-relative', therapy: { carbEstimateSd: 0.2 } } },
-    train: tinyPpo([1, 2, 3]),
-    evaluate: { episodes: 3, bootstrap: 200, methods: ['ppo', 'basal-bolus', 'pid'] },
-    safety: { shield: {} },
+    train: tinyPpo([1, 2, 3], 'ppo-lagrangian'),
+    evaluate: { episodes: 3, bootstrap: 200, methods: ['ppo-lagrangian', 'basal-bolus', 'pid'] },
+    safety: { constraints: { names: ['hypo70'] }, shield: {} },
   },
   chemo: {
     name: 'chemo-one-seed',
@@ -46,6 +46,7 @@ const CONFIGS = {
 } as const;
 type Key = keyof typeof CONFIGS;
 const runs = {} as Record<Key, string>;
+const learned = (key: Key): string => CONFIGS[key].train.algo;
 
 test.before(async () => {
   for (const key of Object.keys(CONFIGS) as Key[]) {
@@ -139,13 +140,14 @@ test('per-patient and policy-map charts carry data for every learned method (and
   for (const key of ['one', 'three'] as const) {
     const seeds = CONFIGS[key].train.seeds;
     const per = rowsOf(spec(runs[key], 'per-patient'));
-    for (const patient of PATIENTS) for (const method of ['ppo', 'basal-bolus', 'pid']) t.true(per.some((r) => r['unit'] === patient && r['method'] === method && r['metric'] === 'tir'), `${key}: ${method} on ${patient}`);
+    const algo = learned(key);
+    for (const patient of PATIENTS) for (const method of [algo, 'basal-bolus', 'pid']) t.true(per.some((r) => r['unit'] === patient && r['method'] === method && r['metric'] === 'tir'), `${key}: ${method} on ${patient}`);
     // a breakdown by cohort: children, then adults
     const blocks = (spec(runs[key], 'per-patient')['vconcat'] as Json[]).map((b) => String((b['title'] as Json)['text']));
     t.deepEqual(blocks, ['children (1 patient)', 'adults (1 patient)']);
-    t.true(per.some((r) => r['method'] === 'ppo' && r['baseline'] === 'basal-bolus'), `${key}: the paired difference to basal-bolus`);
+    t.true(per.some((r) => r['method'] === algo && r['baseline'] === 'basal-bolus'), `${key}: the paired difference to basal-bolus`);
     const map = rowsOf(spec(runs[key], 'policy-map'));
-    for (const seed of seeds) t.is(map.filter((r) => r['method'] === 'ppo' && String(r['panel']).startsWith(`ppo (seed ${seed})`)).length, 19 * 13, `${key}: ppo seed ${seed} over the whole grid`);
+    for (const seed of seeds) t.is(map.filter((r) => r['method'] === algo && String(r['panel']).startsWith(`${algo} (seed ${seed})`)).length, 19 * 13, `${key}: ${algo} seed ${seed} over the whole grid`);
     t.true(map.some((r) => r['method'] === 'pid') && map.some((r) => r['method'] === 'basal-bolus'));
   }
   const chemoMap = rowsOf(spec(runs.chemo, 'policy-map'));
@@ -177,17 +179,17 @@ test('each distilled tree\'s reported fidelity matches a recount on the held-out
 test('the summary shows every number with its CI, the paired differences, the IQM and the resampling scheme', (t) => {
   const one = read(runs.one, 'report.html');
   const three = read(runs.three, 'report.html');
-  for (const html of [one, three]) {
+  for (const [html, algo] of [[one, 'ppo'], [three, 'ppo-lagrangian']] as const) {
     t.regex(html, /<td class="num headline" title="mean over \d+ episodes, 95 % CI by seed&gt;patient&gt;episode">[-\d.]+ \[[-\d.]+, [-\d.]+\]<\/td>/);
     t.regex(html, /title="mean over \d+ episodes, 95 % CI by patient&gt;episode">/);
     t.true(html.includes('Paired differences: learned method - baseline'));
-    t.true(html.includes('<td>ppo - basal-bolus</td>'));
+    t.true(html.includes(`<td>${algo} - basal-bolus</td>`));
     t.true(html.includes('training seeds, then patients, then days (scheme seed&gt;patient&gt;episode)'));
   }
   t.true(one.includes('n/a (1 seed)'));
   t.true(one.includes('with one training seed the interval cannot include seed-to-seed variation'));
   t.regex(three, /title="IQM of 3 seeds x 2 patients, 95 % CI by stratified-seed">/);
-  t.true(three.includes('<td>ppo+shield - basal-bolus</td>') || three.includes('<td>ppo - basal-bolus+shield</td>'));
+  t.true(three.includes('<td>ppo-lagrangian+shield - basal-bolus+shield</td>'));
 });
 
 test('the header says what was compared, on which patients and days, with which protocol', (t) => {
@@ -199,10 +201,29 @@ test('the header says what was compared, on which patients and days, with which 
   t.true(one.includes('meals announced to the learned policy 30 min ahead'));
   t.true(one.includes('ideal therapy'));
   const three = header(runs.three);
-  t.true(three.includes('behind the safety shield: ppo+shield, basal-bolus+shield, pid+shield'));
+  t.true(three.includes('Compared: ppo-lagrangian (learned), basal-bolus, pid; behind the safety shield: ppo-lagrangian+shield, basal-bolus+shield, pid+shield.'));
   t.true(three.includes('the learned policy is not told of meals'));
   t.true(three.includes('therapy errors: carbEstimateSd 0.2'));
   t.true(three.includes('basal-relative action'));
-  t.true(three.includes('shield {}'));
+  t.true(three.includes('constraints {&quot;names&quot;:[&quot;hypo70&quot;]}; shield {}'));
   t.true(header(runs.chemo).includes('DTR-Bench setting 2'));
+});
+
+test('training health: PPO-Lagrangian\'s multiplier against the episode cost and its budget', (t) => {
+  const s = spec(runs.three, 'training-health');
+  const panels = (s['concat'] as Json[]).map((p) => String((p['title'] as Json)['text']));
+  t.deepEqual(panels, ['Policy entropy (nats)', 'Value loss (log scale)', 'Lagrange multiplier against the episode cost (dashed)']);
+  t.true(rowsOf(s).some((r) => typeof r['lagrange'] === 'number'));
+  t.true(rowsOf(s).some((r) => typeof r['budget'] === 'number'), 'the budget line');
+  t.regex(chartsOf(runs.three).find((c) => c.name === 'training-health')!.caption, /multiplier rises while the episode cost \(dashed\) exceeds its budget \(red\)/);
+});
+
+test('dosegym report <run-dir> redraws the policy explanation from the saved policies', async (t) => {
+  const run = runs.one;
+  const charts = ['policy-map', 'policy-rules', 'policy-attribution', 'per-patient'];
+  const before = Object.fromEntries(charts.map((c) => [c, read(run, `charts/${c}.vl.json`)]));
+  rmSync(join(run, 'charts'), { recursive: true });
+  const r = await runCli(['report', run]);
+  t.is(r.code, 0, r.stderr);
+  for (const c of charts) t.is(read(run, `charts/${c}.vl.json`), before[c], c);
 });
