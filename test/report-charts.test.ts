@@ -1,5 +1,5 @@
 import test from 'ava';
-import { chemoTrajectories, tumorVsToxicity } from '../src/report/charts/chemo.ts';
+import { chemoTrajectories, tumourVsToxicity } from '../src/report/charts/chemo.ts';
 import { returnsByMethod, wrapText, type Spec } from '../src/report/charts/common.ts';
 import { cvga, cvgaPosition } from '../src/report/charts/cvga.ts';
 import { agp, agpData, glucoseTrace, layoutMealLabels, mealLabelWidthPx, mealMarkers, riskIndex, timeInRanges } from '../src/report/charts/glucose.ts';
@@ -27,7 +27,7 @@ const CASES: { name: string; spec: () => Spec; texts: string[] }[] = [
   { name: 'cvga', spec: () => cvga(data.cvga, o), texts: ['Control Variability Grid Analysis (CVGA)', 'Minimum BG (mg/dL)', 'Maximum BG (mg/dL)', 'Upper B', '&gt;400', '&lt;50', '&gt;110'] },
   { name: 'riskIndex', spec: () => riskIndex(data.risk, o), texts: ['Blood glucose risk indices', 'LBGI (hypoglycaemia risk)', 'HBGI (hyperglycaemia risk)', 'Risk index (dimensionless)'] },
   { name: 'chemoTrajectories', spec: () => chemoTrajectories(data.chemo, o), texts: ['Chemotherapy trajectories', 'Time (days)', 'N (normal)', 'T (tumour', 'B (drug)', 'toxicity limit N = 0.75', 'Dose u'] },
-  { name: 'tumorVsToxicity', spec: () => tumorVsToxicity(data.tumor, o), texts: ['Tumour burden against toxicity', 'Minimum normal cells N over the horizon (dimensionless)', 'Final tumour burden T', 'Cumulative dose'] },
+  { name: 'tumourVsToxicity', spec: () => tumourVsToxicity(data.tumour, o), texts: ['Tumour burden against toxicity', 'Minimum normal cells N over the horizon (dimensionless)', 'Final tumour burden T', 'Cumulative dose'] },
   { name: 'returnsByMethod', spec: () => returnsByMethod(data.returns, o), texts: ['Evaluation return by method', 'Mean episode return (dimensionless)', 'random'] },
   { name: 'trainingHealth', spec: () => trainingHealth(data.health, { ...o, method: 'ppo', doseUnit: 'U/h', actionUnit: 'U/h' }), texts: ['Training health', 'Policy entropy (nats)', 'Value loss (log scale)', 'Delivered (U/h)', 'Mean action (U/h), dashed'] },
   {
@@ -302,13 +302,13 @@ test('CVGA points beyond the axes are drawn inside the plot as open diamonds, sp
 });
 
 test('tumour against toxicity: an untreated episode (dose 0) is drawn at a visible minimum size', (t) => {
-  const spec = tumorVsToxicity([{ method: 'none', finalTumor: 0.3, minNormal: 0.66, cumulativeDose: 0 }, { method: 'mtd', finalTumor: 1e-6, minNormal: 0.72, cumulativeDose: 150 }]) as unknown as { layer: { encoding?: { size?: { scale: { domain: number[]; range: number[] } } } }[] };
+  const spec = tumourVsToxicity([{ method: 'none', finalTumour: 0.3, minNormal: 0.66, cumulativeDose: 0 }, { method: 'mtd', finalTumour: 1e-6, minNormal: 0.72, cumulativeDose: 150 }]) as unknown as { layer: { encoding?: { size?: { scale: { domain: number[]; range: number[] } } } }[] };
   const size = spec.layer[0]!.encoding!.size!.scale;
   t.is(size.domain[0], 0);
   t.is(size.range[0], MIN_POINT_SIZE);
   t.true(MIN_POINT_SIZE >= 30);
   // Only untreated episodes: the scale still has a positive extent.
-  const alone = tumorVsToxicity([{ method: 'none', finalTumor: 0.3, minNormal: 0.66, cumulativeDose: 0 }]) as unknown as typeof spec;
+  const alone = tumourVsToxicity([{ method: 'none', finalTumour: 0.3, minNormal: 0.66, cumulativeDose: 0 }]) as unknown as typeof spec;
   t.true(alone.layer[0]!.encoding!.size!.scale.domain[1]! > 0);
 });
 

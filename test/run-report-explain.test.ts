@@ -212,7 +212,7 @@ test('the header says what was compared, on which patients and days, with which 
 test('training health: PPO-Lagrangian\'s multiplier against the episode cost and its budget', (t) => {
   const s = spec(runs.three, 'training-health');
   const panels = (s['concat'] as Json[]).map((p) => String((p['title'] as Json)['text']));
-  t.deepEqual(panels, ['Policy entropy (nats)', 'Value loss (log scale)', 'Lagrange multiplier against the episode cost (dashed)']);
+  t.deepEqual(panels, ['Policy entropy (nats)', 'Value loss (log scale)', 'Delivered dose (band: +- 1 SD) against the mean action (dashed)', 'Lagrange multiplier against the episode cost (dashed)']);
   t.true(rowsOf(s).some((r) => typeof r['lagrange'] === 'number'));
   t.true(rowsOf(s).some((r) => typeof r['budget'] === 'number'), 'the budget line');
   t.regex(chartsOf(runs.three).find((c) => c.name === 'training-health')!.caption, /multiplier rises while the episode cost \(dashed\) exceeds its budget \(red\)/);

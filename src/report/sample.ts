@@ -7,7 +7,7 @@
  */
 import { Rng } from '../core/rng.ts';
 import type { SampledState } from '../evaluation/state-sample.ts';
-import { chemoTrajectories, tumorVsToxicity, type ChemoTrajectoryRow, type TumorToxicityRow } from './charts/chemo.ts';
+import { chemoTrajectories, tumourVsToxicity, type ChemoTrajectoryRow, type TumourToxicityRow } from './charts/chemo.ts';
 import { returnsByMethod, type ReturnsByMethodRow } from './charts/common.ts';
 import { cvga, type CvgaRow } from './charts/cvga.ts';
 import { policyAttribution, policyMap, policyRules, type AttributionRow, type PolicyMapCell } from './charts/explain.ts';
@@ -18,7 +18,7 @@ import { distillPolicy, readableRules } from './explain/distill.ts';
 import { groupBy, mean, quantiles } from './stats.ts';
 import type { ReportSection } from './html.ts';
 import { methodColors } from './colors.ts';
-import { chemoTrajectoriesCaption, tumorVsToxicityCaption } from './sections/chemo.ts';
+import { chemoTrajectoriesCaption, tumourVsToxicityCaption } from './sections/chemo.ts';
 import { agpCaption, cvgaCaption, glucoseTraceCaption, riskIndexCaption, TIME_IN_RANGES_CAPTION } from './sections/glucose.ts';
 import { methodBarsCaption } from './sections/returns.ts';
 import { learningCurvesCaption } from './sections/training.ts';
@@ -75,7 +75,7 @@ export interface SampleData {
   cvga: CvgaRow[];
   risk: RiskIndexRow[];
   chemo: ChemoTrajectoryRow[];
-  tumor: TumorToxicityRow[];
+  tumour: TumourToxicityRow[];
   returns: ReturnsByMethodRow[];
 }
 
@@ -180,7 +180,7 @@ export function sampleData(seed = 1): SampleData {
   // envs/chemo/depillis-model.ts), integrated with plain Euler sub-steps: good enough for sample
   // pictures, not the environment.
   const chemo: ChemoTrajectoryRow[] = [];
-  const tumor: TumorToxicityRow[] = [];
+  const tumour: TumourToxicityRow[] = [];
   const dosing: Record<string, (day: number) => number> = {
     ppo: (d) => (d < 60 ? (d % 7 < 1.5 ? 1 : 0.15) : d % 14 < 1 ? 1 : 0),
     mtd: () => 1,
@@ -219,7 +219,7 @@ export function sampleData(seed = 1): SampleData {
         }
         cum += u * dt;
       }
-      tumor.push({ method, finalTumor: T, minNormal: minN, cumulativeDose: cum });
+      tumour.push({ method, finalTumour: T, minNormal: minN, cumulativeDose: cum });
     }
   }
 
@@ -227,7 +227,7 @@ export function sampleData(seed = 1): SampleData {
   for (const [method, base] of [['ppo', 480], ['dqn', 430], ['random', 22]] as const) {
     for (const s of [1, 2, 3, 4, 5]) returns.push({ method, seed: s, meanReturn: Math.min(500, base + rng.gaussian(0, method === 'random' ? 3 : 25)) });
   }
-  return { learning, health, attribution, perPatient: { points, differences }, policyMap: policyMapCells, states, glucose, agp, tir, cvga, risk, chemo, tumor, returns };
+  return { learning, health, attribution, perPatient: { points, differences }, policyMap: policyMapCells, states, glucose, agp, tir, cvga, risk, chemo, tumour, returns };
 }
 
 /** Every chart of the report layer built from sample data, as report sections, captioned as a run's would be. */
@@ -239,7 +239,7 @@ export function sampleSections(data: SampleData = sampleData()): ReportSection[]
   const agpBins = agpData(data.agp);
   const cvgaBeyond = data.cvga.filter((r) => r.minBg < 50 || r.maxBg > 400).length;
   const returnsRows = data.returns.map((r) => ({ method: r.method, seed: r.seed, value: r.meanReturn }));
-  const tumorUntreated = [...new Set(data.tumor.filter((t) => t.cumulativeDose === 0).map((t) => t.method))];
+  const tumourUntreated = [...new Set(data.tumour.filter((t) => t.cumulativeDose === 0).map((t) => t.method))];
   const basal = quantiles(data.policyMap.filter((c) => c.method === 'ppo' && c.x === 140 && c.y === 0).map((c) => c.value), [0.5])[0] ?? 1;
   return [
     {
@@ -286,7 +286,7 @@ export function sampleSections(data: SampleData = sampleData()): ReportSection[]
       heading: 'Chemotherapy (synthetic sample data)',
       charts: [
         { name: 'chemo-trajectories', spec: chemoTrajectories(data.chemo, o), caption: chemoTrajectoriesCaption({ seed: null, ended: [], dailyDoses: true }) },
-        { name: 'tumor-vs-toxicity', spec: tumorVsToxicity(data.tumor, o), caption: tumorVsToxicityCaption({ episodes: data.tumor.length, untreated: tumorUntreated }) },
+        { name: 'tumor-vs-toxicity', spec: tumourVsToxicity(data.tumour, o), caption: tumourVsToxicityCaption({ episodes: data.tumour.length, untreated: tumourUntreated }) },
       ],
     },
     {

@@ -39,13 +39,21 @@ async function loadPolicies(dir: string, plan: ExperimentPlan): Promise<ReportPo
   if (learned.length === 0 || plan.config.train.algo === 'none' || plan.perPatient) return [];
   const { loadPolicy } = await import('../../agents/common/checkpoint.ts');
   const files = runFiles(dir);
+  // A policy that no longer loads (e.g. a damaged weights.bin) costs the report only its explanation
+  // of that seed: every other chart is drawn from the result files, so the report is still redrawn.
+  const loaded = new Map<number, ReturnType<typeof loadPolicy>>();
+  for (const seed of plan.config.train.seeds) {
+    if (!existsSync(files.policyDir(seed))) continue;
+    try {
+      loaded.set(seed, loadPolicy(files.policyDir(seed)));
+    } catch (err) {
+      // Paths relative to the run: the report may be built in its staging copy (src/run/staging.ts).
+      const message = (err instanceof Error ? err.message : String(err)).split(`${dir}/`).join('');
+      process.stderr.write(`report: the policy explanation leaves out seed ${seed}: ${message}\n`);
+    }
+  }
   return learned.flatMap((m) =>
-    plan.config.train.seeds
-      .filter((seed) => existsSync(files.policyDir(seed)))
-      .map((seed) => {
-        const policy = loadPolicy(files.policyDir(seed));
-        return { method: m.name, seed, policy: policy as AnyPolicy, actionSpace: policy.actionSpace };
-      }),
+    [...loaded].map(([seed, policy]) => ({ method: m.name, seed, policy: policy as AnyPolicy, actionSpace: policy.actionSpace })),
   );
 }
 

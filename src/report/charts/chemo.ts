@@ -146,10 +146,10 @@ export function chemoTrajectories(rows: readonly ChemoTrajectoryRow[], opts: Che
   });
 }
 
-export interface TumorToxicityRow {
+export interface TumourToxicityRow {
   method: string;
   /** Tumour burden T at the end of the horizon (dimensionless). */
-  finalTumor: number;
+  finalTumour: number;
   /** Lowest normal-cell population N over the horizon (dimensionless). */
   minNormal: number;
   /** Total dose given (sum of u x days). */
@@ -159,13 +159,13 @@ export interface TumorToxicityRow {
 /** Area (px^2) of a point with no drug given: visible, about a 7-pixel disc. */
 export const MIN_POINT_SIZE = 40;
 
-export function tumorVsToxicity(rows: readonly TumorToxicityRow[], opts: ChemoChartOptions = {}): Spec {
-  requireRows('tumorVsToxicity', rows);
+export function tumourVsToxicity(rows: readonly TumourToxicityRow[], opts: ChemoChartOptions = {}): Spec {
+  requireRows('tumourVsToxicity', rows);
   const methods = [...new Set(rows.map((r) => r.method))];
   const limit = opts.toxicityLimit ?? NORMAL_CELL_CONSTRAINT;
-  const tumors = rows.map((r) => r.finalTumor);
-  const log = tumors.every((t) => t > 0) && Math.max(...tumors) / Math.min(...tumors) > 100;
-  const data = rows.map((r) => ({ method: r.method, finalTumor: roundSig(r.finalTumor), minNormal: roundSig(r.minNormal), cumulativeDose: roundSig(r.cumulativeDose) }));
+  const tumours = rows.map((r) => r.finalTumour);
+  const log = tumours.every((t) => t > 0) && Math.max(...tumours) / Math.min(...tumours) > 100;
+  const data = rows.map((r) => ({ method: r.method, finalTumour: roundSig(r.finalTumour), minNormal: roundSig(r.minNormal), cumulativeDose: roundSig(r.cumulativeDose) }));
   const minN = Math.min(...rows.map((r) => r.minNormal), limit);
   const maxN = Math.max(...rows.map((r) => r.minNormal), limit);
   const pad = Math.max(0.02, (maxN - minN) * 0.08);
@@ -184,12 +184,12 @@ export function tumorVsToxicity(rows: readonly TumorToxicityRow[], opts: ChemoCh
         mark: { type: 'point', filled: true, opacity: 0.8, stroke: '#333', strokeWidth: 0.6 },
         encoding: {
           x: { field: 'minNormal', type: 'quantitative', title: 'Minimum normal cells N over the horizon (dimensionless)', scale: { domain: [round(minN - pad, 3), round(maxN + pad, 3)], nice: false, zero: false } },
-          y: { field: 'finalTumor', type: 'quantitative', title: `Final tumour burden T (dimensionless${log ? ', log' : ''})`, scale: log ? { type: 'log' } : { zero: true }, ...(log ? { axis: { format: '.0e' } } : {}) },
+          y: { field: 'finalTumour', type: 'quantitative', title: `Final tumour burden T (dimensionless${log ? ', log' : ''})`, scale: log ? { type: 'log' } : { zero: true }, ...(log ? { axis: { format: '.0e' } } : {}) },
           // Never smaller than a visible point: an untreated patient (dose 0) must still show.
           size: { field: 'cumulativeDose', type: 'quantitative', title: 'Cumulative dose (u x days)', scale: { domain: [0, roundSig(Math.max(1e-9, ...data.map((d) => d.cumulativeDose)))], range: [MIN_POINT_SIZE, 360], zero: true }, legend: { tickCount: 4 } },
           color: colorEncoding(methods, opts),
           shape: { field: 'method', type: 'nominal', scale: { domain: methods } },
-          tooltip: [{ field: 'method' }, { field: 'finalTumor', format: '.4~g' }, { field: 'minNormal', format: '.4f' }, { field: 'cumulativeDose', format: '.3~f' }],
+          tooltip: [{ field: 'method' }, { field: 'finalTumour', format: '.4~g' }, { field: 'minNormal', format: '.4f' }, { field: 'cumulativeDose', format: '.3~f' }],
         },
       },
       {

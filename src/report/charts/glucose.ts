@@ -83,6 +83,22 @@ export function layoutMealLabels(meals: readonly { hour: number; label: string }
   });
 }
 
+/** The 70-180 mg/dL target range behind a glucose panel: a shaded band and dashed lines at its edges. */
+function targetRangeLayers(yScale: Obj, opacity: { band: number; lines?: number }): Obj[] {
+  return [
+    {
+      data: { values: [{ lo: 70, hi: 180 }] },
+      mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: opacity.band },
+      encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
+    },
+    {
+      data: { values: [{ y: 70 }, { y: 180 }] },
+      mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3], ...(opacity.lines !== undefined ? { opacity: opacity.lines } : {}) },
+      encoding: { y: { field: 'y', type: 'quantitative', scale: yScale } },
+    },
+  ];
+}
+
 function medianStep(minutes: readonly number[]): number {
   const sorted = [...new Set(minutes)].sort((a, b) => a - b);
   const diffs: number[] = [];
@@ -136,16 +152,7 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
       width: 640,
       height: 190,
       layer: [
-        {
-          data: { values: [{ lo: 70, hi: 180 }] },
-          mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: 0.12 },
-          encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
-        },
-        {
-          data: { values: [{ y: 70 }, { y: 180 }] },
-          mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3], opacity: 0.7 },
-          encoding: { y: { field: 'y', type: 'quantitative', scale: yScale } },
-        },
+        ...targetRangeLayers(yScale, { band: 0.12, lines: 0.7 }),
         {
           data: { values: glucose },
           mark: { type: 'line', color: colour, interpolate: 'monotone' },
@@ -343,16 +350,7 @@ export function agpChart(data: readonly AgpBin[], opts: AgpOptions = {}): Spec {
       width: 300,
       height: 200,
       layer: [
-        {
-          data: { values: [{ lo: 70, hi: 180 }] },
-          mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: 0.1 },
-          encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
-        },
-        {
-          data: { values: [{ y: 70 }, { y: 180 }] },
-          mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3] },
-          encoding: { y: { field: 'y', type: 'quantitative', scale: yScale } },
-        },
+        ...targetRangeLayers(yScale, { band: 0.1 }),
         {
           data: { values: data.filter((d) => d.method === method) },
           layer: [

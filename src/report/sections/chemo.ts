@@ -8,7 +8,7 @@
 import { chemoPolicyProbe, CHEMO_INITIAL_STATE, type ChemoProbe, type ChemoState } from '../../../envs/chemo/policy-probe.ts';
 import { resolveDePillisOptions } from '../../../envs/chemo/depillis-env.ts';
 import { NORMAL_CELL_CONSTRAINT } from '../../metrics/chemo.ts';
-import { chemoTrajectories, tumorVsToxicity } from '../charts/chemo.ts';
+import { chemoTrajectories, tumourVsToxicity } from '../charts/chemo.ts';
 import { policyMap, type PolicyMapCell } from '../charts/explain.ts';
 import type { ReportChart, ReportSection } from '../html.ts';
 import { quantiles } from '../stats.ts';
@@ -27,7 +27,7 @@ export function chemoTrajectoriesCaption(o: { seed: string | null; ended: string
 }
 
 /** How to read tumour against toxicity, for this run's episodes. */
-export function tumorVsToxicityCaption(o: { episodes: number; untreated: string[] }): string {
+export function tumourVsToxicityCaption(o: { episodes: number; untreated: string[] }): string {
   return (
     `Each of the ${o.episodes} points is one evaluation episode: how much tumour is left (lower is better) against the lowest normal-cell level reached (right of the dashed line means the toxicity limit held). Larger points used more drug` +
     (o.untreated.length > 0 ? `; the smallest points (${o.untreated.join(', ')}) gave no drug at all.` : '.') +
@@ -96,7 +96,7 @@ function sections(data: RunReportData): ReportSection[] {
     const u = next !== undefined && next['method'] === r['method'] ? cell(next['u']) : 0;
     return { method: r['method'] as string, day: cell(r['day']), N: cell(r['N']), T: cell(r['T']), I: cell(r['I']), B: cell(r['B']), u: Number.isFinite(u) ? u : 0 };
   });
-  const tumor = data.episodes.map((r) => ({ method: r['method'] as string, finalTumor: cell(r['final_tumor']), minNormal: cell(r['min_normal']), cumulativeDose: cell(r['cumulative_dose']) }));
+  const tumour = data.episodes.map((r) => ({ method: r['method'] as string, finalTumour: cell(r['final_tumor']), minNormal: cell(r['min_normal']), cumulativeDose: cell(r['cumulative_dose']) }));
   const ended = [...new Set(rep.filter((r) => data.episodes.some((e) => e['method'] === r['method'] && e['seed'] === r['seed'] && e['episode'] === r['episode'] && e['patient'] === r['patient'] && e['terminated'] === '1')).map((r) => r['method'] as string))];
   const perDraw = perPatientView(
     data,
@@ -112,7 +112,7 @@ function sections(data: RunReportData): ReportSection[] {
       heading: 'Tumour, immune and normal cells',
       charts: [
         ...(traj.length > 0 ? [{ name: 'chemo-trajectories', spec: chemoTrajectories(traj, o), caption: chemoTrajectoriesCaption({ seed: data.policies.length > 0 ? String(data.policies[0]?.seed) : null, ended, dailyDoses: stepsPerMethod > 100 }) }] : []),
-        { name: 'tumor-vs-toxicity', spec: tumorVsToxicity(tumor, o), caption: tumorVsToxicityCaption({ episodes: tumor.length, untreated: [...new Set(tumor.filter((t) => t.cumulativeDose === 0).map((t) => t.method))] }) },
+        { name: 'tumor-vs-toxicity', spec: tumourVsToxicity(tumour, o), caption: tumourVsToxicityCaption({ episodes: tumour.length, untreated: [...new Set(tumour.filter((t) => t.cumulativeDose === 0).map((t) => t.method))] }) },
         ...(perDraw !== undefined ? [perDraw.chart] : []),
         returnsChart(data),
       ],
