@@ -153,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
         envsCommand(Boolean(args['json']));
         break;
       case 'simulate':
-        simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']), set: setFlags(args) });
+        await simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']), set: setFlags(args) });
         break;
       case 'run':
         await (await runCommands()).runCommand(String(args['config']), runFlags(args));
