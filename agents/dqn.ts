@@ -20,18 +20,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../src/core/errors.ts';
 import { Rng } from '../src/core/rng.ts';
 import { Discrete } from '../src/core/spaces.ts';
-import type { VectorStepResult } from '../src/core/vector.ts';
 import { clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { argmax } from './common/distributions.ts';
 import { DivergenceGuard } from './common/divergence.ts';
-import { EpisodeTracker, costOf } from './common/episode-stats.ts';
 import { createLearner } from './common/learner.ts';
 import type { NetworksTf } from './common/networks.ts';
 import { flatValueAndGrads, type ParamStore } from './common/params.ts';
 import type { TrainedPolicy } from './common/policy.ts';
-import { ReplayBuffer, type ReplayBatch } from './common/replay.ts';
-import { UpdateReporter, checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
+import { OffPolicyRun } from './common/off-policy.ts';
+import { normalizeBatch, type ReplayBatch } from './common/replay.ts';
+import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
 import { parseDqnHyperparameters, type DqnHyperparameters } from './index.ts';
 
 export type { DqnHyperparameters };
@@ -64,27 +63,12 @@ function oneHotFloat(indices: tf.Tensor, n: number): tf.Tensor {
   return tf.cast(tf.oneHot(indices as tf.Tensor1D, n), 'float32');
 }
 
-/**
- * Store one vector step in the replay buffer. For an env whose episode ended at this step the next
- * observation is `infos[i].finalObservation` (row i of `result.observations` already belongs to
- * the next episode), and only `terminated` stops the bootstrap. Exported for the unit tests.
- */
-export function storeTransitions(replay: ReplayBuffer, obs: ArrayLike<number>, actions: readonly number[], result: VectorStepResult): void {
-  const d = replay.obsSize;
-  for (let i = 0; i < actions.length; i++) {
-    const ended = result.terminated[i] === 1 || result.truncated[i] === 1;
-    const next = ended ? (result.infos[i]?.finalObservation as ArrayLike<number>) : result.observations;
-    replay.add(obs, i * d, actions[i] as number, result.rewards[i] as number, next, ended ? 0 : i * d, result.terminated[i] === 1);
-  }
-}
-
 /** Train DQN; resolves to the trained policy (a `Policy`, greedy when deterministic). */
 export async function train(envInput: EnvInput, options: TrainOptions): Promise<TrainedPolicy> {
   checkTrainOptions(options);
   const hp = parseDqnHyperparameters(options.hyperparameters ?? {});
   const backend = await ensureBackend(options.backend);
   const { totalSteps, seed } = options;
-  const logInterval = options.logInterval ?? 1000;
   const rng = new Rng(seed).child('dqn');
   const exploreRng = rng.child('explore');
   const replayRng = rng.child('replay');
@@ -93,13 +77,13 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const envs = toVectorEnv(envInput, hp.numEnvs);
   const actSpace = envs.singleActionSpace;
   if (!(actSpace instanceof Discrete)) {
-    throw new UserError(`DQN: ${envs.metadata.id} has action space ${actSpace.toString()}; DQN needs a Discrete action space (use PPO for Box actions)`);
+    throw new UserError(`DQN: ${envs.metadata.id} has action space ${actSpace.toString()}; DQN needs a Discrete action space (use ppo or sac for Box actions)`);
   }
   const nActions = actSpace.n;
   const { numEnvs, obsSize, params, rms, policy, nets, netsTf, adam } = createLearner({
     envs,
     algorithm: 'dqn',
-    network: { kind: 'q', actionSize: nActions, continuous: false, netArch: hp.netArch, activation: hp.activation, dueling: hp.dueling },
+    network: { kind: 'q', actionSize: nActions, continuous: false, netArch: hp.netArch, activation: hp.activation, dueling: hp.dueling, distribution: 'epsilon-greedy' },
     init: { init: hp.init },
     rng,
     normalizeObservations: hp.normalizeObservations,
@@ -110,54 +94,34 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
     from: options.init,
   });
   const target = params.clone();
-  // Never allocate more than the run can fill (the default buffer is 1e6 transitions).
-  const replay = new ReplayBuffer(Math.min(hp.bufferSize, totalSteps), obsSize);
-  const tracker = new EpisodeTracker(numEnvs);
-  const reporter = new UpdateReporter(options.onUpdate, tracker, policy);
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
+  // The replay, episode statistics and schedule (common/off-policy.ts).
+  const run = new OffPolicyRun({ envs, learner: { numEnvs, obsSize, rms, policy }, guard, seed, totalSteps, bufferSize: hp.bufferSize, actionSize: 1, options });
   let targetTensors = target.toTensors();
-  const normObs = new Float64Array(numEnvs * obsSize);
-
-  let observations = envs.reset({ seed }).observations;
-  rms?.update(observations, numEnvs);
-  let steps = 0;
-  let calls = 0;
-  let gradientSteps = 0;
-  let report = 0;
-  let nextLog = logInterval;
   let lossSum = 0;
   let lossCount = 0;
   let epsilon = hp.explorationInitialEps;
   const targetEvery = Math.max(Math.floor(hp.targetUpdateInterval / numEnvs), 1);
 
   try {
-    while (steps < totalSteps) {
+    while (run.steps < totalSteps) {
       // ---- act: random before learningStarts, then epsilon-greedy on the online network ----
-      epsilon = epsilonAt(steps / totalSteps, hp);
+      epsilon = epsilonAt(run.steps / totalSteps, hp);
       const actions: number[] = [];
-      const random = steps < hp.learningStarts;
-      const q = random ? null : nets.q(policy.normalize(observations, numEnvs, normObs), numEnvs);
+      const random = run.steps < hp.learningStarts;
+      // The greedy actions also feed training.csv's action_mean (no random draw).
+      const q = random && !run.reporting ? null : nets.q(run.normalizedObservations(), numEnvs);
+      if (q !== null) run.recordDeterministic(q);
       for (let e = 0; e < numEnvs; e++) {
-        if (q === null || exploreRng.uniform() < epsilon) actions.push(exploreRng.int(nActions));
-        else actions.push(argmax(q, e * nActions, nActions));
+        if (random || exploreRng.uniform() < epsilon) actions.push(exploreRng.int(nActions));
+        else actions.push(argmax(q as Float64Array, e * nActions, nActions));
       }
 
       // ---- step and store ----
-      const res = envs.step(actions);
-      for (let e = 0; e < numEnvs; e++) guard.reward(res.rewards[e] as number, e);
-      storeTransitions(replay, observations, actions, res);
-      for (let e = 0; e < numEnvs; e++) {
-        const done = res.terminated[e] === 1 || res.truncated[e] === 1;
-        const info = res.infos[e];
-        tracker.step(e, res.rewards[e] as number, costOf(done ? (info?.finalInfo as { cost?: unknown } | undefined) : info), done);
-      }
-      observations = res.observations;
-      rms?.update(observations, numEnvs);
-      steps += numEnvs;
-      calls++;
+      run.step(actions, actions);
 
       // ---- target network ----
-      if (calls % targetEvery === 0) {
+      if (run.calls % targetEvery === 0) {
         const t = target.data;
         const o = params.data;
         for (let i = 0; i < t.length; i++) t[i] = hp.tau * (o[i] as number) + (1 - hp.tau) * (t[i] as number);
@@ -166,35 +130,23 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
       }
 
       // ---- learn ----
-      if (steps > hp.learningStarts && calls % hp.trainFreq === 0) {
+      if (run.learns(hp)) {
         for (let g = 0; g < hp.gradientSteps; g++) {
-          const batch = replay.sample(hp.batchSize, replayRng);
+          const batch = run.replay.sample(hp.batchSize, replayRng);
           if (rms !== null) normalizeBatch(policy, batch);
           const { grads, loss } = qLossAndGradients(netsTf, params, targetTensors, batch, hp);
           guard.value('loss', loss);
           guard.value('gradient norm', clipGradNorm(grads, hp.maxGradNorm));
           adam.apply(params.data, grads, hp.learningRate);
           guard.values('weight', params.data);
-          gradientSteps++;
+          run.gradientSteps++;
           lossSum += loss;
           lossCount++;
         }
       }
 
-      if (reporter.active && (steps >= nextLog || steps >= totalSteps)) {
-        nextLog += logInterval;
-        policy.totalSteps = steps;
-        await reporter.report({
-          algorithm: 'dqn',
-          update: ++report,
-          steps,
-          totalSteps,
-          losses: { q: lossCount > 0 ? lossSum / lossCount : NaN },
-          entropy: NaN,
-          learningRate: hp.learningRate,
-          explorationRate: epsilon,
-          gradientSteps,
-        });
+      const fields = { algorithm: 'dqn', losses: { q: lossCount > 0 ? lossSum / lossCount : NaN }, entropy: NaN, learningRate: hp.learningRate, explorationRate: epsilon };
+      if (await run.maybeReport(fields)) {
         lossSum = 0;
         lossCount = 0;
       }
@@ -202,15 +154,8 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   } finally {
     tf.dispose(Object.values(targetTensors));
   }
-  policy.totalSteps = steps;
+  policy.totalSteps = run.steps;
   return policy;
-}
-
-/** Normalise a sampled batch with the current statistics (the buffer holds raw observations, as SB3 with VecNormalize). */
-function normalizeBatch(policy: TrainedPolicy, batch: ReplayBatch): void {
-  const rows = batch.size;
-  batch.obs.set(policy.normalize(batch.obs, rows) as Float64Array);
-  batch.nextObs.set(policy.normalize(batch.nextObs, rows) as Float64Array);
 }
 
 /**

@@ -73,7 +73,14 @@ export const ppoSchema = z.strictObject({
   activation: activation().default('tanh'),
   /** Orthogonal initialisation with SB3's gains (sqrt 2 hidden, 0.01 policy head, 1 value head); false = Glorot uniform. */
   orthoInit: bool().default(true),
-  /** Initial log standard deviation of the Gaussian policy (Box actions). */
+  /**
+   * Box actions: 'beta' (a Beta per dimension on the Box, deterministic action = its mode; needs
+   * finite bounds) or 'gaussian-clip' (SB3's Gaussian, samples clipped to the Box, deterministic
+   * action = the clipped mean; for ablations). agents/ppo.ts explains the choice. Discrete actions
+   * are always categorical.
+   */
+  distribution: z.enum(['beta', 'gaussian-clip'], { error: "expected 'beta' or 'gaussian-clip'" }).default('beta'),
+  /** Initial log standard deviation of the Gaussian ('gaussian-clip' only). */
   logStdInit: z.number({ error: 'expected a number' }).default(0),
   /** Adam epsilon (SB3 sets 1e-5 for its actor-critic policies). */
   adamEps: positive().default(1e-5),
@@ -135,9 +142,48 @@ export const ppoLagrangianSchema = ppoSchema.extend({
   costGaeLambda: unit().default(0.95),
 });
 
+// ---- SAC (agents/sac.ts) ----
+
+/**
+ * Defaults: Stable-Baselines3's SAC except the network width ([64, 64], SB3 [256, 256]) and the
+ * batch (128, SB3 256), chosen for throughput on the wasm backend, where SB3's sizes train at
+ * 13-16 env steps per CPU-second against 110-135 for these (bench/sac.ts; agents/sac.ts and
+ * BENCHMARKS.md give the measurements).
+ */
+export const sacSchema = z.strictObject({
+  /** Adam step size of the actor, the critics and the entropy temperature (SB3 learning_rate). */
+  learningRate: positive().default(3e-4),
+  /** Replay buffer capacity in transitions (at most train.steps are ever stored). */
+  bufferSize: positiveInt().default(1_000_000),
+  /** Environment steps with uniformly random actions before learning starts; less than train.steps. */
+  learningStarts: nonNegativeInt().default(100),
+  /** Transitions per gradient step, drawn uniformly with replacement; at most bufferSize. */
+  batchSize: positiveInt().default(128),
+  /** Polyak coefficient of the target critics, updated after every gradient step: target <- tau * online + (1 - tau) * target. */
+  tau: z.number({ error: 'expected a number in (0, 1]' }).gt(0, { error: 'expected a number in (0, 1]' }).max(1, { error: 'expected a number in (0, 1]' }).default(0.005),
+  gamma: unit().default(0.99),
+  /** Train every this many environment steps (per env). */
+  trainFreq: positiveInt().default(1),
+  /** Gradient steps per training round (SB3 gradient_steps). */
+  gradientSteps: positiveInt().default(1),
+  /** Entropy temperature alpha: 'auto' tunes it towards targetEntropy (Haarnoja et al. 2018, section 5), or a fixed number > 0. */
+  entCoef: z.union([z.literal('auto'), positive()], { error: "expected 'auto' or a positive number" }).default('auto'),
+  /** Initial alpha when entCoef is 'auto' (SB3: 1). */
+  entCoefInit: positive().default(1),
+  /** Target entropy of the policy in nats: 'auto' = -(action dimensions) (Haarnoja et al. 2018), or a number. */
+  targetEntropy: z.union([z.literal('auto'), z.number({ error: "expected 'auto' or a number" })], { error: "expected 'auto' or a number" }).default('auto'),
+  /** Hidden layers of the actor and of each of the two critics. */
+  netArch: netArch().default([64, 64]),
+  activation: activation().default('relu'),
+  numEnvs: positiveInt().default(1),
+  adamEps: positive().default(1e-8),
+  normalizeObservations: bool().default(false),
+});
+
 export type PpoHyperparameters = z.infer<typeof ppoSchema>;
 export type DqnHyperparameters = z.infer<typeof dqnSchema>;
 export type PpoLagrangianHyperparameters = z.infer<typeof ppoLagrangianSchema>;
+export type SacHyperparameters = z.infer<typeof sacSchema>;
 export type PpoHyperparametersInput = z.input<typeof ppoSchema>;
 export type DqnHyperparametersInput = z.input<typeof dqnSchema>;
 
@@ -154,8 +200,13 @@ export function parsePpoLagrangianHyperparameters(raw: unknown = {}, prefix = HY
   return parseWithSchema(ppoLagrangianSchema, raw ?? {}, prefix);
 }
 
+export function parseSacHyperparameters(raw: unknown = {}, prefix = HYPERPARAMETER_PREFIX): SacHyperparameters {
+  return parseWithSchema(sacSchema, raw ?? {}, prefix);
+}
+
 export const PPO_DEFAULTS: Readonly<PpoHyperparameters> = Object.freeze(parsePpoHyperparameters({}));
 export const DQN_DEFAULTS: Readonly<DqnHyperparameters> = Object.freeze(parseDqnHyperparameters({}));
+export const SAC_DEFAULTS: Readonly<SacHyperparameters> = Object.freeze(parseSacHyperparameters({}));
 
 // ---- hyperparameters that cannot work together ----
 
@@ -179,17 +230,14 @@ function checkPpoCompatibility(hp: Pick<PpoHyperparameters, 'batchSize' | 'nStep
 }
 
 /**
- * DQN learns only after learningStarts steps, on calls (vector steps) that are multiples of
- * trainFreq, and refreshes its target every targetUpdateInterval steps: each must happen within
- * train.steps, or training silently does nothing (no update) or regresses on the initial network.
+ * DQN and SAC learn only after learningStarts steps, on calls (vector steps) that are multiples of
+ * trainFreq, from batches of a buffer of bufferSize transitions: each must be possible within
+ * train.steps, or training silently does nothing (no update).
  */
-function checkDqnCompatibility(hp: DqnHyperparameters, budget: TrainingBudget): void {
+function checkOffPolicySchedule(algo: string, hp: Pick<DqnHyperparameters, 'learningStarts' | 'numEnvs' | 'trainFreq' | 'batchSize' | 'bufferSize'>, budget: TrainingBudget): void {
   const { totalSteps } = budget;
   if (hp.learningStarts >= totalSteps) {
-    throw new UserError(`${field('learningStarts')}: ${hp.learningStarts} is at or beyond train.steps (${totalSteps}), so DQN would never learn; lower it or train longer`);
-  }
-  if (hp.targetUpdateInterval >= totalSteps) {
-    throw new UserError(`${field('targetUpdateInterval')}: ${hp.targetUpdateInterval} is at or beyond train.steps (${totalSteps}), so the target network would never be updated; lower it or train longer`);
+    throw new UserError(`${field('learningStarts')}: ${hp.learningStarts} is at or beyond train.steps (${totalSteps}), so ${algo} would never learn; lower it or train longer`);
   }
   // Learning happens on call c (after c * numEnvs steps) when c * numEnvs > learningStarts and c % trainFreq == 0.
   const calls = Math.ceil(totalSteps / hp.numEnvs);
@@ -199,19 +247,31 @@ function checkDqnCompatibility(hp: DqnHyperparameters, budget: TrainingBudget): 
       `${field('trainFreq')}: ${hp.trainFreq} vector steps between updates leaves no update between learningStarts (${hp.learningStarts}) and train.steps (${totalSteps}); lower it or train longer`,
     );
   }
+  if (hp.batchSize > hp.bufferSize) {
+    throw new UserError(`${field('batchSize')}: ${hp.batchSize} is larger than bufferSize (${hp.bufferSize}); use a batchSize of at most ${hp.bufferSize} or a larger buffer`);
+  }
+}
+
+/** DQN's schedule, and its target network must be refreshed within train.steps or it regresses on the initial network. */
+function checkDqnCompatibility(hp: DqnHyperparameters, budget: TrainingBudget): void {
+  checkOffPolicySchedule('DQN', hp, budget);
+  if (hp.targetUpdateInterval >= budget.totalSteps) {
+    throw new UserError(`${field('targetUpdateInterval')}: ${hp.targetUpdateInterval} is at or beyond train.steps (${budget.totalSteps}), so the target network would never be updated; lower it or train longer`);
+  }
 }
 
 // ---- training.csv ----
 
 /**
  * training.csv's columns, in this order: a stable contract (README "Results"). Every algorithm
- * writes all of them; a column it does not fill is NaN. An algorithm with new quantities adds its
- * columns at the end of this list.
+ * writes all of them; a column it does not fill is NaN (the dose columns: empty for an env that
+ * delivers no dose). An algorithm with new quantities adds its columns at the end of this list.
  */
 export const TRAINING_COLUMNS = [
   'seed', 'update', 'steps', 'episodes', 'episode_return', 'episode_length', 'episode_cost',
   'loss_policy', 'loss_value', 'loss_entropy', 'loss_q', 'approx_kl', 'clip_fraction', 'entropy',
   'learning_rate', 'exploration_rate', 'lagrange', 'cost_rate', 'steps_per_s',
+  'dose_mean', 'dose_sd', 'action_mean', 'entropy_coef',
 ] as const;
 
 export type TrainingColumn = (typeof TRAINING_COLUMNS)[number];
@@ -300,6 +360,21 @@ export const ALGORITHMS = [
     // The trainer gives the budget the plan resolved; train() checks it is there.
     train: async (env, options) => (await import('./ppo-lagrangian.ts')).train(env, options as PpoLagrangianTrainOptions),
   }),
+  row({
+    name: 'sac',
+    description: 'Soft Actor-Critic (Haarnoja et al. 2018): squashed Gaussian actor, twin critics, automatic entropy tuning',
+    schema: sacSchema,
+    actionSpaces: ['box'],
+    needsCostBudget: false,
+    trainingColumns: {
+      loss_q: (s) => finite(s.losses['q']),
+      loss_policy: (s) => finite(s.losses['policy']),
+      entropy: (s) => finite(s.entropy),
+      entropy_coef: (s) => finite((s as { entropyCoef?: number }).entropyCoef),
+    },
+    checkCompatibility: (hp, budget) => checkOffPolicySchedule('SAC', hp, budget),
+    train: async (env, options) => (await import('./sac.ts')).train(env, options),
+  }),
 ] as const;
 
 export type AlgorithmName = (typeof ALGORITHMS)[number]['name'];
@@ -317,9 +392,12 @@ export function algorithm(name: string, where = 'train.algo'): AlgorithmSpec {
   return spec as AlgorithmSpec;
 }
 
-/** One training.csv row: the common columns, then the algorithm's own (NaN where it has none). */
-export function trainingRow(algo: AlgorithmSpec, seed: number, s: UpdateStats): Record<TrainingColumn, number> {
-  const out = Object.fromEntries(TRAINING_COLUMNS.map((c) => [c, Number.NaN])) as Record<TrainingColumn, number>;
+/**
+ * One training.csv row: the common columns, then the algorithm's own (NaN where it has none; the
+ * dose columns null, an empty cell, where the env delivers no dose).
+ */
+export function trainingRow(algo: AlgorithmSpec, seed: number, s: UpdateStats): Record<TrainingColumn, number | null> {
+  const out = Object.fromEntries(TRAINING_COLUMNS.map((c) => [c, Number.NaN])) as Record<TrainingColumn, number | null>;
   Object.assign(out, {
     seed,
     update: s.update,
@@ -332,6 +410,9 @@ export function trainingRow(algo: AlgorithmSpec, seed: number, s: UpdateStats): 
     // Mean episode cost / mean episode length of the recent episodes.
     cost_rate: finite(s.recentCost / s.recentLength),
     steps_per_s: Math.round(s.stepsPerSecond),
+    dose_mean: s.doseMean,
+    dose_sd: s.doseSd,
+    action_mean: finite(s.actionMean),
   });
   for (const [column, value] of Object.entries(algo.trainingColumns)) out[column as TrainingColumn] = (value as (s: UpdateStats) => number)(s);
   return out;

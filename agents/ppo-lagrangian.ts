@@ -127,7 +127,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
 
   // The rollouts (common/on-policy.ts) record two critics: 0 the value net, 1 the cost critic.
   const critics = [(x: ArrayLike<number>, rows: number) => learner.nets.value(x, rows), (x: ArrayLike<number>, rows: number) => costCritic.forward(x, rows)];
-  const run = new OnPolicyRun({ envs, learner, critics, rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate });
+  const run = new OnPolicyRun({ envs, learner, critics, rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose });
 
   for (let update = 1; update <= run.numUpdates; update++) {
     const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;

@@ -5,7 +5,7 @@
  *
  *   for each update:
  *     1. collect nSteps from every env of the vector env, acting in one batch through the
- *        typed-array copy of the networks (categorical for Discrete, diagonal Gaussian for Box)
+ *        typed-array copy of the networks (categorical for Discrete, Beta for Box)
  *     2. GAE advantages and returns; a truncated episode adds gamma * V(final observation) to its
  *        last reward (SB3's bootstrap)
  *     3. nEpochs passes of shuffled minibatches: clipped surrogate + value loss (optionally
@@ -18,16 +18,39 @@
  * loss, Adam runs on the flat array. All randomness comes from the run's seed via `Rng`. A reward,
  * advantage, loss, gradient or weight that is not finite stops training with its likely cause
  * (common/divergence.ts).
+ *
+ * Box actions (hyperparameter `distribution`). Evaluation acts deterministically, so the action it
+ * takes must be the mode of the distribution that was trained; otherwise a policy whose samples
+ * deliver a dose can act with another one (SB3's clipped Gaussian: a mean below the lower bound
+ * delivers insulin through its clipped samples and none at all deterministically).
+ * - 'beta' (default): per action dimension Beta(alpha, beta) with alpha, beta = 1 + softplus(network
+ *   outputs) > 1 (Chou, Maturana & Scherer 2017, "Improving stochastic policy gradients in continuous
+ *   control with deep reinforcement learning using the Beta distribution", ICML), mapped affinely
+ *   from [0, 1] onto the Box: its support is the Box, so no sample is ever clipped; it has exactly one
+ *   mode, (alpha - 1) / (alpha + beta - 2), the deterministic action; its log-density and entropy
+ *   and their gradients are closed-form (`betaPpoHead`). The initial policy (outputs ~0, policy head
+ *   gain 0.01) is Beta(1.69, 1.69): centred in the Box with a standard deviation of 0.24 x its width.
+ *   Its entropy (the bonus, training.csv's entropy) is that of the Beta on [0, 1]: -0.08 nats at the
+ *   start, 0 for the uniform; the entropy in the action's units adds log(high - low) per dimension.
+ *   Why not the squashed Gaussian (SAC's): its usual deterministic action tanh(mu) is the median,
+ *   not the mode; the mode solves u = mu + 2 sigma^2 tanh(u), and once sigma^2 > 1/2 (PPO starts at
+ *   sigma = 1) the density is bimodal with both modes near the bounds (at mu = 0, sigma = 1: +-0.96
+ *   of the half-width); and its entropy has no closed form (SB3 estimates it from samples).
+ * - 'gaussian-clip': SB3's diagonal Gaussian with a state-independent log std (`logStdInit`), each
+ *   sample clipped to the Box before it reaches the env, its log-density that of the unclipped
+ *   sample, and the deterministic action the clipped mean (DoseGym's distribution before the Beta,
+ *   for ablations). Works with unbounded Boxes, which the Beta cannot map.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Box, Discrete } from '../src/core/spaces.ts';
 import type { VectorEnv } from '../src/core/vector.ts';
 import { clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
-import { gaussianEntropy, gaussianEntropyTf, gaussianLogProbTf } from './common/distributions.ts';
+import { UserError } from '../src/core/errors.ts';
+import { betaConcentration, betaLogProb, betaEntropy, digamma, gaussianEntropy, gaussianEntropyTf, gaussianLogProbTf, sigmoid, trigamma } from './common/distributions.ts';
 import { DivergenceGuard } from './common/divergence.ts';
 import { createLearner, type Learner, type LearnerOptions } from './common/learner.ts';
-import type { NetworksTf } from './common/networks.ts';
+import type { NetworksTf, PolicyDistribution } from './common/networks.ts';
 import { LossMeans, OnPolicyRun, gatherMinibatch, minibatches, onPolicyStreams, rolloutGae, type Minibatch } from './common/on-policy.ts';
 import { flatValueAndGrads, type ParamStore } from './common/params.ts';
 import type { TrainedPolicy } from './common/policy.ts';
@@ -136,10 +159,53 @@ export function categoricalPpoHead(mb: Minibatch, logits: ArrayLike<number>, val
 }
 
 /**
+ * `ppoHead` for the Beta policy, taking the network outputs z [B x 2d] (columns alpha_1..alpha_d,
+ * beta_1..beta_d before alpha = 1 + softplus(z)) and the minibatch's draws x in (0, 1) [B x d], and
+ * including the entropy bonus -entCoef * mean_i H_i (the whole loss in one node):
+ *   logp_i = sum_j (a - 1) log x + (b - 1) log(1 - x) - log B(a, b)
+ *   H_i    = sum_j log B(a, b) - (a - 1) psi(a) - (b - 1) psi(b) + (a + b - 2) psi(a + b)
+ *   dlogp/da = log x - psi(a) + psi(a + b);      dlogp/db = log(1 - x) - psi(b) + psi(a + b)
+ *   dH/da = (a + b - 2) psi'(a + b) - (a - 1) psi'(a);  dH/db likewise;  da/dz = sigmoid(z)
+ * A unit test checks it against tfjs autodiff.
+ */
+export function betaPpoHead(mb: Minibatch, out: ArrayLike<number>, values: ArrayLike<number>, d: number, hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'vfCoef' | 'entCoef'>) {
+  const n = mb.size;
+  const logp = new Float64Array(n);
+  let meanEntropy = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const a = betaConcentration(out[i * 2 * d + j] as number);
+      const b = betaConcentration(out[i * 2 * d + d + j] as number);
+      logp[i] = (logp[i] as number) + betaLogProb(a, b, mb.actions[i * d + j] as number);
+      meanEntropy += betaEntropy(a, b) / n;
+    }
+  }
+  const head = ppoHead(mb, logp, values, hp);
+  const dOut = new Float32Array(n * 2 * d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const za = out[i * 2 * d + j] as number;
+      const zb = out[i * 2 * d + d + j] as number;
+      const a = betaConcentration(za);
+      const b = betaConcentration(zb);
+      const x = mb.actions[i * d + j] as number;
+      const psiAb = digamma(a + b);
+      const triAb = (a + b - 2) * trigamma(a + b);
+      const dLogp = head.dLogp[i] as number;
+      const dEntropy = -hp.entCoef / n;
+      dOut[i * 2 * d + j] = (dLogp * (Math.log(x) - digamma(a) + psiAb) + dEntropy * (triAb - (a - 1) * trigamma(a))) * sigmoid(za);
+      dOut[i * 2 * d + d + j] = (dLogp * (Math.log1p(-x) - digamma(b) + psiAb) + dEntropy * (triAb - (b - 1) * trigamma(b))) * sigmoid(zb);
+    }
+  }
+  return { ...head, loss: head.loss - hp.entCoef * meanEntropy, dOut, entropy: meanEntropy };
+}
+
+/**
  * The PPO loss of one minibatch as SB3 computes it, policy_loss + vfCoef * value_loss
  * - entCoef * entropy, as a differentiable function of the parameters `p`: the networks go through
  * tfjs autodiff; the step from their outputs to the loss is one node with the closed-form gradient
- * of `categoricalPpoHead` (Discrete) or `ppoHead` after a tfjs Gaussian log-density (Box).
+ * of `categoricalPpoHead` (Discrete), `betaPpoHead` (Beta) or `ppoHead` after a tfjs Gaussian
+ * log-density ('gaussian-clip').
  */
 export function ppoLoss(
   nets: NetworksTf,
@@ -161,11 +227,18 @@ export function ppoLoss(
       return { value: tf.scalar(r.loss), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => saved.map((g) => tf.mul(g, dy)) };
     }) as never) as (a: tf.Tensor, v: tf.Tensor) => tf.Scalar;
 
-  if (!nets.d.continuous) {
+  if (nets.d.distribution === 'categorical') {
     const n = nets.d.actionSize;
     return node((logits, v) => {
       const h = categoricalPpoHead(mb, logits, v, n, hp);
       return { loss: h.loss, grads: [[h.dLogits, [mb.size, n]], [h.dValues, [mb.size]]], stats: { policy: h.policy, value: h.value, entropy: -h.entropy, approxKl: h.approxKl, clipFraction: h.clipFraction } };
+    })(out, values);
+  }
+  if (nets.d.distribution === 'beta') {
+    const d = nets.d.actionSize;
+    return node((z, v) => {
+      const h = betaPpoHead(mb, z, v, d, hp);
+      return { loss: h.loss, grads: [[h.dOut, [mb.size, 2 * d]], [h.dValues, [mb.size]]], stats: { policy: h.policy, value: h.value, entropy: -h.entropy, approxKl: h.approxKl, clipFraction: h.clipFraction } };
     })(out, values);
   }
   // Gaussian: log-densities (and the entropy bonus) through tfjs autodiff, the rest in ppoHead.
@@ -206,7 +279,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
   // The rollouts (common/on-policy.ts), with the value net as their one critic.
   const critic = (x: ArrayLike<number>, rows: number) => learner.nets.value(x, rows);
-  const run = new OnPolicyRun({ envs, learner, critics: [critic], rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate });
+  const run = new OnPolicyRun({ envs, learner, critics: [critic], rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose });
 
   for (let update = 1; update <= run.numUpdates; update++) {
     const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;
@@ -236,12 +309,21 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   return learner.policy;
 }
 
-/** The actor-critic network and optimiser settings of PPO's `createLearner` (shared with PPO-Lagrangian). */
+/**
+ * The actor-critic network and optimiser settings of PPO's `createLearner` (shared with
+ * PPO-Lagrangian). A Beta needs a bounded Box to map its [0, 1] onto.
+ */
 export function actorCritic(envs: VectorEnv, hp: PpoHyperparameters): Pick<LearnerOptions, 'network' | 'init' | 'normalizeObservations' | 'adamEps'> {
   const space = envs.singleActionSpace;
   const continuous = space instanceof Box;
+  const distribution: PolicyDistribution = continuous ? hp.distribution : 'categorical';
+  if (distribution === 'beta' && ![...(space as Box).low, ...(space as Box).high].every(Number.isFinite)) {
+    throw new UserError(
+      `train.hyperparameters.distribution: 'beta' maps [0, 1] onto the action space, but ${envs.metadata.id} has the unbounded ${space.toString()}; use distribution: gaussian-clip`,
+    );
+  }
   return {
-    network: { kind: 'actor-critic', actionSize: continuous ? space.size : (space as Discrete).n, continuous, netArch: hp.netArch, activation: hp.activation, dueling: false },
+    network: { kind: 'actor-critic', actionSize: continuous ? space.size : (space as Discrete).n, continuous, netArch: hp.netArch, activation: hp.activation, dueling: false, distribution },
     init: { init: hp.orthoInit ? 'orthogonal' : 'glorot', logStdInit: hp.logStdInit },
     normalizeObservations: hp.normalizeObservations,
     adamEps: hp.adamEps,

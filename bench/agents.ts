@@ -1,11 +1,13 @@
 /**
  * Training throughput of the whole loop (env steps, acting, storage, gradient updates) on
  * CartPole-v1 with Stable-Baselines3's default hyperparameters, against SB3 (PyTorch, 2 threads)
- * measured on this machine kind (../shared/reference/stack.md): PPO 898 and DQN 838 env steps/s.
+ * measured on this machine kind (BENCHMARKS.md): PPO 898 and DQN 838 env steps/s; and PPO on
+ * Pendulum-v1 with its Box-action distributions, the Beta (default) and the clipped Gaussian.
  *
  * PPO: 2 rollouts of 2048 steps (4096 steps, 640 minibatch updates of 64); DQN: 5000 steps
  * (train_freq 4, batch 32, learning_starts 100: ~1225 updates). Median of 3 repetitions each,
  * after one untimed warm-up run (module loading and JIT). Run alone: `npx tsx bench/agents.ts`.
+ * SAC's throughput is bench/sac.ts.
  */
 import '../envs/index.ts';
 import { make } from '../src/core/registry.ts';
@@ -53,6 +55,9 @@ export async function run(options: { repetitions?: number } = {}): Promise<Recor
 
   const ppoRuns = await stepsPerSecond(ppo, repetitions);
   const dqnRuns = await stepsPerSecond(dqn, repetitions);
+  const pendulum = (distribution: string) => (seed: number) => trainPpo(() => make('Pendulum-v1'), { totalSteps: 4096, seed, hyperparameters: { distribution } });
+  const betaRuns = await stepsPerSecond(pendulum('beta'), repetitions);
+  const gaussianRuns = await stepsPerSecond(pendulum('gaussian-clip'), repetitions);
   const ppoRate = median(ppoRuns.wall);
   const dqnRate = median(dqnRuns.wall);
   return {
@@ -68,6 +73,10 @@ export async function run(options: { repetitions?: number } = {}): Promise<Recor
     dqn_cartpole_steps_per_s_max: Math.max(...dqnRuns.wall),
     ppo_cartpole_steps_per_cpu_s: median(ppoRuns.cpu),
     dqn_cartpole_steps_per_cpu_s: median(dqnRuns.cpu),
+    ppo_pendulum_beta_steps_per_s: median(betaRuns.wall),
+    ppo_pendulum_gaussian_clip_steps_per_s: median(gaussianRuns.wall),
+    ppo_pendulum_beta_steps_per_cpu_s: median(betaRuns.cpu),
+    ppo_pendulum_gaussian_clip_steps_per_cpu_s: median(gaussianRuns.cpu),
   };
 }
 

@@ -2,24 +2,19 @@
  * The `dosegym` command line. Every command reports user mistakes as one line on stderr with exit
  * code 1 (usage errors: 2) and never a stack trace unless --debug is given.
  */
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { UserError } from './core/errors.ts';
+import { packageVersion } from './core/package.ts';
 import { printable } from './core/validate.ts';
 import { fsErrorMessage } from './io/fs.ts';
-import '../envs/index.ts';
-import { envsCommand } from './cli/envs-command.ts';
-import { simulateCommand } from './cli/simulate-command.ts';
 import type { RunFlags } from './run/run.ts';
-import { CONFIG_HELP } from './config/experiment.ts';
 
-// The experiment commands load TensorFlow.js, vega and the runner: import them only when used, so
-// `dosegym --help`, `envs` and `simulate` start quickly.
+// Each command imports what it needs when it runs (the environments, the config schema, and for the
+// experiment commands TensorFlow.js, vega and the runner), so `dosegym --help` loads only yargs.
+const registerEnvs = () => import('../envs/index.ts');
 const runCommands = () => import('./cli/run-commands.ts');
-
-
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-export const DOSEGYM_VERSION = packageJson.version;
+/** The config reference shown by `--help` of the experiment commands (yargs awaits async builders). */
+const configHelp = async () => (await import('./config/experiment.ts')).CONFIG_HELP;
 
 class UsageError extends UserError {
   constructor(message: string) {
@@ -86,7 +81,7 @@ function buildParser(argv: string[]) {
   return yargs(argv)
     .scriptName('dosegym')
     .usage('$0 <command> [options]\n\nDrug-dosing simulators (UVA/Padova type-1 diabetes, chemotherapy) and RL agents.')
-    .version(DOSEGYM_VERSION)
+    .version(packageVersion())
     .option('debug', { type: 'boolean', default: false, describe: 'Show stack traces for errors' })
     .command('envs', 'List registered environments with their spaces, step duration and units', (y) =>
       y.option('json', { type: 'boolean', default: false, describe: 'Machine-readable JSON output' }),
@@ -99,34 +94,34 @@ function buildParser(argv: string[]) {
         .option('set', { type: 'string', describe: SET_HELP.replace('train.steps=50000 --set env.options.patient=adult#002', 'patient=adult#002 --set seed=3'), requiresArg: true })
         .example('$0 simulate experiments/simulate-adult001.yaml --out day.csv', 'Simulate adult#001 for one day with basal-bolus'),
     )
-    .command('run <config>', 'Train every seed, evaluate every method on the same seeded episodes, write results and the report', (y) =>
+    .command('run <config>', 'Train every seed, evaluate every method on the same seeded episodes, write results and the report', async (y) =>
       trainingOptions(y.positional('config', { type: 'string', describe: 'Experiment config (.yaml/.json); see README "Experiment configs"' }))
         .example('$0 run experiments/quickstart.yaml', 'The quick start: PPO vs basal-bolus and PID on one T1D patient')
         .example('$0 run experiments/quickstart.yaml --set train.steps=20000 --set train.seeds=[1,2]', 'The same with fewer steps and two seeds')
         .example('$0 run experiments/cartpole-ppo.yaml --jobs 2', 'Three seeds, two at a time')
         .example('$0 run experiments/quickstart.yaml --resume', 'Continue an interrupted run')
-        .epilog(CONFIG_HELP),
+        .epilog(await configHelp()),
     )
-    .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', (y) =>
-      trainingOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(CONFIG_HELP),
+    .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', async (y) =>
+      trainingOptions(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(await configHelp()),
     )
     .command(
       'evaluate <target>',
       'Evaluate a run directory (re-running every method; its results are replaced only once the new ones are complete), a run\'s policies under other settings into a new run (--set ... --out DIR), or a baselines-only config',
-      (y) =>
+      async (y) =>
         outputOptions(
           y.positional('target', { type: 'string', describe: 'A run directory or an experiment config' }),
           'With a run directory: write the evaluation as a NEW run directory, leaving the source run untouched (needed with --set). With a config: the run directory (default: results/<name>/<UTC date-time>/)',
         )
           .example('$0 evaluate results/quickstart/<run-id>', 'Re-evaluate a run in place')
           .example('$0 evaluate results/quickstart/<run-id> --set evaluate.seed=2000 --set env.options.therapy.carbEstimateSd=0.3 --out results/qs-carb30', 'Its policies on other days and a worse carb count, without retraining')
-          .epilog(CONFIG_HELP),
+          .epilog(await configHelp()),
     )
     .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
-    .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', (y) =>
-      setOption(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(CONFIG_HELP),
+    .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', async (y) =>
+      setOption(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(await configHelp()),
     )
     .demandCommand(1, 'Give a command; see dosegym --help')
     .recommendCommands()
@@ -145,15 +140,16 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const args = await buildParser(argv).parseAsync();
     const command = String(args._[0]);
+    await registerEnvs();
     // The experiment commands say once, at the end, which backend trained (src/cli/run-commands.ts);
     // the agents' own note (agents/common/backend.ts) would repeat it in every worker process.
     if (['run', 'train', 'evaluate'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
     switch (command) {
       case 'envs':
-        envsCommand(Boolean(args['json']));
+        (await import('./cli/envs-command.ts')).envsCommand(Boolean(args['json']));
         break;
       case 'simulate':
-        await simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']), set: setFlags(args) });
+        await (await import('./cli/simulate-command.ts')).simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']), set: setFlags(args) });
         break;
       case 'run':
         await (await runCommands()).runCommand(String(args['config']), runFlags(args));

@@ -24,15 +24,19 @@ test.before(async () => {
 const dir = tempDir('dosegym-divergence-');
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Five-step episodes paying `reward` on their third step and 0 otherwise. */
-const rewardAtThirdStep = (reward: number) => new ScriptedEpisodes({ length: 5, truncate: false, reward: (t) => (t === 3 ? reward : 0) });
+/** Five-step episodes paying `reward` on their third step and 0 otherwise (Box actions for SAC). */
+const rewardAtThirdStep = (reward: number, name = 'ppo') => new ScriptedEpisodes({ length: 5, truncate: false, reward: (t) => (t === 3 ? reward : 0), box: name === 'sac' });
 
 /** Small, fast settings per algorithm. */
 const SMALL: Record<string, Record<string, unknown>> = {
   ppo: { nSteps: 32, batchSize: 16, nEpochs: 2 },
   'ppo-lagrangian': { nSteps: 32, batchSize: 16, nEpochs: 2 },
   dqn: { learningStarts: 8, trainFreq: 1, batchSize: 8, targetUpdateInterval: 16 },
+  sac: { learningStarts: 8, batchSize: 8, netArch: [16] },
 };
+
+/** The algorithms of the table that act in `space` actions. */
+const actingIn = (space: 'discrete' | 'box') => ALGORITHM_NAMES.filter((n) => (algorithm(n).actionSpaces as readonly string[]).includes(space));
 
 /** Train `name` through the table (PPO-Lagrangian with a budget of 1). */
 const trainWith = (name: string, env: EnvInput, hyperparameters: Record<string, unknown>, extra: Partial<TrainOptions> = {}) =>
@@ -40,12 +44,12 @@ const trainWith = (name: string, env: EnvInput, hyperparameters: Record<string, 
 
 test('a reward beyond float32 (finite in float64) stops every agent at that step, naming where rewards come from', async (t) => {
   for (const name of ALGORITHM_NAMES) {
-    await t.throwsAsync(trainWith(name, () => rewardAtThirdStep(1e39), {}, { rewardSource: 'env.reward "exp(bg)"' }), {
+    await t.throwsAsync(trainWith(name, () => rewardAtThirdStep(1e39, name), {}, { rewardSource: 'env.reward "exp(bg)"' }), {
       name: 'UserError',
       message: 'env.reward "exp(bg)" gave a reward of 1e+39 at env step 3 (env 0), beyond float32\'s range (about 3.4e38), in which training computes; rescale or fix the reward',
     }, name);
     // Without a named source, the env's id.
-    await t.throwsAsync(trainWith(name, () => rewardAtThirdStep(-1e300), {}), { message: /^the reward of ScriptedEpisodes-test gave a reward of -1e\+300 at env step 3 \(env 0\)/ }, name);
+    await t.throwsAsync(trainWith(name, () => rewardAtThirdStep(-1e300, name), {}), { message: /^the reward of ScriptedEpisodes-test gave a reward of -1e\+300 at env step 3 \(env 0\)/ }, name);
   }
 });
 
@@ -61,15 +65,19 @@ test('rewards within float32 whose squares overflow stop the on-policy agents, n
 
 test('an exploding learning rate stops every agent with train.hyperparameters.learningRate and its value (Discrete and Box)', async (t) => {
   const learningRate = /; the learning rate 1e\+30 is likely too large: lower it$/;
-  for (const name of ALGORITHM_NAMES) {
+  for (const name of actingIn('discrete')) {
     const error = await t.throwsAsync(trainWith(name, () => make('CartPole-v1'), { learningRate: 1e30 }));
     t.regex(error?.message ?? '', /^train\.hyperparameters\.learningRate: training diverged at env step \d+: /, name);
     t.regex(error?.message ?? '', learningRate, name);
   }
   // A Box action space: before the guard, the NaN actions reached the env, which was blamed.
-  for (const name of ['ppo', 'ppo-lagrangian']) {
-    const error = await t.throwsAsync(trainWith(name, () => make('Pendulum-v1'), { learningRate: 1e30 }));
-    t.regex(error?.message ?? '', /^train\.hyperparameters\.learningRate: training diverged/, name);
+  t.deepEqual(actingIn('box'), ['ppo', 'ppo-lagrangian', 'sac']);
+  for (const name of actingIn('box')) {
+    for (const distribution of name === 'sac' ? [undefined] : ['beta', 'gaussian-clip']) {
+      const error = await t.throwsAsync(trainWith(name, () => make('Pendulum-v1'), { learningRate: 1e30, ...(distribution ? { distribution } : {}) }));
+      t.regex(error?.message ?? '', /^train\.hyperparameters\.learningRate: training diverged/, `${name} ${distribution ?? ''}`);
+      t.regex(error?.message ?? '', learningRate, name);
+    }
   }
 });
 

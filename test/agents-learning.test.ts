@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../agents/common/backend.ts';
@@ -83,8 +83,9 @@ test('DQN walks the chain MDP to its rewarding end; Q-values follow gamma^distan
   close(t, policy.nets.q(chainObs(2), 1)[1] as number, 0.9, 0.15, 'Q(2, right)');
 });
 
-test('PPO Gaussian policy moves its mean to the best continuous action', async (t) => {
-  const policy = await trainPpo(() => new ContinuousBandit(0.5), { totalSteps: 2048, seed: 4, hyperparameters: { ...small, numEnvs: 4, nSteps: 32 } });
+test("PPO's clipped Gaussian (distribution: gaussian-clip) moves its mean to the best continuous action", async (t) => {
+  const policy = await trainPpo(() => new ContinuousBandit(0.5), { totalSteps: 2048, seed: 4, hyperparameters: { ...small, numEnvs: 4, nSteps: 32, distribution: 'gaussian-clip' } });
+  t.is(policy.network.distribution, 'gaussian-clip');
   const a = policy.act(new Float32Array([0.1, -0.3]), greedy) as Float32Array;
   t.true(a instanceof Float32Array);
   close(t, a[0] as number, 0.5, 0.15, 'mean action');
@@ -190,10 +191,36 @@ test('checkpoint round trip: identical weights, statistics and actions; atomic o
     for (let s = 0; s < 5; s++) t.is(dqnLoaded.act(chainObs(s), greedy), dqn.act(chainObs(s), greedy));
 
     t.throws(() => loadPolicy(join(dir, 'missing')), { message: `policy: no checkpoint at ${join(dir, 'missing')} (manifest.json not found)` });
+    t.like(manifest.network, { distribution: 'beta' });
+    t.is(manifest.formatVersion, 2);
     t.false(existsSync(join(dir, 'ppo.old')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a version-1 checkpoint (before network.distribution) loads as the clipped Gaussian it was; bad versions and distributions are refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dosegym-ckpt-v1-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const policy = await trainPpo(() => new ContinuousBandit(0.5), { totalSteps: 128, seed: 6, hyperparameters: { ...small, distribution: 'gaussian-clip' } });
+  const path = savePolicy(join(dir, 'v1'), policy);
+  const manifestPath = join(path, 'manifest.json');
+  const v2 = JSON.parse(readFileSync(manifestPath, 'utf8')) as CheckpointManifest & { network: Record<string, unknown> };
+  // What DoseGym wrote before the Beta: version 1, no distribution, and no such hyperparameter.
+  const v1 = { ...v2, formatVersion: 1, network: { ...v2.network } as Record<string, unknown>, hyperparameters: { ...v2.hyperparameters } };
+  delete v1.network['distribution'];
+  delete v1.hyperparameters['distribution'];
+  writeFileSync(manifestPath, JSON.stringify(v1));
+  const loaded = loadPolicy(path);
+  t.is(loaded.network.distribution, 'gaussian-clip');
+  for (const x of [-0.8, 0, 0.6]) {
+    const obs = new Float32Array([x, -x]);
+    t.deepEqual(loaded.act(obs, greedy), policy.act(obs, greedy));
+  }
+  writeFileSync(manifestPath, JSON.stringify({ ...v2, formatVersion: 3 }));
+  t.throws(() => loadPolicy(path), { message: `${manifestPath}: format: expected dosegym-policy version 1 or 2, got dosegym-policy version 3` });
+  writeFileSync(manifestPath, JSON.stringify({ ...v2, network: { ...v2.network, distribution: 'cauchy' } }));
+  t.throws(() => loadPolicy(path), { message: `${manifestPath}: network.distribution: expected one of categorical, epsilon-greedy, gaussian-clip, beta, squashed-gaussian, got cauchy` });
 });
 
 function close(t: { true(v: boolean, m?: string): void }, a: number, b: number, tol: number, what = ''): void {

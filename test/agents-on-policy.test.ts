@@ -27,7 +27,7 @@ function counterRun(): OnPolicyRun {
   const learner = createLearner({
     envs,
     algorithm: 'ppo',
-    network: { kind: 'actor-critic', actionSize: 2, continuous: false, netArch: [4], activation: 'tanh', dueling: false },
+    network: { kind: 'actor-critic', actionSize: 2, continuous: false, netArch: [4], activation: 'tanh', dueling: false, distribution: 'categorical' },
     init: { init: 'orthogonal' },
     rng,
     normalizeObservations: false,

@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import '../envs/index.ts';
 import { initBackend } from '../agents/common/backend.ts';
 import { loadPolicy, savePolicy } from '../agents/common/checkpoint.ts';
-import { ChainMDP, TwoArmedBandit } from '../agents/common/toy-envs.ts';
+import { ChainMDP, ScriptedEpisodes, TwoArmedBandit } from '../agents/common/toy-envs.ts';
 import type { UpdateStats } from '../agents/common/training.ts';
 import { ALGORITHM_NAMES, TRAINING_COLUMNS, algorithm, parseDqnHyperparameters, parsePpoHyperparameters, trainingRow } from '../agents/index.ts';
 import { train as trainDqn } from '../agents/dqn.ts';
 import { train as trainPpo } from '../agents/ppo.ts';
 import { CONFIG_HELP, TRAIN_ALGOS, parseExperiment } from '../src/config/experiment.ts';
 import { planExperiment } from '../src/run/plan.ts';
+import { toCsv } from '../src/io/csv.ts';
 import { ROOT } from './fixtures/experiments/helpers.ts';
 
 test.before(async () => {
@@ -28,14 +29,19 @@ test.before(async () => {
 // ---- names ----
 
 test('the table names the algorithms every layer accepts; an unknown one lists them', (t) => {
-  t.deepEqual([...ALGORITHM_NAMES], ['ppo', 'dqn', 'ppo-lagrangian']);
-  t.deepEqual([...TRAIN_ALGOS], ['ppo', 'dqn', 'ppo-lagrangian', 'none']);
-  t.true(CONFIG_HELP.includes('train.algo             ppo | dqn | ppo-lagrangian | none (evaluate baselines only) [ppo]'));
-  t.throws(() => parseExperiment({ name: 'x', env: { id: 'CartPole-v1' }, train: { algo: 'sac' } }), {
-    message: 'train.algo: expected one of ppo, dqn, ppo-lagrangian, none, got "sac"',
+  t.deepEqual([...ALGORITHM_NAMES], ['ppo', 'dqn', 'ppo-lagrangian', 'sac']);
+  t.deepEqual([...TRAIN_ALGOS], ['ppo', 'dqn', 'ppo-lagrangian', 'sac', 'none']);
+  t.true(CONFIG_HELP.includes('train.algo             ppo | dqn | ppo-lagrangian | sac | none (evaluate baselines only) [ppo]'));
+  t.throws(() => parseExperiment({ name: 'x', env: { id: 'CartPole-v1' }, train: { algo: 'a2c' } }), {
+    message: 'train.algo: expected one of ppo, dqn, ppo-lagrangian, sac, none, got "a2c"',
   });
-  t.throws(() => algorithm('sac'), { name: 'UserError', message: "train.algo: unknown algorithm 'sac'; allowed: ppo, dqn, ppo-lagrangian" });
+  t.throws(() => algorithm('a2c'), { name: 'UserError', message: "train.algo: unknown algorithm 'a2c'; allowed: ppo, dqn, ppo-lagrangian, sac" });
   t.deepEqual(algorithm('dqn').actionSpaces, ['discrete']);
+  t.deepEqual(algorithm('sac').actionSpaces, ['box']);
+  // The plan names the algorithms that fit the env's action space.
+  t.throws(() => planExperiment(parseExperiment({ name: 'x', env: { id: 'CartPole-v1' }, train: { algo: 'sac' }, evaluate: { methods: ['sac'] } })), {
+    message: /^train\.algo: sac needs a box action space, but CartPole-v1 with these options has Discrete\(2\); use ppo, dqn, ppo-lagrangian$/,
+  });
   t.deepEqual(algorithm('ppo-lagrangian').actionSpaces, ['discrete', 'box']);
   t.deepEqual(ALGORITHM_NAMES.filter((n) => algorithm(n).needsCostBudget), ['ppo-lagrangian']);
 });
@@ -46,8 +52,8 @@ test('a checkpoint whose algorithm is not in the table is refused, naming the ta
   const policy = await trainPpo(() => new TwoArmedBandit(), { totalSteps: 64, seed: 1, hyperparameters: { nSteps: 64, nEpochs: 1 } });
   const path = savePolicy(join(dir, 'p'), policy);
   const manifest = join(path, 'manifest.json');
-  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"algorithm": "ppo"', '"algorithm": "sac"'));
-  t.throws(() => loadPolicy(path), { message: `${manifest}: algorithm: expected one of ppo, dqn, ppo-lagrangian, got sac` });
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"algorithm": "ppo"', '"algorithm": "a2c"'));
+  t.throws(() => loadPolicy(path), { message: `${manifest}: algorithm: expected one of ppo, dqn, ppo-lagrangian, sac, got a2c` });
 });
 
 // ---- training.csv ----
@@ -55,7 +61,11 @@ test('a checkpoint whose algorithm is not in the table is refused, naming the ta
 test('training.csv keeps its columns; each algorithm fills its own and leaves the others NaN', (t) => {
   t.deepEqual(
     [...TRAINING_COLUMNS],
-    ['seed', 'update', 'steps', 'episodes', 'episode_return', 'episode_length', 'episode_cost', 'loss_policy', 'loss_value', 'loss_entropy', 'loss_q', 'approx_kl', 'clip_fraction', 'entropy', 'learning_rate', 'exploration_rate', 'lagrange', 'cost_rate', 'steps_per_s'],
+    [
+      'seed', 'update', 'steps', 'episodes', 'episode_return', 'episode_length', 'episode_cost', 'loss_policy', 'loss_value', 'loss_entropy', 'loss_q', 'approx_kl', 'clip_fraction', 'entropy', 'learning_rate', 'exploration_rate', 'lagrange', 'cost_rate', 'steps_per_s',
+      // appended by the clinical-evidence work: the delivered dose, the mean deterministic action, SAC's temperature
+      'dose_mean', 'dose_sd', 'action_mean', 'entropy_coef',
+    ],
   );
   for (const name of ALGORITHM_NAMES) {
     for (const column of Object.keys(algorithm(name).trainingColumns)) t.true((TRAINING_COLUMNS as readonly string[]).includes(column), `${name}: ${column}`);
@@ -64,11 +74,16 @@ test('training.csv keeps its columns; each algorithm fills its own and leaves th
     algorithm: 'x', update: 3, steps: 300, totalSteps: 1000, episodes: 7, recentReturn: 12.5, recentLength: 50, recentCost: 2,
     losses: { policy: -0.1, value: 0.5, entropy: -0.7, approxKl: 0.01, clipFraction: 0.2, q: 0.3 },
     entropy: 0.7, learningRate: 3e-4, explorationRate: 0.05, gradientSteps: 40, stepsPerSecond: 1234.4, elapsedSeconds: 1,
+    doseMean: 1.25, doseSd: 0.5, actionMean: 1.1,
   };
   const ppo = trainingRow(algorithm('ppo'), 2, base);
   t.deepEqual(Object.keys(ppo), [...TRAINING_COLUMNS]);
-  t.like(ppo, { seed: 2, update: 3, steps: 300, episodes: 7, episode_return: 12.5, episode_length: 50, episode_cost: 2, loss_policy: -0.1, loss_value: 0.5, loss_entropy: -0.7, approx_kl: 0.01, clip_fraction: 0.2, entropy: 0.7, learning_rate: 3e-4, cost_rate: 0.04, steps_per_s: 1234 });
-  for (const c of ['loss_q', 'exploration_rate', 'lagrange'] as const) t.true(Number.isNaN(ppo[c]), `ppo ${c}`);
+  t.like(ppo, { seed: 2, update: 3, steps: 300, episodes: 7, episode_return: 12.5, episode_length: 50, episode_cost: 2, loss_policy: -0.1, loss_value: 0.5, loss_entropy: -0.7, approx_kl: 0.01, clip_fraction: 0.2, entropy: 0.7, learning_rate: 3e-4, cost_rate: 0.04, steps_per_s: 1234, dose_mean: 1.25, dose_sd: 0.5, action_mean: 1.1 });
+  for (const c of ['loss_q', 'exploration_rate', 'lagrange', 'entropy_coef'] as const) t.true(Number.isNaN(ppo[c]), `ppo ${c}`);
+  // An env without a delivered dose (classic control): empty cells, not NaN.
+  const noDose = trainingRow(algorithm('ppo'), 2, { ...base, doseMean: null, doseSd: null });
+  t.is(noDose.dose_mean, null);
+  t.true(toCsv(TRAINING_COLUMNS, [noDose]).split('\n')[1]?.endsWith(',1234,,,1.1,NaN'));
 
   const dqn = trainingRow(algorithm('dqn'), 2, { ...base, entropy: NaN });
   t.like(dqn, { loss_q: 0.3, exploration_rate: 0.05, cost_rate: 0.04 });
@@ -78,8 +93,38 @@ test('training.csv keeps its columns; each algorithm fills its own and leaves th
   const lag = trainingRow(algorithm('ppo-lagrangian'), 2, { ...base, lagrange: 1.5, costRate: 0.01 } as UpdateStats);
   t.like(lag, { loss_policy: -0.1, lagrange: 1.5, cost_rate: 0.01 });
   t.true(Number.isNaN(lag.loss_q));
+
+  // SAC: the critics' loss, the actor's loss, the entropy estimate and the temperature.
+  const sac = trainingRow(algorithm('sac'), 2, { ...base, losses: { q: 0.3, policy: -4 }, entropy: 0.2, entropyCoef: 0.05 } as UpdateStats);
+  t.like(sac, { loss_q: 0.3, loss_policy: -4, entropy: 0.2, entropy_coef: 0.05, dose_mean: 1.25, action_mean: 1.1 });
+  for (const c of ['loss_value', 'loss_entropy', 'approx_kl', 'exploration_rate', 'lagrange'] as const) t.true(Number.isNaN(sac[c]), `sac ${c}`);
   // Before the first episode ends the episode columns are NaN, never a crash.
   t.true(Number.isNaN(trainingRow(algorithm('ppo'), 1, { ...base, recentReturn: NaN, recentLength: NaN, recentCost: NaN }).cost_rate));
+});
+
+test('every algorithm reports the delivered dose and its spread over exactly the steps since its last report, and the mean action', async (t) => {
+  // Four-step episodes with cost 1 on odd steps: read as a dose of 10 x cost, every block of 8 steps delivers 10, 0, 10, 0, ... (mean 5, SD 5).
+  const make = (name: string) => () => new ScriptedEpisodes({ length: 4, truncate: false, reward: () => 0, cost: (k) => k % 2, box: name === 'sac' });
+  const small: Record<string, Record<string, unknown>> = {
+    ppo: { nSteps: 8, batchSize: 8, nEpochs: 1 },
+    'ppo-lagrangian': { nSteps: 8, batchSize: 8, nEpochs: 1 },
+    dqn: { learningStarts: 8, batchSize: 8, targetUpdateInterval: 8 },
+    sac: { learningStarts: 8, batchSize: 8, netArch: [8] },
+  };
+  for (const name of ALGORITHM_NAMES) {
+    const stats: UpdateStats[] = [];
+    const options = { totalSteps: 32, seed: 1, logInterval: 8, costLimit: 1, hyperparameters: small[name], onUpdate: (s: UpdateStats) => stats.push(s) };
+    await algorithm(name).train(make(name), { ...options, deliveredDose: (info) => 10 * (info['cost'] as number) });
+    t.is(stats.length, 4, name);
+    for (const s of stats) {
+      t.like(s, { doseMean: 5, doseSd: 5 }, name);
+      // Discrete(2): the mean greedy action index; Box(-1, 1): the mean deterministic action.
+      t.true(name === 'sac' ? s.actionMean > -1 && s.actionMean < 1 : s.actionMean >= 0 && s.actionMean <= 1, `${name} action_mean ${s.actionMean}`);
+    }
+    stats.length = 0;
+    await algorithm(name).train(make(name), options);
+    t.true(stats.every((s) => s.doseMean === null && s.doseSd === null && Number.isFinite(s.actionMean)), `${name} without a dose`);
+  }
 });
 
 // ---- lazy loading ----

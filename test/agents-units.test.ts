@@ -14,9 +14,9 @@ import { DQN_DEFAULTS, PPO_DEFAULTS, parseDqnHyperparameters, parsePpoHyperparam
 import { glorotUniform, orthogonal } from '../agents/common/init.ts';
 import { huberLoss, ppoClipLoss, valueLoss } from '../agents/common/losses.ts';
 import { NetworksTf, NetworksTyped, initNetworks, type NetworkDescription } from '../agents/common/networks.ts';
-import { ReplayBuffer } from '../agents/common/replay.ts';
+import { ReplayBuffer, storeTransitions } from '../agents/common/replay.ts';
 import { TwoArmedBandit } from '../agents/common/toy-envs.ts';
-import { dqnHead, dqnTargets, epsilonAt, storeTransitions, train as trainDqn } from '../agents/dqn.ts';
+import { dqnHead, dqnTargets, epsilonAt, train as trainDqn } from '../agents/dqn.ts';
 import { categoricalPpoHead, normalizeAdvantages, ppoHead } from '../agents/ppo.ts';
 import { Rng } from '../src/core/rng.ts';
 import { Box } from '../src/core/spaces.ts';
@@ -244,17 +244,19 @@ test('DQN rejects a Box action space with a clear error', async (t) => {
     }
   }
   await t.throwsAsync(trainDqn(() => new BoxActionEnv(), { totalSteps: 10, seed: 0 }), {
-    message: 'DQN: BoxAction-test has action space Box(-1, 1, [1], float32); DQN needs a Discrete action space (use PPO for Box actions)',
+    message: 'DQN: BoxAction-test has action space Box(-1, 1, [1], float32); DQN needs a Discrete action space (use ppo or sac for Box actions)',
   });
   await t.throwsAsync(trainDqn(() => new TwoArmedBandit(), { totalSteps: -5, seed: 0 }), { message: 'train.totalSteps: expected a positive integer, got -5' });
 });
 
 test('typed-array forward pass equals the tfjs forward pass within 1e-6', (t) => {
   const cases: NetworkDescription[] = [
-    { kind: 'actor-critic', obsSize: 4, actionSize: 2, continuous: false, netArch: [64, 64], activation: 'tanh', dueling: false },
-    { kind: 'actor-critic', obsSize: 3, actionSize: 1, continuous: true, netArch: [32, 16], activation: 'relu', dueling: false },
-    { kind: 'q', obsSize: 4, actionSize: 3, continuous: false, netArch: [64, 64], activation: 'relu', dueling: false },
-    { kind: 'q', obsSize: 5, actionSize: 4, continuous: false, netArch: [32], activation: 'tanh', dueling: true },
+    { kind: 'actor-critic', obsSize: 4, actionSize: 2, continuous: false, netArch: [64, 64], activation: 'tanh', dueling: false, distribution: 'categorical' },
+    { kind: 'actor-critic', obsSize: 3, actionSize: 1, continuous: true, netArch: [32, 16], activation: 'relu', dueling: false, distribution: 'gaussian-clip' },
+    { kind: 'actor-critic', obsSize: 3, actionSize: 2, continuous: true, netArch: [16], activation: 'tanh', dueling: false, distribution: 'beta' },
+    { kind: 'actor', obsSize: 5, actionSize: 2, continuous: true, netArch: [32, 32], activation: 'relu', dueling: false, distribution: 'squashed-gaussian' },
+    { kind: 'q', obsSize: 4, actionSize: 3, continuous: false, netArch: [64, 64], activation: 'relu', dueling: false, distribution: 'epsilon-greedy' },
+    { kind: 'q', obsSize: 5, actionSize: 4, continuous: false, netArch: [32], activation: 'tanh', dueling: true, distribution: 'epsilon-greedy' },
   ];
   const rng = new Rng(11);
   for (const d of cases) {
@@ -272,8 +274,10 @@ test('typed-array forward pass equals the tfjs forward pass within 1e-6', (t) =>
         ? [[typed.q(x, rows).slice(), tfNets.q(p, xt)]]
         : [
             [typed.policy(x, rows).slice(), tfNets.policy(p, xt)],
-            [typed.value(x, rows).slice(), tfNets.value(p, xt)],
+            ...(d.kind === 'actor-critic' ? [[typed.value(x, rows).slice(), tfNets.value(p, xt)] as [Float64Array, tf.Tensor]] : []),
           ];
+    // Two outputs per action dimension for the Beta and the squashed Gaussian.
+    if (d.kind !== 'q') t.is(pairs[0]?.[0].length, rows * (d.distribution === 'beta' || d.distribution === 'squashed-gaussian' ? 2 : 1) * d.actionSize);
     for (const [a, bt] of pairs) {
       const b = bt.dataSync();
       t.is(a.length, b.length);

@@ -107,6 +107,7 @@ test('outcome metrics of MTD match the reference landmarks (min N 0.70838 at day
   t.is(o.days, 150);
   t.true(Math.abs(o.finalTumour - 5.6609609904041282e-8) < 1e-9);
   t.is(o.daysToTumourBelow, 75.75);
+  t.true(o.tumourCleared);
   t.is(Number(o.minN.toFixed(5)), 0.70838);
   t.is(o.dayOfMinN, 5.25);
   t.is(o.daysNBelow, 12);
@@ -118,6 +119,7 @@ test('outcome metrics compare the clinical baselines on the nominal patient', (t
   const untreated = dePillisOutcomes(rollout(env, none(env)).infos);
   t.is(untreated.days, 18.25); // toxicity termination: N < 0.7 N0
   t.is(untreated.daysToTumourBelow, null);
+  t.false(untreated.tumourCleared);
   t.is(untreated.cumulativeDose, 0);
   const metro = dePillisOutcomes(rollout(env, metronomic(env)).infos);
   t.is(metro.days, 150);
@@ -134,8 +136,10 @@ test('metrics on hand-made infos: step-resolution counting, first crossing, null
     { day: 2, N: 0.76, T: 0.0009, cumulativeDose: 1.5 },
     { day: 3, N: 0.7, T: 0.002, cumulativeDose: 1.5 },
   ];
-  t.deepEqual(dePillisOutcomes(infos), { steps: 3, days: 3, finalTumour: 0.002, daysToTumourBelow: 2, minN: 0.7, dayOfMinN: 3, daysNBelow: 2, cumulativeDose: 1.5 });
+  // The tumour dipped below 1e-3 on day 2 and regrew: reached, but not cleared at the end.
+  t.deepEqual(dePillisOutcomes(infos), { steps: 3, days: 3, finalTumour: 0.002, daysToTumourBelow: 2, tumourCleared: false, minN: 0.7, dayOfMinN: 3, daysNBelow: 2, cumulativeDose: 1.5 });
   t.is(dePillisOutcomes(infos.slice(0, 2)).daysToTumourBelow, null);
+  t.is(dePillisOutcomes(infos.slice(0, 3)).tumourCleared, true);
   t.throws(() => dePillisOutcomes([{ day: 0, N: 'x', T: 0.2, cumulativeDose: 0 }]), { message: 'Chemo-DePillis-v0: info.N is not a number (x)' });
 });
 

@@ -9,17 +9,18 @@ const dose = (d: number) => Float32Array.of(d);
 const close = (a: unknown, b: number, tol = 1e-12) => typeof a === 'number' && Math.abs(a - b) < tol;
 
 test('hand-computed month: W0 = 0.5, M0 = 1, D = 1, mu0 = -4.5', (t) => {
+  const params = { ...ZHAO_PARAMS, mu0: -4.5 };
   // W1 = 0.5 + 0.1 * max(1, 1) + 1.2 * (1 - 0.5) = 1.2
   // M1 = 1 + 0.15 * max(0.5, 0.5) - 1.2 * (1 - 0.5) = 0.475
   // p = exp(-exp(-4.5 + 1.2 + 0.475)) = exp(-exp(-2.825)) = 0.94241584...
-  const next = zhaoTransition(ZHAO_PARAMS, { W: 0.5, M: 1 }, 1, { W: 0.5, M: 1 });
+  const next = zhaoTransition(params, { W: 0.5, M: 1 }, 1, { W: 0.5, M: 1 });
   t.true(close(next.W, 1.2) && close(next.M, 0.475));
-  t.true(close(zhaoMonthlySurvival(ZHAO_PARAMS, next), 0.9424158411754052));
+  t.true(close(zhaoMonthlySurvival(params, next), 0.9424158411754052));
   // W rose 0.7 (-5), M fell 0.525 (+5).
   t.is(zhaoReward({ W: 0.5, M: 1 }, next, false), 0);
   t.is(zhaoReward({ W: 0.5, M: 1 }, next, true), -60);
 
-  const env = make(ID);
+  const env = make(ID, { mu0: -4.5 });
   const reset = env.reset({ seed: 1, options: { W0: 0.5, M0: 1 } });
   t.deepEqual(Array.from(reset.observation as Float32Array), [0.5, 1]);
   t.like(reset.info, { W: 0.5, M: 1, month: 0, cumulativeSurvival: 1, cured: false, dead: false, cost: 0 });
@@ -67,7 +68,7 @@ test('cure is absorbing: +15 in the month M reaches 0, then M stays 0 and only W
 });
 
 test('survival probabilities with mu0 = -4.5 multiply into the cumulative survival', (t) => {
-  const env = make(ID);
+  const env = make(ID, { mu0: -4.5 });
   env.reset({ seed: 5, options: { W0: 1, M0: 0.3 } });
   const m1 = env.step(dose(1));
   const m2 = env.step(dose(0));
@@ -142,9 +143,86 @@ for (const options of [{}, { levels: 5 }, { mu0: -2, months: 12 }]) {
 
 test('bad Zhao options and reset options give one-line errors naming them', (t) => {
   t.is(t.throws(() => make(ID, { mu0: 'low' }))?.message, 'Chemo-Zhao2009-v0: mu0: expected a finite log-hazard intercept in [-20, 5], got "low"');
+  t.is(t.throws(() => make(ID, { deaths: 'never' }))?.message, "Chemo-Zhao2009-v0: deaths: expected 'sampled' (drawn each month) or 'expected' (none drawn; rewards in expectation), got \"never\"");
   t.is(t.throws(() => make(ID, { months: 0 }))?.message, 'Chemo-Zhao2009-v0: months: expected an integer number of months in [1, 120], got 0');
   t.is(t.throws(() => make(ID, { levels: 1 }))?.message, 'Chemo-Zhao2009-v0: levels: expected null (continuous dose) or an integer number of dose levels >= 2, got 1');
   const env = make(ID);
   t.is(t.throws(() => env.reset({ seed: 0, options: { W0: -1 } }))?.message, 'Chemo-Zhao2009-v0.reset options: W0: expected a number in [0, 10], got -1');
   t.regex(t.throws(() => env.reset({ seed: 0, options: { T0: 1 } }))?.message ?? '', /^Chemo-Zhao2009-v0.reset options: T0: unknown field; allowed: W0, M0$/);
+});
+
+test('default mu0 = -5.5: six-month survival of no treatment, fixed doses and MTD until cured (the numbers in zhao-model.ts)', (t) => {
+  t.is(ZHAO_PARAMS.mu0, -5.5);
+  // The model's probability of living six months (all six factors, whatever a sampled death would
+  // have done), averaged over the patients of 4,000 episode seeds of the env.
+  const env = make(ID);
+  const survival = (doseOf: (M: number) => number): number => {
+    let total = 0;
+    for (let seed = 0; seed < 4000; seed++) {
+      const { info } = env.reset({ seed });
+      const initial = { W: info['W'] as number, M: info['M'] as number };
+      let state = initial;
+      let s = 1;
+      for (let month = 0; month < 6; month++) {
+        state = zhaoTransition(ZHAO_PARAMS, state, doseOf(state.M), initial);
+        s *= zhaoMonthlySurvival(ZHAO_PARAMS, state);
+      }
+      total += s;
+    }
+    return total / 4000;
+  };
+  const none = survival(() => 0);
+  const best = survival(() => 0.4);
+  const mtd = survival(() => 1);
+  const adaptive = survival((M) => (M > 0 ? 1 : 0));
+  t.log({ none, best, mtd, adaptive });
+  for (const [got, documented] of [[none, 0.2], [best, 0.5], [mtd, 0.24], [adaptive, 0.53]] as const) t.true(Math.abs(got - documented) < 0.015, `${got} vs ${documented}`);
+  t.true(adaptive > best + 0.02, 'adapting to the tumour beats the best fixed dose');
+});
+
+test("deaths: 'expected' runs every month and pays the sampled trial's reward in expectation (equal expected returns)", (t) => {
+  const doses = [1, 1, 0.5, 0, 0.3, 0.6];
+  const reset = { W0: 0.8, M0: 1.4 };
+  const expectedEnv = make(ID, { deaths: 'expected' });
+  expectedEnv.reset({ seed: 3, options: reset });
+  let expectedReturn = 0;
+  let survival = 1;
+  const rewards: number[] = [];
+  for (const [month, d] of doses.entries()) {
+    const r = expectedEnv.step(dose(d));
+    t.false(r.terminated);
+    t.is(r.truncated, month === 5);
+    t.is(r.info['dead'], false);
+    const p = r.info['survivalProb'] as number;
+    rewards.push(r.reward);
+    expectedReturn += r.reward;
+    survival *= p;
+    t.true(close(r.info['cumulativeSurvival'], survival));
+  }
+  // The sampled trial on the same patient, deaths drawn from 20,000 episode seeds.
+  const sampledEnv = make(ID);
+  let total = 0;
+  let sumSq = 0;
+  const n = 20000;
+  for (let seed = 0; seed < n; seed++) {
+    sampledEnv.reset({ seed, options: reset });
+    let ret = 0;
+    for (const d of doses) {
+      const r = sampledEnv.step(dose(d));
+      ret += r.reward;
+      if (r.terminated) break;
+    }
+    total += ret;
+    sumSq += ret * ret;
+  }
+  const mean = total / n;
+  const se = Math.sqrt((sumSq / n - mean * mean) / n);
+  t.log({ expectedReturn, sampledMean: mean, se, rewards });
+  t.true(Math.abs(mean - expectedReturn) < 4 * se, `${mean} vs ${expectedReturn} (se ${se})`);
+  // The first month: alive at the start for sure, so -60 (1 - p1) + p1 (R2 + R3).
+  expectedEnv.reset({ seed: 3, options: reset });
+  const first = expectedEnv.step(dose(1));
+  const p1 = first.info['survivalProb'] as number;
+  const scored = zhaoReward({ W: 0.8, M: 1.4 }, { W: first.info['W'] as number, M: first.info['M'] as number }, false);
+  t.true(close(first.reward, -60 * (1 - p1) + p1 * scored));
 });

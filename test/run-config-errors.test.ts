@@ -63,7 +63,7 @@ const CASES: [string, unknown, RegExp][] = [
   ['duplicate method names', { ...chemo(), evaluate: { methods: ['mtd', { type: 'none', name: 'mtd' }] } }, /^evaluate\.methods\[1\]: method name 'mtd' appears twice/],
   ['bad hyperparameter', { ...t1dPpo(), train: { algo: 'ppo', hyperparameters: { learningRate: -1 } } }, /^train\.hyperparameters\.learningRate: expected a positive number, got -1$/],
   ['unknown hyperparameter', { ...t1dPpo(), train: { algo: 'ppo', hyperparameters: { learningrate: 0.1 } } }, /^train\.hyperparameters\.learningrate: unknown field; allowed: learningRate, /],
-  ['unknown algorithm', { ...t1dPpo(), train: { algo: 'sac' } }, /: train\.algo: expected one of ppo, dqn, ppo-lagrangian, none, got "sac"$/],
+  ['unknown algorithm', { ...t1dPpo(), train: { algo: 'a2c' } }, /: train\.algo: expected one of ppo, dqn, ppo-lagrangian, sac, none, got "a2c"$/],
   ['negative seed', { ...t1dPpo(), train: { algo: 'ppo', seeds: [1, -2] } }, /: train\.seeds\[1\]: expected a non-negative integer, got -2$/],
   ['bad name', { ...chemo(), name: 'a b' }, /: name: expected a single folder name of letters, digits, - _ \. \(not \. or \.\., at most 100 characters\), got "a b"$/],
   // A name is one folder under results/: never '.', '..' or a path (these wrote outside results/<name>/).

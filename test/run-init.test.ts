@@ -68,7 +68,7 @@ test('the learner refuses a saved policy whose network differs, naming what diff
     createLearner({
       envs,
       algorithm: 'ppo',
-      network: { kind: 'actor-critic', actionSize: 2, continuous: false, netArch, activation: 'tanh', dueling: false },
+      network: { kind: 'actor-critic', actionSize: 2, continuous: false, netArch, activation: 'tanh', dueling: false, distribution: 'categorical' },
       init: { init: 'orthogonal' },
       rng: new Rng(3),
       normalizeObservations,

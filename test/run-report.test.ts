@@ -74,12 +74,19 @@ test('chemotherapy run: N/T/I/B trajectories, tumour vs toxicity and returns', (
   assertCharts(t, runs['chemo'] as string, EXPECTED['chemo'] as string[]);
 });
 
-test('chemotherapy deaths are visible: survived and terminations after the de Pillis columns, and beside them in the report', async (t) => {
+test('chemotherapy deaths are visible: survived, terminations and tumor_cleared after the de Pillis columns, and beside them in the report', async (t) => {
   const run = runs['chemo'] as string;
-  t.is(read(run, 'summary.csv').split('\n')[0], 'method,seed,episodes,mean_return,std_return,mean_cost,final_tumor,min_normal,days_normal_below_075,cumulative_dose,days_to_tumor_below_1e3,survived,terminations');
-  for (const e of parseCsv(read(run, 'episodes.csv'))) {
+  t.is(read(run, 'summary.csv').split('\n')[0], 'method,seed,episodes,mean_return,std_return,mean_cost,final_tumor,min_normal,days_normal_below_075,cumulative_dose,days_to_tumor_below_1e3,survived,terminations,tumor_cleared');
+  const episodes = parseCsv(read(run, 'episodes.csv'));
+  for (const e of episodes) {
     t.true(Math.abs(Number(e['survived']) - (100 * Number(e['length'])) / 600) < 1e-9, `${e['method']} ${e['episode']}`);
     t.is(e['terminations'], e['terminated']);
+    t.is(e['tumor_cleared'], Number(e['final_tumor']) < 1e-3 ? '1' : '0', `${e['method']} ${e['episode']}`);
+  }
+  // The summary's tumor_cleared is the share of each method's episodes cleared at the end.
+  for (const s of parseCsv(read(run, 'summary.csv'))) {
+    const mine = episodes.filter((e) => e['method'] === s['method'] && e['seed'] === s['seed']);
+    t.true(Math.abs(Number(s['tumor_cleared']) - mine.filter((e) => e['tumor_cleared'] === '1').length / mine.length) < 1e-12, s['method'] as string);
   }
   // Episode 2 of the run's evaluation seed, untreated: the normal cells fall below 0.7 N0 on day 9.75.
   const plan: EvaluationPlan = { stack: resolveEnvStack({ envId: 'Chemo-DePillis-v0', envOptions: { setting: 3 } }), episodes: 3, seed: 1000, trajectories: 0 };

@@ -46,6 +46,7 @@ test('constraintsFor lists names with consensus default budgets', (t) => {
   const chemo = constraintsFor('Chemo-DePillis-v0', { episodeSteps: 600, stepDuration: { value: 0.25, unit: 'day' } });
   t.deepEqual(chemo.map((c) => [c.name, c.defaultBudget, c.costUnit]), [
     ['toxicity', 0, 'steps'],
+    ['drugToxicity', 1, 'pp-days'],
     ['cumulativeDose', 45, 'dose-days'],
   ]);
   t.is(constraintsFor('T1D-v0')[0]?.defaultBudget, undefined);
@@ -55,7 +56,7 @@ test('constraintsFor lists names with consensus default budgets', (t) => {
 test('unknown constraints, bad budgets and unconstrained envs are one-line UserErrors', (t) => {
   t.throws(() => new ConstraintCost(make('T1D-v0'), ['hypo60']), { name: 'UserError', message: "constraints: unknown constraint 'hypo60' for T1D-v0; allowed: hypo70, hypo54" });
   t.throws(() => new ConstraintCost(make('Chemo-DePillis-v0'), ['hypo70']), {
-    message: "constraints: unknown constraint 'hypo70' for Chemo-DePillis-v0; allowed: toxicity, cumulativeDose",
+    message: "constraints: unknown constraint 'hypo70' for Chemo-DePillis-v0; allowed: toxicity, drugToxicity, cumulativeDose",
   });
   t.throws(() => new ConstraintCost(make('T1D-v0'), ['hypo70'], { hypo70: -1 }), { message: 'budgets.hypo70: expected a finite number >= 0 (steps per episode), got -1' });
   t.throws(() => new ConstraintCost(make('T1D-v0'), ['hypo70'], { hypo54: 3 }), { message: 'budgets.hypo54: not a selected constraint; selected: hypo70' });

@@ -94,6 +94,8 @@ const t1dConfigArb: fc.Arbitrary<T1DShieldConfig> = fc.record({
   maxIobUnits: nullable(dbl(0, 8)),
   maxIobBasalMultiple: nullable(dbl(0, 4)),
   iobDurationMin: dbl(30, 480),
+  // The scripted stand-in announces no meals; the real-env property below draws this rule.
+  allowAnnouncedBolus: fc.constant(false),
 });
 
 const t1dSetupArb: fc.Arbitrary<FakeT1DSetup> = fc
@@ -243,8 +245,11 @@ class FakeChemo extends BaseEnv<Float32Array, Float32Array | number> {
   }
 }
 
+// The dose caps; the predictive `low-N` rule needs the real model (test/chemo-shield.test.ts).
 const chemoConfigArb: fc.Arbitrary<ChemoShieldConfig> = fc.record({
-  minN: nullable(dbl(0.5, 1)),
+  minN: fc.constant(null),
+  minNHorizonDays: fc.constant(1),
+  minNModel: fc.constant('patient' as const),
   maxDosePerDay: nullable(dbl(0.05, 1.5)),
   maxCumulativeDose: nullable(dbl(0, 20)),
 });
@@ -263,7 +268,7 @@ function doseLastDay(doses: number[], s: number, k: number): number {
   return total;
 }
 
-test('chemo shield property: no dose while N is low, daily and cumulative caps hold, doses never rise, safe doses pass unchanged', (t) => {
+test('chemo shield property: daily and cumulative caps hold, doses never rise, safe doses pass unchanged', (t) => {
   let rewritten = 0;
   let passed = 0;
   fc.assert(
@@ -283,12 +288,9 @@ test('chemo shield property: no dose while N is low, daily and cumulative caps h
         const applied = fake.doses[k] as number;
         const record = r.info['shield'] as ShieldRecord;
         if (record.applied !== applied || record.requested !== requested || applied > requested) return false;
-        const lowN = config.minN !== null && (setup.Ns[k] as number) < config.minN;
-        if (lowN && applied !== 0) return false;
         if (config.maxDosePerDay !== null && doseLastDay(fake.doses, s, k) > config.maxDosePerDay + 1e-9) return false;
         if (config.maxCumulativeDose !== null && cumulative + applied * s > config.maxCumulativeDose + 1e-9) return false;
         const cap = Math.min(
-          lowN ? 0 : Infinity,
           config.maxDosePerDay === null ? Infinity : Math.max(0, config.maxDosePerDay - prior) / Math.min(s, 1),
           config.maxCumulativeDose === null ? Infinity : Math.max(0, config.maxCumulativeDose - cumulative) / s,
         );
@@ -316,9 +318,11 @@ test('chemo shield property: no dose while N is low, daily and cumulative caps h
 
 test('T1D-v0 driven with random actions in every action mode under random shield settings: limits hold on the delivered insulin', (t) => {
   let interventions = 0;
+  let boluses = 0;
   const modes = new Set<string>();
   fc.assert(
-    fc.property(t1dConfigArb, fc.constantFrom('continuous', 'discrete', 'basal-relative', 'residual-bb', 'residual-pid'), fc.integer({ min: 0, max: 1000 }), (config, mode, seed) => {
+    fc.property(t1dConfigArb, fc.boolean(), fc.constantFrom('continuous', 'discrete', 'basal-relative', 'residual-bb', 'residual-pid'), fc.integer({ min: 0, max: 1000 }), (drawn, allowAnnouncedBolus, mode, seed) => {
+      const config = { ...drawn, allowAnnouncedBolus };
       modes.add(mode);
       const action = mode.startsWith('residual') ? { action: 'residual', residualController: mode === 'residual-bb' ? 'basal-bolus' : 'pid' } : { action: mode };
       // 8.4 hours: the first meal of the random day falls in it, so basal-bolus boluses under the residual
@@ -333,12 +337,16 @@ test('T1D-v0 driven with random actions in every action mode under random shield
       const maxRate = Math.min(Infinity, ...[config.maxRateUnitsPerHour, config.maxRateBasalMultiple === null ? null : config.maxRateBasalMultiple * basal * 60].filter((v): v is number => v !== null));
       for (;;) {
         const cgm = info['cgm'] as number;
+        // With allowAnnouncedBolus, a suspend lets through at most the announced meal's bolus (grams / CR over the step).
+        const grams = info['mealGrams'] as number;
+        const bolusUPerHour = allowAnnouncedBolus && grams > 0 ? (grams / (info['CR'] as number) / dt) * 60 : 0;
         const r = env.step(env.actionSpace.sample(rng));
         info = r.info;
         const rec = info['shield'] as ShieldRecord;
         const delivered = info['insulin'] as number;
         if (rec.applied > rec.requested) return false;
-        if (config.suspendBelowMgDl !== null && cgm < config.suspendBelowMgDl && (delivered !== 0 || rec.applied !== 0)) return false;
+        if (bolusUPerHour > 0) boluses++;
+        if (config.suspendBelowMgDl !== null && cgm < config.suspendBelowMgDl && (rec.applied > bolusUPerHour * (1 + 1e-6) || delivered > (bolusUPerHour / 60) * dt + 5e-6 * dt)) return false;
         if (rec.applied > maxRate && !near(rec.applied, maxRate)) return false;
         doses.push(delivered);
         const iobOf = (ds: number[]) => {
@@ -359,6 +367,7 @@ test('T1D-v0 driven with random actions in every action mode under random shield
   t.log(`interventions ${interventions}`);
   t.is(modes.size, 5);
   t.true(interventions > 50, `interventions ${interventions}`);
+  t.true(boluses > 5, `announced boluses seen ${boluses}`);
 });
 
 test('a shielded random policy on T1D-v0 never delivers insulin while CGM < 80 and avoids the hypoglycaemia of the unshielded one', (t) => {
@@ -582,4 +591,32 @@ test('T1D thresholds are strict and exact: CGM 80 passes, 79.9 suspends; a proje
   t.deepEqual(decide([100, 98], { ...flat, predictiveBelowMgDl: 85 }).reasons, []);
   // Readings older than the trend window are ignored: 200 (10 min old) is outside a 6-minute window.
   t.is(decide([200, 100, 98], { ...flat, trendWindowMin: 6 }).predictedCgm, 86);
+});
+
+test('allowAnnouncedBolus: a suspend lets the announced meal bolus (grams / CR) through and nothing else; without it the bolus is dropped', async (t) => {
+  const { BasalBolusPolicy } = await import('../agents/baselines/glucose/index.ts');
+  const delivered = (allowAnnouncedBolus: boolean) => {
+    // A suspend threshold above any reading: every step is suspended.
+    const raw = make('T1D-v0', { patient: 'adult#001', sensorNoise: false, days: 0.25, scenario: [{ minute: 120, grams: 60 }], actionMaxUnitsPerHour: 'pump' });
+    const env = makeShield(raw, 'T1D-v0', { suspendBelowMgDl: 1000, predictiveBelowMgDl: null, allowAnnouncedBolus });
+    const policy = new BasalBolusPolicy();
+    let { info } = env.reset({ seed: 3 });
+    const out: Array<{ meal: number; cr: number; insulin: number }> = [];
+    for (;;) {
+      const meal = info['mealGrams'] as number;
+      const cr = info['CR'] as number;
+      const r = env.step(policy.act(undefined, { deterministic: true, info }));
+      out.push({ meal, cr, insulin: r.info['insulin'] as number });
+      info = r.info;
+      if (r.terminated || r.truncated) return out;
+    }
+  };
+  const allowed = delivered(true);
+  const mealSteps = allowed.filter((s) => s.meal > 0);
+  t.is(mealSteps.length, 1);
+  const step = mealSteps[0] as { meal: number; cr: number; insulin: number };
+  // The bolus for the carbs (no correction: CGM is not above 150 at a steady start), within the pump's rounding.
+  t.true(Math.abs(step.insulin - step.meal / step.cr) < 1e-4, `bolus ${step.insulin} U vs ${step.meal / step.cr} U`);
+  t.true(allowed.filter((s) => s.meal === 0).every((s) => s.insulin === 0), 'basal stays suspended');
+  t.true(delivered(false).every((s) => s.insulin === 0), 'without the rule the bolus is dropped');
 });

@@ -12,10 +12,12 @@
  *
  * The wasm module installs `uncaughtException` / `unhandledRejection` handlers that print its whole
  * ~38 KB source on any error; we record the listeners before initialisation and remove the new ones.
+ *
+ * tfjs-core and its gradients are imported by the first `initBackend`, so that a command that only needs the
+ * backend names (e.g. `dosegym validate`, checking --backend) loads no TensorFlow.js.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as Tf from '@tensorflow/tfjs-core';
 import { UserError } from '../../src/core/errors.ts';
-import { registerGradients } from './tf-gradients.ts';
 
 export type BackendName = 'auto' | 'wasm' | 'cpu' | 'node' | 'node-gpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'wasm', 'cpu', 'node', 'node-gpu'];
@@ -48,10 +50,13 @@ async function tryImport(pkg: string): Promise<boolean> {
   }
 }
 
-async function activate(name: string): Promise<boolean> {
+/** tfjs-core, once `initBackend` has imported it. */
+let tf: typeof Tf | undefined;
+
+async function activate(tfjs: typeof Tf, name: string): Promise<boolean> {
   try {
-    if (!(await tf.setBackend(name))) return false;
-    await tf.ready();
+    if (!(await tfjs.setBackend(name))) return false;
+    await tfjs.ready();
     return true;
   } catch {
     return false;
@@ -70,15 +75,16 @@ export async function initBackend(name: BackendName = 'auto'): Promise<string> {
     throw new UserError(`backend: unknown backend '${String(name)}'; allowed: ${BACKEND_NAMES.join(', ')}`);
   }
   // Repeated calls with the same request (every train() call makes one) are free.
-  if (current !== undefined && requested === name && tf.getBackend() === current) return current;
+  if (current !== undefined && requested === name && tf?.getBackend() === current) return current;
+  const tfjs = (tf ??= await import('@tensorflow/tfjs-core'));
   const before = snapshotListeners();
   try {
-    tf.enableProdMode();
-    await registerGradients();
+    tfjs.enableProdMode();
+    await (await import('./tf-gradients.ts')).registerGradients();
     const order: BackendName[] = name === 'auto' || name === 'node-gpu' ? ['node-gpu', 'node', 'wasm', 'cpu'] : name === 'node' ? ['node', 'wasm', 'cpu'] : name === 'wasm' ? ['wasm', 'cpu'] : ['cpu'];
     const unavailable: string[] = [];
     for (const candidate of order) {
-      const chosen = await tryBackend(candidate);
+      const chosen = await tryBackend(tfjs, candidate);
       if (chosen === undefined) {
         unavailable.push(PACKAGES[candidate]);
         continue;
@@ -116,17 +122,17 @@ const PACKAGES: Record<BackendName, string> = {
 };
 
 /** Load and activate one backend; the tf backend name on success, undefined when unavailable. */
-async function tryBackend(candidate: BackendName): Promise<string | undefined> {
+async function tryBackend(tfjs: typeof Tf, candidate: BackendName): Promise<string | undefined> {
   if (candidate === 'node-gpu' || candidate === 'node') {
     // tfjs-node and tfjs-node-gpu both register the 'tensorflow' backend.
-    return (await tryImport(PACKAGES[candidate])) && (await activate('tensorflow')) ? 'tensorflow' : undefined;
+    return (await tryImport(PACKAGES[candidate])) && (await activate(tfjs, 'tensorflow')) ? 'tensorflow' : undefined;
   }
   if (candidate === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
-    return (await activate('wasm')) ? 'wasm' : undefined;
+    return (await activate(tfjs, 'wasm')) ? 'wasm' : undefined;
   }
   await import('@tensorflow/tfjs-backend-cpu');
-  return (await activate('cpu')) ? 'cpu' : undefined;
+  return (await activate(tfjs, 'cpu')) ? 'cpu' : undefined;
 }
 
 /**
@@ -134,11 +140,11 @@ async function tryBackend(candidate: BackendName): Promise<string | undefined> {
  * process (e.g. by the CLI's --backend or a test), otherwise 'auto'.
  */
 export async function ensureBackend(name?: BackendName): Promise<string> {
-  if (name === undefined && current !== undefined && tf.getBackend() === current) return current;
+  if (name === undefined && current !== undefined && tf?.getBackend() === current) return current;
   return initBackend(name ?? 'auto');
 }
 
-/** The backend chosen by the last `initBackend`, or tf's current backend. */
-export function backendName(): string {
-  return current ?? tf.getBackend();
+/** The backend chosen by the last `initBackend`, or tf's current backend (undefined before TensorFlow.js is loaded). */
+export function backendName(): string | undefined {
+  return current ?? tf?.getBackend();
 }

@@ -1,8 +1,13 @@
 /**
  * Policy checkpoints: a directory holding
- * - `manifest.json`: algorithm, env id, spaces, network layout, hyperparameters, observation
- *   normalisation statistics, backend, seed and versions (dosegym, tfjs, node), and the layout of
+ * - `manifest.json`: algorithm, env id, spaces, network layout and action distribution
+ *   (`network.distribution`), hyperparameters, observation normalisation statistics, backend, seed
+ *   and versions (dosegym, tfjs, node), and the layout of
  * - `weights.bin`: every parameter as float32 little-endian, concatenated in manifest order.
+ *
+ * Format version 2 added `network.distribution` (PPO's Beta shares version 1's weight layout
+ * nowhere, so a version-1 reader must refuse it). Version 1 checkpoints still load: they predate the
+ * field, and their Box policies are the clipped Gaussian ('gaussian-clip').
  *
  * A run's checkpoints also record where the policy came from (optional fields, ignored by
  * `loadPolicy`): `envOptions`, the options of the env it was trained on (what `dosegym simulate`
@@ -17,15 +22,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../src/core/errors.ts';
+import { packageVersion } from '../../src/core/package.ts';
 import { Box, spaceFromJSON, type Space, type SpaceJSON } from '../../src/core/spaces.ts';
 import { RunningMeanStd } from '../../src/core/wrappers.ts';
 import { ALGORITHM_NAMES, isAlgorithmName } from '../index.ts';
-import type { NetworkDescription } from './networks.ts';
+import { POLICY_DISTRIBUTIONS, type NetworkDescription, type PolicyDistribution } from './networks.ts';
 import { ParamStore, type TensorEntry } from './params.ts';
 import { OBS_CLIP, OBS_EPSILON, TrainedPolicy, type Algorithm } from './policy.ts';
 
 export const CHECKPOINT_FORMAT = 'dosegym-policy';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** Versions `loadPolicy` reads. */
+const READABLE_VERSIONS = [1, 2];
 
 export interface CheckpointManifest {
   format: typeof CHECKPOINT_FORMAT;
@@ -67,15 +75,6 @@ export interface CheckpointProvenance {
   init?: CheckpointInit | null;
 }
 
-function dosegymVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Space JSON from spaces.ts (unbounded Box bounds are written as null and read back as +-Infinity). */
 function decodeSpace(json: unknown, where: string): Space {
   const j = json as { type?: string } | null;
@@ -104,7 +103,7 @@ export function policyManifest(policy: TrainedPolicy, provenance: CheckpointProv
     totalSteps: policy.totalSteps,
     ...(provenance.envOptions !== undefined ? { envOptions: provenance.envOptions } : {}),
     ...(provenance.init !== undefined ? { init: provenance.init } : {}),
-    versions: { dosegym: dosegymVersion(), tfjs: tf.version_core, node: process.version },
+    versions: { dosegym: packageVersion(), tfjs: tf.version_core, node: process.version },
     weights: {
       file: 'weights.bin',
       dtype: 'float32',
@@ -113,6 +112,16 @@ export function policyManifest(policy: TrainedPolicy, provenance: CheckpointProv
       tensors: policy.params.entries.map((e) => ({ ...e, shape: [...e.shape] })),
     },
   };
+}
+
+/** The network's action distribution: the recorded one (version 2), or what version 1 policies used. */
+function checkpointDistribution(m: CheckpointManifest, manifestPath: string): PolicyDistribution {
+  const n = m.network;
+  if (m.formatVersion === 1) return n.kind === 'q' ? 'epsilon-greedy' : n.continuous ? 'gaussian-clip' : 'categorical';
+  if (!POLICY_DISTRIBUTIONS.includes(n.distribution)) {
+    throw new UserError(`${manifestPath}: network.distribution: expected one of ${POLICY_DISTRIBUTIONS.join(', ')}, got ${String(n.distribution)}`);
+  }
+  return n.distribution;
 }
 
 function encodeWeights(data: Float32Array): Uint8Array {
@@ -164,8 +173,8 @@ export function loadPolicy(dir: string): TrainedPolicy {
   } catch (err) {
     throw new UserError(`${manifestPath}: cannot parse JSON: ${(err as Error).message}`);
   }
-  if (m.format !== CHECKPOINT_FORMAT || m.formatVersion !== CHECKPOINT_VERSION) {
-    throw new UserError(`${manifestPath}: format: expected ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION}, got ${String(m.format)} version ${String(m.formatVersion)}`);
+  if (m.format !== CHECKPOINT_FORMAT || !READABLE_VERSIONS.includes(m.formatVersion)) {
+    throw new UserError(`${manifestPath}: format: expected ${CHECKPOINT_FORMAT} version ${READABLE_VERSIONS.join(' or ')}, got ${String(m.format)} version ${String(m.formatVersion)}`);
   }
   if (!isAlgorithmName(m.algorithm)) {
     throw new UserError(`${manifestPath}: algorithm: expected one of ${ALGORITHM_NAMES.join(', ')}, got ${String(m.algorithm)}`);
@@ -200,7 +209,7 @@ export function loadPolicy(dir: string): TrainedPolicy {
     envId: m.envId,
     observationSpace,
     actionSpace,
-    network: m.network,
+    network: { ...m.network, distribution: checkpointDistribution(m, manifestPath) },
     params,
     hyperparameters: m.hyperparameters,
     normalization,

@@ -1,5 +1,5 @@
 /**
- * What PPO, PPO-Lagrangian and DQN build before their loops: the network over the vector env's
+ * What PPO, PPO-Lagrangian, DQN and SAC build before their loops: the network over the vector env's
  * spaces, its parameters (initialised from the run's `init` stream), the observation normaliser,
  * the live policy that `train` returns, its typed-array and tfjs forward passes, and Adam.
  *
@@ -26,7 +26,7 @@ export interface LearnerOptions {
   algorithm: Algorithm;
   /** The network's kind and layout; its obsSize comes from the env. */
   network: Omit<NetworkDescription, 'obsSize'>;
-  /** Weight initialisation (and the Gaussian head's initial log std for PPO). */
+  /** Weight initialisation (and the initial log std of PPO's 'gaussian-clip'). */
   init: Parameters<typeof initNetworks>[2];
   /** The run's stream: parameters are drawn from its child 'init'. */
   rng: Rng;
@@ -74,7 +74,7 @@ export function createLearner(o: LearnerOptions): Learner {
   const obsSize = obsSpace.size;
   const n = o.network;
   // Field order as written to policy checkpoints.
-  const network: NetworkDescription = { kind: n.kind, obsSize, actionSize: n.actionSize, continuous: n.continuous, netArch: n.netArch, activation: n.activation, dueling: n.dueling };
+  const network: NetworkDescription = { kind: n.kind, obsSize, actionSize: n.actionSize, continuous: n.continuous, netArch: n.netArch, activation: n.activation, dueling: n.dueling, distribution: n.distribution };
   const params = initNetworks(network, o.rng.child('init'), o.init);
   const rms = o.normalizeObservations ? new RunningMeanStd(obsSize) : null;
   if (o.from !== undefined) startFrom(o.from, { network, params, rms, observationSpace: obsSpace, actionSpace: o.envs.singleActionSpace, algorithm: o.algorithm });

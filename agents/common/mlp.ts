@@ -55,7 +55,7 @@ export function initMlp(store: ParamStore, spec: MlpSpec, init: InitScheme, rng:
  * tanh is computed as 2 sigmoid(2z) - 1: the wasm Tanh kernel takes ~50 us on 64x64, Sigmoid ~6 us;
  * the two agree to ~1e-7.
  */
-export function denseTf(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, activation: Activation | 'linear', inputNeedsGrad: boolean): tf.Tensor {
+export function denseTf(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, activation: Activation | 'linear', inputNeedsGrad: boolean, weightsNeedGrad = true): tf.Tensor {
   const forward = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, save: tf.GradSaveFunc) => {
     const z = tf.add(tf.matMul(xx, ww), bb);
     const y = activation === 'linear' ? z : activation === 'relu' ? tf.relu(z) : tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1);
@@ -63,24 +63,32 @@ export function denseTf(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, activation: Ac
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [sx, sw, sy] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
       const dz = activation === 'linear' ? dy : activation === 'relu' ? tf.mul(dy, tf.step(sy)) : tf.mul(dy, tf.sub(1, tf.square(sy)));
+      const dx = () => tf.matMul(dz, tf.transpose(sw));
+      if (!weightsNeedGrad) return [dx()];
       const dw = tf.matMul(tf.transpose(sx), dz);
       const db = tf.sum(dz, 0);
-      return inputNeedsGrad ? [tf.matMul(dz, tf.transpose(sw)), dw, db] : [dw, db];
+      return inputNeedsGrad ? [dx(), dw, db] : [dw, db];
     };
     return { value: y, gradFunc };
   };
-  if (inputNeedsGrad) {
-    return tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => forward(args[0] as tf.Tensor, args[1] as tf.Tensor, args[2] as tf.Tensor, args[3] as tf.GradSaveFunc)) as never)(x, w, b) as tf.Tensor;
+  const node = (inputs: tf.Tensor[], build: (args: Array<tf.Tensor | tf.GradSaveFunc>) => ReturnType<typeof forward>) =>
+    tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => build(args)) as never)(...inputs) as tf.Tensor;
+  if (!weightsNeedGrad) {
+    // Constant weights (e.g. SAC's critics inside the actor's loss): only dx, never dW and db.
+    return node([x], (a) => forward(a[0] as tf.Tensor, w, b, a[1] as tf.GradSaveFunc));
   }
+  if (inputNeedsGrad) return node([x, w, b], (a) => forward(a[0] as tf.Tensor, a[1] as tf.Tensor, a[2] as tf.Tensor, a[3] as tf.GradSaveFunc));
   // x is a constant input (observations): leave it out of the node's inputs so no dx is computed.
-  return tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => forward(x, args[0] as tf.Tensor, args[1] as tf.Tensor, args[2] as tf.GradSaveFunc)) as never)(w, b) as tf.Tensor;
+  return node([w, b], (a) => forward(x, a[0] as tf.Tensor, a[1] as tf.Tensor, a[2] as tf.GradSaveFunc));
 }
 
 /**
  * Forward pass with tfjs ops (differentiable w.r.t. the parameters). `x` is [batch, sizes[0]];
- * set `inputNeedsGrad` when x comes from another differentiable computation (a dueling head's trunk).
+ * set `inputNeedsGrad` when x comes from another differentiable computation (a dueling head's
+ * trunk, SAC's action), and `weightsNeedGrad` false when `params` are constants of the loss (SAC's
+ * critics in the actor's loss), so no weight gradient is computed.
  */
-export function mlpTf(params: Record<string, tf.Tensor>, spec: MlpSpec, x: tf.Tensor, inputNeedsGrad = false): tf.Tensor {
+export function mlpTf(params: Record<string, tf.Tensor>, spec: MlpSpec, x: tf.Tensor, inputNeedsGrad = false, weightsNeedGrad = true): tf.Tensor {
   const layers = spec.sizes.length - 1;
   let h = x;
   for (let i = 0; i < layers; i++) {
@@ -88,7 +96,7 @@ export function mlpTf(params: Record<string, tf.Tensor>, spec: MlpSpec, x: tf.Te
     const b = params[`${spec.prefix}.${i}.b`];
     if (w === undefined || b === undefined) throw new Error(`mlpTf: missing parameters for ${spec.prefix}.${i}`);
     const act = i < layers - 1 || spec.activateLast ? spec.activation : 'linear';
-    h = denseTf(h, w, b, act, i > 0 || inputNeedsGrad);
+    h = denseTf(h, w, b, act, i > 0 || inputNeedsGrad, weightsNeedGrad);
   }
   return h;
 }

@@ -1,9 +1,12 @@
 /**
- * The two network families the agents use, each with a differentiable tfjs forward pass and a
+ * The network families the agents use, each with a differentiable tfjs forward pass and a
  * typed-array forward pass over the same ParamStore:
  *
- * - 'actor-critic' (PPO): separate MLPs `pi` (logits, or Gaussian means) and `vf` (state value),
- *   plus `logStd` for Box actions - Stable-Baselines3's MlpPolicy layout.
+ * - 'actor-critic' (PPO): separate MLPs `pi` (the policy head's outputs, see `PolicyDistribution`)
+ *   and `vf` (state value), plus `logStd` for the 'gaussian-clip' distribution - Stable-Baselines3's
+ *   MlpPolicy layout.
+ * - 'actor' (SAC): the MLP `pi` alone (SAC's critics take the action as input and stay in
+ *   agents/sac.ts; acting needs only the actor).
  * - 'q' (DQN): an MLP `q` to one Q-value per action, or with `dueling` a trunk `q` (activated
  *   output) feeding an advantage head `adv` and a value head `val`: Q = V + A - mean(A).
  */
@@ -12,27 +15,47 @@ import type { Rng } from '../../src/core/rng.ts';
 import { MlpRunner, initMlp, mlpTf, type Activation, type InitScheme, type MlpSpec } from './mlp.ts';
 import { ParamStore } from './params.ts';
 
+/**
+ * How a policy turns the outputs of `pi` (or `q`) into actions; recorded in checkpoints.
+ * - 'categorical': logits, one per Discrete action (PPO); deterministic = argmax.
+ * - 'epsilon-greedy': Q-values (DQN); deterministic = argmax, stochastic = epsilon-greedy.
+ * - 'gaussian-clip': diagonal Gaussian means plus the state-independent `logStd`, each sample
+ *   clipped to the Box (PPO's distribution before the Beta, kept for ablations); deterministic =
+ *   the clipped mean.
+ * - 'beta': per action dimension the pre-activations of a Beta's two concentrations, columns
+ *   [alpha_1..alpha_d, beta_1..beta_d], alpha = 1 + softplus(.), mapped affinely onto the Box
+ *   (PPO's default; agents/ppo.ts says why); deterministic = the mode.
+ * - 'squashed-gaussian': columns [mean_1..mean_d, logStd_1..logStd_d] (log-std pre-activation) of
+ *   a Gaussian squashed by tanh onto the Box (SAC); deterministic = tanh(mean).
+ */
+export type PolicyDistribution = 'categorical' | 'epsilon-greedy' | 'gaussian-clip' | 'beta' | 'squashed-gaussian';
+
+export const POLICY_DISTRIBUTIONS: readonly PolicyDistribution[] = ['categorical', 'epsilon-greedy', 'gaussian-clip', 'beta', 'squashed-gaussian'];
+
 export interface NetworkDescription {
-  kind: 'actor-critic' | 'q';
+  kind: 'actor-critic' | 'actor' | 'q';
   obsSize: number;
   /** Number of discrete actions, or the Box action size. */
   actionSize: number;
-  /** True for Box actions (Gaussian policy); PPO only. */
+  /** True for Box actions. */
   continuous: boolean;
   netArch: number[];
   activation: Activation;
   dueling: boolean;
+  distribution: PolicyDistribution;
+}
+
+/** Outputs of `pi` per observation: two per action dimension for the Beta and the squashed Gaussian. */
+export function policyOutputSize(d: Pick<NetworkDescription, 'actionSize' | 'distribution'>): number {
+  return d.distribution === 'beta' || d.distribution === 'squashed-gaussian' ? 2 * d.actionSize : d.actionSize;
 }
 
 export function networkSpecs(d: NetworkDescription): Record<string, MlpSpec> {
   const hidden = d.netArch;
   const act = d.activation;
-  if (d.kind === 'actor-critic') {
-    return {
-      pi: { prefix: 'pi', sizes: [d.obsSize, ...hidden, d.actionSize], activation: act, activateLast: false },
-      vf: { prefix: 'vf', sizes: [d.obsSize, ...hidden, 1], activation: act, activateLast: false },
-    };
-  }
+  const pi: MlpSpec = { prefix: 'pi', sizes: [d.obsSize, ...hidden, policyOutputSize(d)], activation: act, activateLast: false };
+  if (d.kind === 'actor') return { pi };
+  if (d.kind === 'actor-critic') return { pi, vf: { prefix: 'vf', sizes: [d.obsSize, ...hidden, 1], activation: act, activateLast: false } };
   if (!d.dueling) return { q: { prefix: 'q', sizes: [d.obsSize, ...hidden, d.actionSize], activation: act, activateLast: false } };
   const last = hidden[hidden.length - 1] as number;
   return {
@@ -52,7 +75,9 @@ export function initNetworks(d: NetworkDescription, rng: Rng, opts: { init: 'ort
     // SB3's gains: sqrt(2) for hidden layers, 0.01 for the policy head (near-uniform initial policy), 1 for the value head.
     initMlp(store, specs.pi as MlpSpec, scheme(0.01), rng.child('pi'));
     initMlp(store, specs.vf as MlpSpec, scheme(1), rng.child('vf'));
-    if (d.continuous) store.add('logStd', [d.actionSize], new Float32Array(d.actionSize).fill(opts.logStdInit ?? 0));
+    if (d.distribution === 'gaussian-clip') store.add('logStd', [d.actionSize], new Float32Array(d.actionSize).fill(opts.logStdInit ?? 0));
+  } else if (d.kind === 'actor') {
+    initMlp(store, specs.pi as MlpSpec, scheme(1), rng.child('pi'));
   } else {
     for (const [name, spec] of Object.entries(specs)) initMlp(store, spec, scheme(1), rng.child(name));
   }
@@ -66,7 +91,7 @@ export class NetworksTf {
     this.specs = networkSpecs(d);
   }
 
-  /** Logits (Discrete) or Gaussian means (Box): [B, actionSize]. */
+  /** The policy head's outputs [B, policyOutputSize(d)]: logits, Gaussian means or Beta / squashed-Gaussian parameters. */
   policy(p: Record<string, tf.Tensor>, x: tf.Tensor): tf.Tensor {
     return mlpTf(p, this.specs.pi as MlpSpec, x);
   }

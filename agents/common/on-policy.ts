@@ -7,7 +7,8 @@
  *   batch through the typed-array networks, recording observations, actions, log-probabilities,
  *   rewards, costs, episode ends and the value of every critic (PPO: the value net; PPO-Lagrangian
  *   also the cost critic), including V(final observation) of truncated episodes for the bootstrap;
- *   `OnPolicyRun.report` hands each update's statistics to onUpdate;
+ *   `OnPolicyRun.report` hands each update's statistics to onUpdate, with the rollout's delivered
+ *   dose and mean deterministic action;
  * - `rolloutGae` (step 2): GAE of one signal (rewards or costs) with that bootstrap;
  * - `minibatches` and `gatherMinibatch` (the optimisation step): the epochs of shuffled minibatches,
  *   from which a `for` loop breaks to stop early (SB3's KL early stop);
@@ -15,6 +16,7 @@
  *
  * Rollout storage is laid out index t * numEnvs + e for step t of env e.
  */
+import type { Info } from '../../src/core/env.ts';
 import type { VectorEnv } from '../../src/core/vector.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { Box, Discrete } from '../../src/core/spaces.ts';
@@ -23,7 +25,7 @@ import { EpisodeTracker, costOf } from './episode-stats.ts';
 import { bootstrappedGae } from './gae.ts';
 import type { Learner } from './learner.ts';
 import { sampleRolloutActions } from './rollout.ts';
-import { UpdateReporter, type TrainOptions, type UpdateFields } from './training.ts';
+import { DoseActionStats, UpdateReporter, type TrainOptions, type UpdateFields } from './training.ts';
 
 /**
  * The random streams of an on-policy run, under one root so that PPO-Lagrangian draws exactly what
@@ -45,7 +47,7 @@ export class RolloutBuffer {
   readonly actionSize: number;
   /** The observations as the networks saw them (normalised when the policy normalises). */
   readonly obs: Float32Array;
-  /** Discrete: the index; Box: the unclipped sample. */
+  /** Discrete: the index; Box: the Beta draw in (0, 1), or the unclipped Gaussian sample ('gaussian-clip'). */
   readonly actions: Float32Array;
   readonly logProbs: Float64Array;
   /** The rewards as the env gave them (the truncation bootstrap is added by `rolloutGae`). */
@@ -102,6 +104,8 @@ export interface OnPolicyRunOptions {
   /** Environment steps to train for, rounded up to whole rollouts. */
   totalSteps: number;
   onUpdate: TrainOptions['onUpdate'];
+  /** Reads the delivered dose of a step from its info (training.csv's dose columns). */
+  deliveredDose?: TrainOptions['deliveredDose'];
 }
 
 /**
@@ -123,13 +127,15 @@ export class OnPolicyRun {
   private readonly normObs: Float64Array;
   private readonly finalObs: Float64Array;
   private readonly reporter: UpdateReporter;
+  private readonly doses: DoseActionStats;
 
   constructor(private readonly o: OnPolicyRunOptions) {
     const { numEnvs, obsSize, rms, actSpace, policy } = o.learner;
     this.buf = new RolloutBuffer(o.nSteps, numEnvs, obsSize, actSpace as Box | Discrete, o.critics.length);
     this.numUpdates = Math.ceil(o.totalSteps / this.buf.size);
     this.tracker = new EpisodeTracker(numEnvs);
-    this.reporter = new UpdateReporter(o.onUpdate, this.tracker, policy);
+    this.doses = new DoseActionStats(o.deliveredDose);
+    this.reporter = new UpdateReporter(o.onUpdate, this.tracker, policy, this.doses);
     this.normObs = new Float64Array(numEnvs * obsSize);
     this.finalObs = new Float64Array(obsSize);
     this.observations = o.envs.reset({ seed: o.seed }).observations;
@@ -150,7 +156,10 @@ export class OnPolicyRun {
         for (let e = 0; e < numEnvs; e++) (buf.values[k] as Float64Array)[t * numEnvs + e] = v[e] as number;
       });
       const out = nets.policy(x, numEnvs);
-      const actions = sampleRolloutActions(out, buf.continuous ? nets.logStd() : null, actSpace, numEnvs, t, rng, { bufActions: buf.actions, bufLogProbs: buf.logProbs });
+      if (this.reporter.active) this.doses.action(policy.meanDeterministicAction(out, numEnvs), numEnvs);
+      const distribution = nets.d.distribution;
+      const logStd = distribution === 'gaussian-clip' ? nets.logStd() : null;
+      const actions = sampleRolloutActions(out, distribution, logStd, actSpace, numEnvs, t, rng, { bufActions: buf.actions, bufLogProbs: buf.logProbs });
       // A non-finite log-probability means the policy network's outputs are no longer finite.
       for (let e = 0; e < numEnvs; e++) guard.value('log-probability of a sampled action', buf.logProbs[t * numEnvs + e] as number);
 
@@ -163,8 +172,10 @@ export class OnPolicyRun {
         guard.reward(reward, e);
         const info = res.infos[e];
         const done = terminated || truncated;
-        // After an autoreset, infos[e] is the new episode's; the ended step's cost is in finalInfo.
-        const cost = costOf(done ? (info?.finalInfo as { cost?: unknown } | undefined) : info);
+        // After an autoreset, infos[e] is the new episode's; the ended step's cost and dose are in finalInfo.
+        const stepInfo = done ? (info?.finalInfo as Info | undefined) : info;
+        const cost = costOf(stepInfo);
+        if (this.reporter.active) this.doses.step(stepInfo);
         this.tracker.step(e, reward, cost, done);
         if (done) buf.episodeCosts.push(this.tracker.recentCosts.at(-1) as number);
         this.totalCost += cost;

@@ -8,7 +8,7 @@ import type { ActContext, Policy } from '../../src/core/policy.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { Box, Discrete, type Space } from '../../src/core/spaces.ts';
 import { RunningMeanStd } from '../../src/core/wrappers.ts';
-import { argmax, sampleCategorical } from './distributions.ts';
+import { argmax, betaConcentration, betaMode, sampleBeta, sampleCategorical, squashedLogStd } from './distributions.ts';
 import { NetworksTyped, type NetworkDescription } from './networks.ts';
 import type { ParamStore } from './params.ts';
 
@@ -96,25 +96,82 @@ export class TrainedPolicy implements Policy<Observation, Action> {
     }
     const x = this.normalize(observation, 1, this.normBuffer);
     const space = this.actionSpace;
-    if (this.network.kind === 'q') {
-      const n = (space as Discrete).n;
-      const eps = Number(this.hyperparameters.explorationFinalEps ?? 0);
-      if (!context.deterministic && this.actRng.uniform() < eps) return this.actRng.int(n);
-      return argmax(this.nets.q(x, 1), 0, n);
-    }
-    const out = this.nets.policy(x, 1);
+    const out = this.network.kind === 'q' ? this.nets.q(x, 1) : this.nets.policy(x, 1);
+    if (context.deterministic) return this.deterministicAction(out, 0);
     if (space instanceof Discrete) {
-      return context.deterministic ? argmax(out, 0, space.n) : sampleCategorical(out, 0, space.n, this.actRng);
+      if (this.network.distribution === 'categorical') return sampleCategorical(out, 0, space.n, this.actRng);
+      const eps = Number(this.hyperparameters.explorationFinalEps ?? 0);
+      return this.actRng.uniform() < eps ? this.actRng.int(space.n) : argmax(out, 0, space.n);
     }
-    const box = space as Box;
-    const logStd = this.nets.logStd();
+    return this.boxAction(out, 0, this.actRng);
+  }
+
+  /**
+   * The deterministic action for row `row` of the head's outputs `out` (of `nets.policy`, or
+   * `nets.q` for DQN), in the action space's units: the argmax for Discrete spaces; for a Box the
+   * mode of the Beta, tanh of the squashed Gaussian's mean (its median, the convention of SAC's
+   * authors and of CleanRL and SB3), or the clipped Gaussian mean ('gaussian-clip').
+   */
+  deterministicAction(out: ArrayLike<number>, row: number): Action {
+    const space = this.actionSpace;
+    if (space instanceof Discrete) return argmax(out, row * space.n, space.n);
+    return this.boxAction(out, row, null);
+  }
+
+  /** The Box action of row `row` of the head's outputs: a draw from `rng`, or the deterministic action when `rng` is null. */
+  private boxAction(out: ArrayLike<number>, row: number, rng: Rng | null): Action {
+    const box = this.actionSpace as Box;
+    const d = box.size;
     const action = box.zeros();
-    for (let i = 0; i < box.size; i++) {
-      const mean = out[i] as number;
-      action[i] = context.deterministic ? mean : mean + Math.exp(logStd[i] as number) * this.actRng.normal();
+    for (let i = 0; i < d; i++) {
+      switch (this.network.distribution) {
+        case 'beta': {
+          const a = betaConcentration(out[row * 2 * d + i] as number);
+          const b = betaConcentration(out[row * 2 * d + d + i] as number);
+          action[i] = onBox(box, i, rng === null ? betaMode(a, b) : sampleBeta(a, b, rng));
+          break;
+        }
+        case 'squashed-gaussian': {
+          const mean = out[row * 2 * d + i] as number;
+          const u = rng === null ? mean : mean + Math.exp(squashedLogStd(out[row * 2 * d + d + i] as number)) * rng.normal();
+          action[i] = onBox(box, i, (Math.tanh(u) + 1) / 2);
+          break;
+        }
+        default: {
+          const mean = out[row * d + i] as number;
+          action[i] = rng === null ? mean : mean + Math.exp(this.nets.logStd()[i] as number) * rng.normal();
+        }
+      }
     }
+    // The Gaussian is clipped here; for the Beta and the squashed Gaussian this only guards rounding.
     return clipToBox(action, box);
   }
+
+  /**
+   * Mean of the deterministic action (`deterministicAction`) over `rows` rows of head outputs,
+   * and over the action dimensions of a Box: training.csv's action_mean.
+   */
+  meanDeterministicAction(out: ArrayLike<number>, rows: number): number {
+    let sum = 0;
+    let count = 0;
+    for (let r = 0; r < rows; r++) {
+      const a = this.deterministicAction(out, r);
+      if (typeof a === 'number') {
+        sum += a;
+        count++;
+      } else {
+        for (const v of a) sum += v;
+        count += a.length;
+      }
+    }
+    return sum / count;
+  }
+}
+
+/** A point u in [0, 1] of the Box's dimension i: low + (high - low) u. */
+function onBox(box: Box, i: number, u: number): number {
+  const low = box.low[i] as number;
+  return low + ((box.high[i] as number) - low) * u;
 }
 
 /**

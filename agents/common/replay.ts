@@ -1,16 +1,19 @@
 /**
- * Uniform replay buffer on typed arrays (circular; overwrites the oldest transition when full).
+ * Uniform replay buffer on typed arrays (circular; overwrites the oldest transition when full),
+ * shared by DQN (one action index per transition) and SAC (`actionSize` values per transition).
  *
  * `terminated` is stored, not `done`: a transition cut by a time limit (truncated) keeps
  * terminated = 0 and its `nextObs` is the real final observation, so the target bootstraps from it;
  * only a true terminal state stops the bootstrap.
  */
 import type { Rng } from '../../src/core/rng.ts';
+import type { VectorStepResult } from '../../src/core/vector.ts';
 
 export interface ReplayBatch {
   obs: Float32Array;
   nextObs: Float32Array;
-  actions: Int32Array;
+  /** [size x actionSize]: DQN's action indices (exact in float32), or SAC's actions. */
+  actions: Float32Array;
   rewards: Float32Array;
   terminated: Float32Array;
   size: number;
@@ -19,7 +22,7 @@ export interface ReplayBatch {
 export class ReplayBuffer {
   readonly obs: Float32Array;
   readonly nextObs: Float32Array;
-  readonly actions: Int32Array;
+  readonly actions: Float32Array;
   readonly rewards: Float32Array;
   readonly terminated: Uint8Array;
   private pos = 0;
@@ -28,10 +31,11 @@ export class ReplayBuffer {
   constructor(
     readonly capacity: number,
     readonly obsSize: number,
+    readonly actionSize = 1,
   ) {
     this.obs = new Float32Array(capacity * obsSize);
     this.nextObs = new Float32Array(capacity * obsSize);
-    this.actions = new Int32Array(capacity);
+    this.actions = new Float32Array(capacity * actionSize);
     this.rewards = new Float32Array(capacity);
     this.terminated = new Uint8Array(capacity);
   }
@@ -40,13 +44,15 @@ export class ReplayBuffer {
     return this.full ? this.capacity : this.pos;
   }
 
-  add(obs: ArrayLike<number>, obsOffset: number, action: number, reward: number, nextObs: ArrayLike<number>, nextOffset: number, terminated: boolean): void {
+  /** Store one transition; `action` is an index (actionSize 1) or actionSize values. */
+  add(obs: ArrayLike<number>, obsOffset: number, action: number | ArrayLike<number>, reward: number, nextObs: ArrayLike<number>, nextOffset: number, terminated: boolean): void {
     const o = this.pos * this.obsSize;
     for (let j = 0; j < this.obsSize; j++) {
       this.obs[o + j] = obs[obsOffset + j] as number;
       this.nextObs[o + j] = nextObs[nextOffset + j] as number;
     }
-    this.actions[this.pos] = action;
+    if (typeof action === 'number') this.actions[this.pos] = action;
+    else this.actions.set(action, this.pos * this.actionSize);
     this.rewards[this.pos] = reward;
     this.terminated[this.pos] = terminated ? 1 : 0;
     this.pos++;
@@ -61,10 +67,11 @@ export class ReplayBuffer {
     const size = this.size;
     if (size === 0) throw new Error('ReplayBuffer.sample: the buffer is empty');
     const d = this.obsSize;
+    const m = this.actionSize;
     const b = out ?? {
       obs: new Float32Array(batchSize * d),
       nextObs: new Float32Array(batchSize * d),
-      actions: new Int32Array(batchSize),
+      actions: new Float32Array(batchSize * m),
       rewards: new Float32Array(batchSize),
       terminated: new Float32Array(batchSize),
       size: batchSize,
@@ -73,10 +80,36 @@ export class ReplayBuffer {
       const i = rng.int(size);
       b.obs.set(this.obs.subarray(i * d, i * d + d), k * d);
       b.nextObs.set(this.nextObs.subarray(i * d, i * d + d), k * d);
-      b.actions[k] = this.actions[i] as number;
+      if (m === 1) b.actions[k] = this.actions[i] as number;
+      else b.actions.set(this.actions.subarray(i * m, i * m + m), k * m);
       b.rewards[k] = this.rewards[i] as number;
       b.terminated[k] = this.terminated[i] as number;
     }
     return b;
   }
+}
+
+/**
+ * Store one vector step in the replay buffer (`actions[i]`: env i's action index, or its values).
+ * For an env whose episode ended at this step the next observation is `infos[i].finalObservation`
+ * (row i of `result.observations` already belongs to the next episode), and only `terminated`
+ * stops the bootstrap.
+ */
+export function storeTransitions(replay: ReplayBuffer, obs: ArrayLike<number>, actions: readonly (number | ArrayLike<number>)[], result: VectorStepResult): void {
+  const d = replay.obsSize;
+  for (let i = 0; i < actions.length; i++) {
+    const ended = result.terminated[i] === 1 || result.truncated[i] === 1;
+    const next = ended ? (result.infos[i]?.finalObservation as ArrayLike<number>) : result.observations;
+    replay.add(obs, i * d, actions[i] as number | ArrayLike<number>, result.rewards[i] as number, next, ended ? 0 : i * d, result.terminated[i] === 1);
+  }
+}
+
+/**
+ * Normalise a sampled batch in place with the policy's current statistics (the buffer holds raw
+ * observations, as SB3 with VecNormalize).
+ */
+export function normalizeBatch(policy: { normalize(obs: ArrayLike<number>, rows: number): ArrayLike<number> }, batch: ReplayBatch): void {
+  const rows = batch.size;
+  batch.obs.set(policy.normalize(batch.obs, rows));
+  batch.nextObs.set(policy.normalize(batch.nextObs, rows));
 }

@@ -1,29 +1,62 @@
 /**
  * Acting during an on-policy rollout, shared by PPO and PPO-Lagrangian: one sampled action per env
- * from the policy head, recorded (unclipped) with its log-probability in the rollout buffers.
+ * from the policy head, recorded with its log-probability in the rollout buffers.
  */
 import type { Action } from '../../src/core/env.ts';
 import { Box, type Space } from '../../src/core/spaces.ts';
 import type { Rng } from '../../src/core/rng.ts';
-import { categoricalLogProb, gaussianLogProb, sampleCategorical } from './distributions.ts';
+import { betaConcentration, betaLogProb, categoricalLogProb, gaussianLogProb, sampleBeta, sampleCategorical } from './distributions.ts';
+import type { PolicyDistribution } from './networks.ts';
 import { clipToBox } from './policy.ts';
 
 export interface RolloutBuffers {
-  /** [T x numEnvs x actionSize] for Box (the unclipped samples), [T x numEnvs] for Discrete. */
+  /** [T x numEnvs x actionSize] for Box (what `sampleRolloutActions` records), [T x numEnvs] for Discrete. */
   bufActions: Float32Array;
   /** [T x numEnvs]. */
   bufLogProbs: Float64Array;
 }
 
 /**
- * Samples the actions of rollout step `t`: diagonal Gaussian around `out` (means) with `logStd` for a
- * Box space, categorical over `out` (logits) for Discrete. Returns what the envs receive: Box samples
- * clipped to the space, while the buffers keep the unclipped sample and its log-probability.
+ * Samples the actions of rollout step `t` from the policy head's outputs `out` (one row per env)
+ * and returns what the envs receive. The buffers keep what the loss differentiates:
+ * - 'categorical': the action index;
+ * - 'beta': the draw x in (0, 1) per dimension, whose action is low + (high - low) x (never
+ *   clipped: the Box is the Beta's support), and log-density of its float32 copy;
+ * - 'gaussian-clip': the unclipped sample around the means with `logStd` and its log-density; the
+ *   env receives it clipped to the Box.
  */
-export function sampleRolloutActions(out: ArrayLike<number>, logStd: ArrayLike<number> | null, actSpace: Space, numEnvs: number, t: number, rng: Rng, buffers: RolloutBuffers): Action[] {
+export function sampleRolloutActions(
+  out: ArrayLike<number>,
+  distribution: PolicyDistribution,
+  logStd: ArrayLike<number> | null,
+  actSpace: Space,
+  numEnvs: number,
+  t: number,
+  rng: Rng,
+  buffers: RolloutBuffers,
+): Action[] {
   const { bufActions, bufLogProbs } = buffers;
   const actions: Action[] = [];
-  if (actSpace instanceof Box) {
+  if (actSpace instanceof Box && distribution === 'beta') {
+    const d = actSpace.size;
+    for (let e = 0; e < numEnvs; e++) {
+      const i = t * numEnvs + e;
+      const action = actSpace.zeros();
+      let logp = 0;
+      for (let k = 0; k < d; k++) {
+        const a = betaConcentration(out[e * 2 * d + k] as number);
+        const b = betaConcentration(out[e * 2 * d + d + k] as number);
+        const x = Math.fround(sampleBeta(a, b, rng));
+        bufActions[i * d + k] = x;
+        logp += betaLogProb(a, b, x);
+        const low = actSpace.low[k] as number;
+        action[k] = low + ((actSpace.high[k] as number) - low) * x;
+      }
+      bufLogProbs[i] = logp;
+      // Rounding guard only (x < 1, so low + (high - low) x <= high up to the last bit).
+      actions.push(clipToBox(action, actSpace));
+    }
+  } else if (actSpace instanceof Box) {
     const actionSize = actSpace.size;
     for (let e = 0; e < numEnvs; e++) {
       const i = t * numEnvs + e;

@@ -2,18 +2,23 @@
  * Registers TensorFlow.js gradient functions, which the slim `@tensorflow/tfjs-core` Node bundle
  * leaves out (the all-in-one `@tensorflow/tfjs` package registers them; we do not install it).
  *
- * The gradient configs ship as ES modules under `tfjs-core/dist/gradients/*_grad.js`; we import
- * them one by one (tsx resolves their extension-less imports) and register them with the Node
- * bundle's registry, which lives on the global object and is therefore shared. `Prod_grad.js` is
- * skipped: it imports the package root by a path Node cannot resolve, and no agent uses `tf.prod`.
+ * The gradient configs ship only as ES modules under `tfjs-core/dist/gradients/*_grad.js`, whose
+ * own imports have no file extension (`from '../ops/mul'`): a bundler or tsx resolves them, plain
+ * Node does not (ERR_MODULE_NOT_FOUND). We therefore register a module resolve hook (node:module
+ * `register`) that appends `.js` to relative, extension-less specifiers of modules inside
+ * tfjs-core's dist/ directory, and nothing else: every such specifier in tfjs-core 4.22 names a
+ * `.js` file, and a specifier from anywhere else resolves as it always did. Then we import the
+ * gradient files one by one and register them with the Node bundle's registry, which lives on the
+ * global object and is therefore shared. `Prod_grad.js` is skipped: it imports `../base`, the whole
+ * of tfjs-core's ES module tree, and no agent uses `tf.prod`.
  *
  * One gradient is then replaced on purpose: the wasm backend runs `matMul` with a transposed operand
  * ~4x slower than an explicit `transpose` followed by a plain `matMul` (287 us vs 15 + 60 us for
  * 64x64 on this machine), and the stock MatMul gradient uses transposed operands for both inputs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync, realpathSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -25,9 +30,21 @@ export function registerGradients(): Promise<number> {
   return registered;
 }
 
+/** A resolve hook (its module source) adding `.js` to relative, extension-less imports from inside `prefix`. */
+function resolveHookSource(prefix: string): string {
+  return `const prefix = ${JSON.stringify(prefix)};
+export async function resolve(specifier, context, nextResolve) {
+  const fix = context.parentURL?.startsWith(prefix) && /^\\.\\.?\\//.test(specifier) && !specifier.endsWith('.js');
+  return nextResolve(fix ? specifier + '.js' : specifier, context);
+}`;
+}
+
 async function load(): Promise<number> {
   const require = createRequire(import.meta.url);
-  const dir = join(dirname(require.resolve('@tensorflow/tfjs-core')), 'gradients');
+  // Real paths: Node's ES module loader names modules by their real path (symlinks resolved).
+  const dist = realpathSync(dirname(require.resolve('@tensorflow/tfjs-core')));
+  register(`data:text/javascript,${encodeURIComponent(resolveHookSource(pathToFileURL(dist).href + '/'))}`);
+  const dir = join(dist, 'gradients');
   let count = 0;
   for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith('_grad.js') || file === 'Prod_grad.js') continue;

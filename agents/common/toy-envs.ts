@@ -89,20 +89,23 @@ export interface ScriptedEpisodesOptions {
   reward: (t: number) => number;
   /** info.cost of that step (default 0). */
   cost?: (t: number) => number;
+  /** A Box(-1, 1, [1]) action space instead of Discrete(2) (for agents of Box actions; ignored all the same). */
+  box?: boolean;
 }
 
 /**
  * Episodes whose every number is known in advance, for checking what agents record: the
- * observation is [t], the steps taken in the episode; actions (Discrete(2)) are ignored.
+ * observation is [t], the steps taken in the episode; actions (Discrete(2), or Box(-1, 1, [1])) are ignored.
  */
-export class ScriptedEpisodes extends BaseEnv<Obs, number> {
+export class ScriptedEpisodes extends BaseEnv<Obs, number | Obs> {
   /** Unbounded above, so that episodes of different lengths share one space (one vector env). */
   readonly observationSpace = new Box(0, Infinity, [1]);
-  readonly actionSpace = new Discrete(2);
+  readonly actionSpace: Discrete | Box;
   readonly metadata: EnvMetadata = { id: 'ScriptedEpisodes-test', stepDuration: { value: 1, unit: 'second' }, actionUnits: 'ignored' };
   private t = 0;
   constructor(readonly options: ScriptedEpisodesOptions) {
     super();
+    this.actionSpace = options.box === true ? new Box(-1, 1, [1]) : new Discrete(2);
   }
   protected resetModel(): ResetResult<Obs> {
     this.t = 0;

@@ -3,7 +3,7 @@
  * the run options, and reporting the per-update statistics to `onUpdate` (progress bar, training.csv).
  */
 import { UserError } from '../../src/core/errors.ts';
-import type { Action, Env, Observation } from '../../src/core/env.ts';
+import type { Action, Env, Info, Observation } from '../../src/core/env.ts';
 import { yieldToEventLoop } from '../../src/core/event-loop.ts';
 import { SyncVectorEnv, type VectorEnv } from '../../src/core/vector.ts';
 import type { BackendName } from './backend.ts';
@@ -20,7 +20,7 @@ export type EnvInput = Env<Observation, Action> | (() => Env<Observation, Action
 export interface UpdateStats {
   /** The algorithm's name in the table (agents/index.ts). */
   algorithm: string;
-  /** Index of this report (PPO: rollout/update number; DQN: log interval number), from 1. */
+  /** Index of this report (PPO: rollout/update number; DQN, SAC: log interval number), from 1. */
   update: number;
   /** Environment steps so far (all envs). */
   steps: number;
@@ -31,15 +31,28 @@ export interface UpdateStats {
   recentLength: number;
   /** Mean per-episode sum of `info.cost`. */
   recentCost: number;
-  /** PPO: policy, value, entropy (the loss term, -entropy), approxKl, clipFraction, explainedVariance; DQN: q (Huber). */
+  /** PPO: policy, value, entropy (the loss term, -entropy), approxKl, clipFraction, explainedVariance; DQN: q (Huber); SAC: q (critics' MSE), policy (actor). */
   losses: Record<string, number>;
-  /** Mean policy entropy (PPO; NaN for DQN). */
+  /** Mean policy entropy (PPO; SAC: -mean log pi of its samples; NaN for DQN). */
   entropy: number;
   learningRate: number;
-  /** DQN's epsilon (NaN for PPO). */
+  /** DQN's epsilon (NaN for the others). */
   explorationRate: number;
   /** Gradient steps taken so far. */
   gradientSteps: number;
+  /**
+   * Mean and standard deviation (population) of the dose the env delivered per step, over the
+   * steps since the previous report (PPO: the rollout), in the unit of `TrainOptions.deliveredDose`;
+   * null when the env declares no delivered dose (classic control).
+   */
+  doseMean: number | null;
+  doseSd: number | null;
+  /**
+   * Mean of the policy's deterministic action (the distribution's mode, `TrainedPolicy.deterministicAction`)
+   * on the observations of the steps since the previous report, in the action space's units (a Box's
+   * dimensions averaged; the action index for a Discrete space).
+   */
+  actionMean: number;
   stepsPerSecond: number;
   elapsedSeconds: number;
 }
@@ -60,11 +73,11 @@ export interface TrainOptions {
    */
   init?: InitialPolicy;
   /**
-   * Called after every PPO update / every `logInterval` DQN steps with the statistics and the live
+   * Called after every PPO update / every `logInterval` DQN or SAC steps with the statistics and the live
    * policy (e.g. for periodic evaluation; acting deterministically does not touch training streams).
    */
   onUpdate?: (stats: UpdateStats, policy: TrainedPolicy) => void;
-  /** DQN: report every this many env steps (default 1000). */
+  /** DQN, SAC: report every this many env steps (default 1000). */
   logInterval?: number;
   /** Episode cost budget in info.cost units, for algorithms that need one (ppo-lagrangian). */
   costLimit?: number;
@@ -73,6 +86,12 @@ export interface TrainOptions {
    * (default: the reward of the env's id).
    */
   rewardSource?: string;
+  /**
+   * The dose the env delivered in a step, read from that step's info (the patient family's `dose`,
+   * src/core/family.ts: T1D insulin in U/h, chemotherapy dose fraction), for UpdateStats.doseMean
+   * and doseSd; absent for envs that deliver no dose.
+   */
+  deliveredDose?: (info: Info) => number;
 }
 
 export function checkTrainOptions(options: TrainOptions): void {
@@ -98,8 +117,52 @@ function isVectorEnv(input: EnvInput): input is VectorEnv {
   return typeof input === 'object' && !Array.isArray(input) && 'numEnvs' in input && 'singleObservationSpace' in input;
 }
 
-/** The statistics an agent reports per update; the tracker and clock fill in the rest of `UpdateStats`. */
-export type UpdateFields = Omit<UpdateStats, 'episodes' | 'recentReturn' | 'recentLength' | 'recentCost' | 'stepsPerSecond' | 'elapsedSeconds'>;
+/** The statistics an agent reports per update; the tracker, the dose statistics and the clock fill in the rest of `UpdateStats`. */
+export type UpdateFields = Omit<UpdateStats, 'episodes' | 'recentReturn' | 'recentLength' | 'recentCost' | 'doseMean' | 'doseSd' | 'actionMean' | 'stepsPerSecond' | 'elapsedSeconds'>;
+
+/**
+ * The delivered dose and the policy's deterministic action over the steps since the last report
+ * (UpdateStats.doseMean, doseSd, actionMean), so that a policy that collapsed to one dose, or whose
+ * actions sit at a bound, shows in training.csv. Reading them consumes no random draw.
+ */
+export class DoseActionStats {
+  private doses = 0;
+  private doseMean = 0;
+  private doseM2 = 0;
+  private actionSum = 0;
+  private actions = 0;
+
+  constructor(private readonly readDose: TrainOptions['deliveredDose']) {}
+
+  /** One env step's info (after an autoreset, the ended step's `finalInfo`). */
+  step(info: Info | undefined): void {
+    if (this.readDose === undefined || info === undefined) return;
+    // Welford's running mean and sum of squared deviations.
+    const x = this.readDose(info);
+    this.doses++;
+    const delta = x - this.doseMean;
+    this.doseMean += delta / this.doses;
+    this.doseM2 += delta * (x - this.doseMean);
+  }
+
+  /** The mean deterministic action over `rows` observations (`TrainedPolicy.meanDeterministicAction`). */
+  action(mean: number, rows: number): void {
+    this.actionSum += mean * rows;
+    this.actions += rows;
+  }
+
+  /** The statistics since the previous call, then start over. */
+  take(): Pick<UpdateStats, 'doseMean' | 'doseSd' | 'actionMean'> {
+    const dosed = this.readDose !== undefined && this.doses > 0;
+    const out = {
+      doseMean: dosed ? this.doseMean : null,
+      doseSd: dosed ? Math.sqrt(this.doseM2 / this.doses) : null,
+      actionMean: this.actions > 0 ? this.actionSum / this.actions : NaN,
+    };
+    this.doses = this.doseMean = this.doseM2 = this.actionSum = this.actions = 0;
+    return out;
+  }
+}
 
 /**
  * Hands each update's statistics to `onUpdate` with the live policy, then yields to the event loop
@@ -111,6 +174,7 @@ export class UpdateReporter {
     private readonly onUpdate: TrainOptions['onUpdate'],
     private readonly tracker: EpisodeTracker,
     private readonly policy: TrainedPolicy,
+    private readonly doses: DoseActionStats,
   ) {}
 
   get active(): boolean {
@@ -130,6 +194,7 @@ export class UpdateReporter {
       episodes: this.tracker.episodes,
       ...this.tracker.summary(),
       ...rest,
+      ...this.doses.take(),
       stepsPerSecond: steps / elapsed,
       elapsedSeconds: elapsed,
       ...extra,

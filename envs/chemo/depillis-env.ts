@@ -47,8 +47,12 @@
  *   including this one): dying is never better than surviving with the worst per-step reward.
  *
  * info (reset and every step): cost, N, T, I, B (true post-step states), dose (this step's u; 0 at
- * reset), cumulativeDose (sum of u * stepDays, dose-days), day, step, observationMissing; reset info
- * also carries the episode's `params` and `initialState`.
+ * reset), cumulativeDose (sum of u * stepDays, dose-days), day, step, observationMissing, and
+ * untreatedN: the normal cells of the same patient left UNTREATED (same parameters and initial
+ * state, u = 0 from day 0, integrated alongside with the same RK4 steps; a counterfactual course,
+ * never terminated), so that what the drug did to N can be told from what the tumour did (the
+ * `drugToxicity` constraint, envs/chemo/family.ts). Under no treatment untreatedN equals N bit for
+ * bit. The reset info also carries the episode's `params` and `initialState`.
  */
 import { z } from 'zod';
 import { parseWithSchema } from '../../src/core/validate.ts';
@@ -176,6 +180,8 @@ export class DePillisEnv extends BaseEnv<Float32Array, Action> {
   /** True state [N, T, I, B]. */
   private readonly y = new Float64Array(4);
   private readonly y0 = new Float64Array(4);
+  /** The same patient's untreated course [N, T, I, B] (u = 0 from day 0). */
+  private readonly yUntreated = new Float64Array(4);
   private stepIndex = 0;
   private cumulativeDose = 0;
   private lastObservation: Float32Array | undefined;
@@ -213,6 +219,7 @@ export class DePillisEnv extends BaseEnv<Float32Array, Action> {
       this.y0[i] = c.initialVariability > 0 ? nominal * initRng.uniformRange(1 - c.initialVariability / 2, 1 + c.initialVariability / 2) : nominal;
     }
     this.y.set(this.y0);
+    this.yUntreated.set(this.y0);
     this.obsRng = rng.child('observation');
     this.missingRng = rng.child('missing');
     this.stepIndex = 0;
@@ -234,6 +241,7 @@ export class DePillisEnv extends BaseEnv<Float32Array, Action> {
     const preT = this.y[1] as number;
 
     this.integrator.advance(this.y, u, c.stepDays);
+    this.integrator.advance(this.yUntreated, 0, c.stepDays);
     this.stepIndex += 1;
     this.cumulativeDose += u * c.stepDays;
 
@@ -286,6 +294,7 @@ export class DePillisEnv extends BaseEnv<Float32Array, Action> {
       day: this.stepIndex * this.config.stepDays,
       step: this.stepIndex,
       observationMissing: missing,
+      untreatedN: this.yUntreated[0],
     };
   }
 }

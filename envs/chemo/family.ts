@@ -9,6 +9,22 @@
  * - Constraint `toxicity`: 1 per step with normal cells N < 0.75, the lower bound on N in de Pillis
  *   & Radunskaya's optimal-control problem (Comput. Math. Methods Med. 3(2):79-100, 2001; J. Theor.
  *   Med. 2003). A state constraint: default budget 0 steps.
+ * - Constraint `drugToxicity` (feasible for every patient): the normal-cell shortfall below the
+ *   toxicity line that the DRUG causes, measured against the same patient's untreated course
+ *   (info.untreatedN, simulated alongside by the env from the same parameters and initial state):
+ *   per step 100 x max(0, min(0.75, untreatedN) - N) x step days, in percentage points of the
+ *   carrying capacity times days (pp-days; N and untreatedN at the end of the step). The episode cost
+ *   is the area between N and the lower of the toxicity line and the untreated course. Why: in this
+ *   model the tumour itself depresses N (competition term c4 T N); with DTR-Bench's patient
+ *   variability the untreated course falls below 0.75 within days for most patients, so `toxicity`
+ *   (any step below 0.75) charges the drug for the tumour's damage and is infeasible for about a
+ *   quarter of them whatever the dose, even untreated (BENCHMARKS.md). `drugToxicity` charges only
+ *   what the drug adds: no treatment costs exactly 0 for every patient (untreatedN = N), so every
+ *   budget >= 0 is feasible; once treatment has shrunk the tumour, N runs above the untreated course
+ *   and costs nothing. Every schedule that treats early pays a little (the drug kills normal cells
+ *   before the tumour shrinks), so what the budget limits is the early dose intensity: on DTR-Bench
+ *   setting 2 (100 patients) continuous MTD costs 1.27 pp-days on average (95th percentile 2.78),
+ *   dose 0.3 continuously 0.41. Default budget (a DoseGym choice): 1 pp-day per episode.
  * - Constraint `cumulativeDose`: cost = the dose delivered in the step in dose-days (the increase
  *   of info.cumulativeDose), so the episode cost is the cumulative dose and the constraint
  *   "cumulative dose <= budget" is violated from the first step at which the running total
@@ -17,11 +33,15 @@
  *   lowest constant dose that clears the nominal patient's tumour; agents/baselines/chemo.ts),
  *   i.e. 45 dose-days over the default 150 days.
  * - Shield: src/safety/chemo-shield.ts (dose per day, cumulative cap, no dose below an N level).
+ * - Delivered dose (training.csv's dose_mean, dose_sd): info.dose, the dose fraction u in [0, 1] of
+ *   the maximum infusion rate held over the step (after the shield).
  *
  * `chemo-zhao` (Chemo-Zhao2009-v0): metrics `zhaoOutcomes` and `survived`, the same dose
- * baselines; no constraints or shield.
+ * baselines; no constraints or shield; delivered dose info.dose, the month's dose fraction in [0, 1]
+ * of the maximum dose.
  */
 import { z } from 'zod';
+import type { Info } from '../../src/core/env.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { expectNoParams, numberParam } from '../../src/core/params.ts';
 import { registerFamily, type AnyPolicy, type EnvShape, type Family } from '../../src/core/family.ts';
@@ -38,6 +58,20 @@ import { DEPILLIS_INFO, ZHAO_INFO } from './info.ts';
 
 /** Default cumulative-dose budget per day of the horizon [dose-days / day]. */
 export const DEFAULT_DOSE_DAYS_PER_DAY = 0.3;
+
+/** Default `drugToxicity` budget [percentage-point-days per episode]. */
+export const DRUG_TOXICITY_BUDGET = 1;
+
+/**
+ * The `drugToxicity` cost of a step [pp-days]: 100 x the shortfall of N below min(line, untreatedN),
+ * times the step's days (from the infos' `day`), 0 at reset.
+ */
+export function drugToxicityCost(info: Info, previous: Info | undefined, line = NORMAL_CELL_CONSTRAINT): number {
+  if (previous === undefined) return 0;
+  const days = DEPILLIS_INFO.number(info, 'day') - DEPILLIS_INFO.number(previous, 'day');
+  const shortfall = Math.min(line, DEPILLIS_INFO.number(info, 'untreatedN')) - DEPILLIS_INFO.number(info, 'N');
+  return shortfall > 0 ? 100 * shortfall * days : 0;
+}
 
 function chemoBaseline(type: string, params: Record<string, unknown>, env: EnvShape, where: string): AnyPolicy {
   switch (type) {
@@ -68,6 +102,8 @@ function chemoBaseline(type: string, params: Record<string, unknown>, env: EnvSh
 const shieldSchema = z
   .object({
     minN: z.number({ error: 'expected a normal-cell level in [0, 1] or null' }).min(0, { error: 'expected a normal-cell level in [0, 1] or null' }).max(1, { error: 'expected a normal-cell level in [0, 1] or null' }).nullable(),
+    minNHorizonDays: z.number({ error: 'expected a number of days in (0, 60]' }).positive({ error: 'expected a number of days in (0, 60]' }).max(60, { error: 'expected a number of days in (0, 60]' }),
+    minNModel: z.enum(['patient', 'nominal'], { error: "expected 'patient' (the episode's own parameters) or 'nominal'" }),
     maxDosePerDay: positiveOrNull('dose-days per day'),
     maxCumulativeDose: nonNegativeOrNull('dose-days'),
   })
@@ -85,8 +121,9 @@ export const DEPILLIS_FAMILY: Family = {
   envIds: [DEPILLIS_ENV_ID],
   info: DEPILLIS_INFO,
   // The first five are the original columns; `survived` (percent of the planned horizon before a
-  // termination, N < 0.7 N0) and `terminations` (episodes so ended, summed) follow.
-  metricColumns: ['final_tumor', 'min_normal', 'days_normal_below_075', 'cumulative_dose', 'days_to_tumor_below_1e3', 'survived', 'terminations'],
+  // termination, N < 0.7 N0) and `terminations` (episodes so ended, summed) follow, then
+  // `tumor_cleared` (1 when T < 1e-3 at the end of the episode; its mean is the share cleared).
+  metricColumns: ['final_tumor', 'min_normal', 'days_normal_below_075', 'cumulative_dose', 'days_to_tumor_below_1e3', 'survived', 'terminations', 'tumor_cleared'],
   summedColumns: ['terminations'],
   episodeMetrics(log, horizon) {
     const o = dePillisOutcomes(log.infos);
@@ -98,9 +135,11 @@ export const DEPILLIS_FAMILY: Family = {
       days_to_tumor_below_1e3: o.daysToTumourBelow,
       survived: survivedPercent(log.length, horizon.plannedSteps),
       terminations: log.terminated ? 1 : 0,
+      tumor_cleared: o.tumourCleared ? 1 : 0,
     };
   },
-  headlineColumns: ['final_tumor', 'min_normal', 'survived', 'terminations'],
+  dose: { field: 'dose', unit: 'dose fraction', read: (info) => DEPILLIS_INFO.number(info, 'dose') },
+  headlineColumns: ['tumor_cleared', 'final_tumor', 'min_normal', 'survived', 'terminations'],
   baselineTypes: ['mtd', 'mtd-cycles', 'metronomic', 'none', 'constant', 'pulsed'],
   makeBaseline: chemoBaseline,
   constraints: [
@@ -112,6 +151,15 @@ export const DEPILLIS_FAMILY: Family = {
       defaultBudget: () => 0,
       cost: (info) => (DEPILLIS_INFO.number(info, 'N') < NORMAL_CELL_CONSTRAINT ? 1 : 0),
       violated: violatedWhenCostly,
+    },
+    {
+      name: 'drugToxicity',
+      description: `normal cells the drug holds below the toxicity line: 100 x max(0, min(${NORMAL_CELL_CONSTRAINT}, untreated N) - N) x step days [pp-days]`,
+      costUnit: 'pp-days',
+      budgetRule: `${DRUG_TOXICITY_BUDGET} pp-day (no treatment costs 0 for every patient; continuous MTD about 1.3 on DTR-Bench setting 2)`,
+      defaultBudget: () => DRUG_TOXICITY_BUDGET,
+      cost: (info, previous) => drugToxicityCost(info, previous),
+      violated: (_stepCost, episodeCost, budget) => episodeCost > budget,
     },
     {
       name: 'cumulativeDose',
@@ -173,6 +221,7 @@ export const ZHAO_FAMILY: Family = {
       survived: survivedPercent(log.length, horizon.plannedSteps),
     };
   },
+  dose: { field: 'dose', unit: 'dose fraction', read: (info) => ZHAO_INFO.number(info, 'dose') },
   headlineColumns: ['survival_probability', 'survived', 'deaths'],
   baselineTypes: ['mtd', 'metronomic', 'none', 'constant', 'pulsed'],
   makeBaseline: chemoBaseline,

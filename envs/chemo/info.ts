@@ -10,7 +10,7 @@ import { DEPILLIS_ENV_ID } from './depillis-env.ts';
 import { ZHAO_ENV_ID } from './zhao-env.ts';
 
 export const DEPILLIS_INFO = infoReader(DEPILLIS_ENV_ID, {
-  numbers: ['cost', 'N', 'T', 'I', 'B', 'dose', 'cumulativeDose', 'day', 'step'],
+  numbers: ['cost', 'N', 'T', 'I', 'B', 'dose', 'cumulativeDose', 'day', 'step', 'untreatedN'],
   flags: ['observationMissing'],
 });
 

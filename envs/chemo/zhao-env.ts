@@ -8,7 +8,15 @@
  * (terminated = true, reward -60). Cure (M = 0) is absorbing for M but does not end the episode
  * (toxicity and death risk continue). After `months` (default 6) decisions the episode is truncated.
  *
- * Options: mu0 (default -4.5, see zhao-model.ts), months (6), levels (null = continuous).
+ * Options: mu0 (default -5.5, see zhao-model.ts), months (6), levels (null = continuous), deaths:
+ * - 'sampled' (default, the paper's trial): death is drawn each month and ends the episode;
+ * - 'expected': no death is drawn; every episode lasts `months`, and the month's reward is the
+ *   paper's reward in expectation over the death draws, S_{t-1} (-60 (1 - p_t) + p_t (R2 + R3)_t),
+ *   with S_{t-1} the probability of being alive when the month starts and p_t the month's survival
+ *   probability. Its expected return equals the sampled trial's exactly (the W, M course does not
+ *   depend on death), with less variance, and info.cumulativeSurvival at the end is the exact
+ *   probability of living all `months` under the regimen: for a patient who dies in a sampled
+ *   trial, the product stops at the month of death and overstates it.
  * Reset options: { W0, M0 } fix the initial state (default: each ~ U(0, 2) from the episode stream).
  *
  * info: W, M, month, dose, cumulativeDose (sum of monthly doses), survivalProb (of this month),
@@ -30,6 +38,7 @@ export const ZHAO_DEFAULTS = {
   mu0: ZHAO_DEFAULT_MU0,
   months: 6,
   levels: null as number | null,
+  deaths: 'sampled' as 'sampled' | 'expected',
 };
 
 const optionsSchema = z
@@ -37,6 +46,7 @@ const optionsSchema = z
     mu0: z.number({ error: 'expected a finite log-hazard intercept in [-20, 5]' }).min(-20, { error: 'expected a finite log-hazard intercept in [-20, 5]' }).max(5, { error: 'expected a finite log-hazard intercept in [-20, 5]' }),
     months: z.int({ error: 'expected an integer number of months in [1, 120]' }).min(1, { error: 'expected an integer number of months in [1, 120]' }).max(120, { error: 'expected an integer number of months in [1, 120]' }),
     levels: z.int({ error: 'expected null (continuous dose) or an integer number of dose levels >= 2' }).min(2, { error: 'expected null (continuous dose) or an integer number of dose levels >= 2' }).max(1001, { error: 'expected at most 1001 dose levels' }).nullable(),
+    deaths: z.enum(['sampled', 'expected'], { error: "expected 'sampled' (drawn each month) or 'expected' (none drawn; rewards in expectation)" }),
   })
   .strict();
 
@@ -94,12 +104,17 @@ export class ZhaoEnv extends BaseEnv<Float32Array, Action> {
     const prev = this.state;
     const next = zhaoTransition(this.params, prev, dose, this.initial);
     const survivalProb = zhaoMonthlySurvival(this.params, next);
-    const died = (this.deathRng as Rng).uniform() >= survivalProb;
+    // Drawn in both modes, so that switching modes changes no other draw.
+    const draw = (this.deathRng as Rng).uniform();
+    const expected = this.options.deaths === 'expected';
+    const died = !expected && draw >= survivalProb;
+    const reward = expected
+      ? this.cumulativeSurvival * ((1 - survivalProb) * zhaoReward(prev, next, true) + survivalProb * zhaoReward(prev, next, false))
+      : zhaoReward(prev, next, died);
     this.state = next;
     this.month += 1;
     this.cumulativeDose += dose;
     this.cumulativeSurvival *= survivalProb;
-    const reward = zhaoReward(prev, next, died);
     const terminated = died;
     const truncated = !terminated && this.month >= this.options.months;
     return { observation: this.observe(), reward, terminated, truncated, info: this.info(dose, survivalProb, died, Math.max(0, next.W - prev.W)) };

@@ -16,6 +16,9 @@
  * - Shield: src/safety/t1d-shield.ts (its options and defaults are described there).
  * - Evaluation: cohorts are evaluated patient by patient; meal-bolus baselines run with the pump's
  *   full range, a trained policy in the range it was trained in.
+ * - Delivered dose (training.csv's dose_mean, dose_sd): the insulin the pump delivered in the step
+ *   (info.insulin, U, after pump rounding, the shield and the action mode's mapping) as a rate in
+ *   U/h over the step (x 60 / sampleTimeMin).
  *
  * Action semantics (e.g. the basal-relative and residual modes of the clinical-evidence work) are
  * options of T1D-v0 itself, not wrappers: the env's action space and info say what a dose means.
@@ -70,6 +73,7 @@ const shieldSchema = z
     maxIobUnits: nonNegativeOrNull('U'),
     maxIobBasalMultiple: nonNegativeOrNull('x steady-state basal IOB'),
     iobDurationMin: positiveMinutes,
+    allowAnnouncedBolus: z.boolean({ error: 'expected true or false' }),
   })
   .partial()
   .strict();
@@ -104,6 +108,11 @@ export const GLUCOSE_FAMILY: Family = {
       min_bg: m.minMgDl,
       max_bg: m.maxMgDl,
     };
+  },
+  dose: {
+    field: 'insulin',
+    unit: 'U/h',
+    read: (info) => (T1D_INFO.number(info, 'insulin') * 60) / T1D_INFO.number(info, 'sampleTimeMin'),
   },
   // TIR with what deaths cost it: tir_planned, survived and terminations beside it.
   headlineColumns: ['tir', 'tir_planned', 'survived', 'terminations', 'tbr70', 'tar180', 'risk_index'],

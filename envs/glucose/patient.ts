@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UserError } from '../../src/core/errors.ts';
+import { packageFile } from '../../src/core/package.ts';
 import { parseCsv } from '../../src/io/csv.ts';
 
 export interface PatientParams {
@@ -89,7 +90,7 @@ export interface PatientParams {
   TDI: number;
 }
 
-const DATA_DIR = new URL('./data/', import.meta.url);
+const DATA_DIR = packageFile('envs/glucose/data/');
 
 function readTable(file: string): Record<string, string>[] {
   return parseCsv(readFileSync(new URL(file, DATA_DIR), 'utf8'));

@@ -7,6 +7,7 @@
  * [min, max] U/min. So the resolution is inc/6000 = 8.33e-6 U/min for both pumps.
  */
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../../src/core/package.ts';
 import { parseCsv } from '../../src/io/csv.ts';
 
 export type PumpName = 'Insulet' | 'Cozmo';
@@ -21,7 +22,7 @@ interface PumpRow {
 }
 
 function loadPumps(): Map<string, PumpRow> {
-  const rows = parseCsv(readFileSync(new URL('./data/pump_params.csv', import.meta.url), 'utf8'));
+  const rows = parseCsv(readFileSync(packageFile('envs/glucose/data/pump_params.csv'), 'utf8'));
   const pumps = new Map<string, PumpRow>();
   for (const r of rows) {
     const n = (c: string): number => {

@@ -18,6 +18,7 @@
  *    sensor returns the last reading (zero-order hold); before the first reading it returns 0.
  */
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../../src/core/package.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { parseCsv } from '../../src/io/csv.ts';
 
@@ -42,7 +43,7 @@ export interface SensorParams {
 }
 
 function loadSensors(): Map<string, SensorParams> {
-  const rows = parseCsv(readFileSync(new URL('./data/sensor_params.csv', import.meta.url), 'utf8'));
+  const rows = parseCsv(readFileSync(packageFile('envs/glucose/data/sensor_params.csv'), 'utf8'));
   const out = new Map<string, SensorParams>();
   for (const r of rows) {
     const n = (c: string): number => {

@@ -198,7 +198,7 @@ const optionsSchema = z
       z.string().refine((s) => PATIENT_NAMES.includes(s) || (COHORT_NAMES as string[]).includes(s), {
         message: `unknown patient or cohort; allowed: adolescent#001..#010, adult#001..#010, child#001..#010, ${COHORT_NAMES.join(', ')}, or a list of ids`,
       }),
-      z.array(patientId).min(1),
+      z.array(patientId).min(1).refine((ids) => new Set(ids).size === ids.length, { message: 'each patient at most once: a repeated patient would run the same episodes twice' }),
     ]),
     cohort: z.enum(COHORT_NAMES, { error: `expected a cohort: ${COHORT_NAMES.join(', ')}` }).nullable(),
     sensor: z.enum(SENSOR_NAMES as unknown as [string, ...string[]]),

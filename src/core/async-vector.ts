@@ -23,6 +23,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { assertAction, assertSeed, type Action, type Env, type EnvMetadata, type Info, type Observation } from './env.ts';
 import { EnvContractError, UserError } from './errors.ts';
+import { isCompiled } from './package.ts';
 import { envSpec, make, type EnvOptions } from './registry.ts';
 import { sharedSlab } from './slab.ts';
 import { Box, spaceFromJSON, spacesEqual, type BoxValue, type Space, type SpaceJSON } from './spaces.ts';
@@ -46,7 +47,11 @@ export interface AsyncVectorEnvOptions {
   modules?: string[];
 }
 
-const WORKER_ENTRY = new URL('./async-vector-worker.mjs', import.meta.url);
+/**
+ * The worker thread's module. Compiled (dist/): the worker itself. From the sources: a plain
+ * JavaScript shim that registers tsx first, because a fresh thread cannot import .ts by itself.
+ */
+const WORKER_ENTRY = new URL(isCompiled(import.meta.url) ? './async-vector-worker.js' : './async-vector-worker.mjs', import.meta.url);
 /** Worker start-up limit, and per-command limit (a step takes micro- to milliseconds). */
 const START_TIMEOUT_MS = 120_000;
 const COMMAND_TIMEOUT_MS = 120_000;

@@ -69,6 +69,16 @@ export interface EvaluationTarget {
   actionSpace: Space;
 }
 
+/** The dose an env delivered in one step, as a family reports it (training.csv's dose_mean, dose_sd). */
+export interface DeliveredDose {
+  /** The info field it is read from. */
+  field: string;
+  /** Its unit once read, e.g. 'U/h'. */
+  unit: string;
+  /** The dose the env actually applied in the step whose info this is (after pump, shield and action mapping), in `unit`. */
+  read(info: Info): number;
+}
+
 export interface Family {
   /** Stable name: keys the report sections (src/report/sections/index.ts). */
   name: string;
@@ -85,6 +95,8 @@ export interface Family {
    * for this episode). `horizon` is what the episode was planned to last (the env's metadata).
    */
   episodeMetrics(log: EpisodeLog, horizon: EpisodeHorizon): Record<string, number | null>;
+  /** The dose its envs deliver per step; absent for envs that deliver none (classic control). */
+  dose?: DeliveredDose;
   /** The headline: the summary columns `dosegym run` prints after the common ones, and report.html's summary table shows first. */
   headlineColumns: readonly string[];
   /** Clinical baselines by type. */

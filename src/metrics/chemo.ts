@@ -5,6 +5,8 @@
  * de Pillis (Chemo-DePillis-v0; states are dimensionless cell fractions, time in days):
  * - finalTumour: T at the last step.
  * - daysToTumourBelow: first day at which T < 1e-3 (checked at step boundaries), null if never.
+ * - tumourCleared: T < 1e-3 at the END of the episode (a tumour that dipped below and regrew, or a
+ *   patient terminated early, is not cleared), so eradication rates compare directly as a share.
  * - minN, dayOfMinN: lowest normal-cell level and when.
  * - daysNBelow: days with N < 0.75 (a step counts fully when its end state is below), the
  *   normal-cell constraint of the optimal-control literature.
@@ -25,6 +27,7 @@ export interface DePillisOutcomes {
   days: number;
   finalTumour: number;
   daysToTumourBelow: number | null;
+  tumourCleared: boolean;
   minN: number;
   dayOfMinN: number;
   daysNBelow: number;
@@ -67,6 +70,7 @@ export function dePillisOutcomes(infos: readonly Info[], tumourBelow = TUMOUR_CL
     days: DEPILLIS_INFO.number(last, 'day'),
     finalTumour: DEPILLIS_INFO.number(last, 'T'),
     daysToTumourBelow,
+    tumourCleared: DEPILLIS_INFO.number(last, 'T') < tumourBelow,
     minN,
     dayOfMinN,
     daysNBelow,

@@ -11,8 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../config/experiment.ts';
 import { UserError } from '../core/errors.ts';
+import { PACKAGE_ROOT, packageVersion as dosegymVersion } from '../core/package.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { envSpec } from '../core/registry.ts';
 import { isRunEntry, RUN_MANIFEST } from './layout.ts';
@@ -71,13 +73,9 @@ function packageVersion(name: string): string {
   }
 }
 
-export function dosegymVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
 export function gitCommit(): string | null {
   try {
-    const root = new URL('../../', import.meta.url).pathname;
+    const root = fileURLToPath(PACKAGE_ROOT);
     if (!existsSync(`${root}/.git`)) return null;
     return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
   } catch {

@@ -8,12 +8,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../core/errors.ts';
+import { isCompiled } from '../core/package.ts';
 import type { Progress } from './progress.ts';
 import { executeTask, taskLabel, type Task, type TaskContext, type TaskProgress } from './tasks.ts';
 import type { WorkerMessage, WorkerRequest } from './worker.ts';
 
-const workerPath = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const tsxLoader = import.meta.resolve('tsx');
+// Compiled (dist/), plain Node runs the worker; from the sources it needs tsx, as bin/dosegym does.
+const compiled = isCompiled(import.meta.url);
+const workerPath = fileURLToPath(new URL(compiled ? './worker.js' : './worker.ts', import.meta.url));
+const workerExecArgv = compiled ? [] : [`--import=${import.meta.resolve('tsx')}`];
 
 /** Live worker processes, so an interrupted run can stop them (see stopWorkers). */
 const liveWorkers = new Set<ChildProcess>();
@@ -31,7 +34,7 @@ class Worker {
   private exited: Error | undefined;
 
   constructor() {
-    this.child = fork(workerPath, [], { execArgv: [`--import=${tsxLoader}`], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(workerPath, [], { execArgv: workerExecArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     liveWorkers.add(this.child);
     this.child.on('message', (m: WorkerMessage) => {
       const current = this.current;

@@ -28,6 +28,8 @@ export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Obs
     backend: options.backend,
     onUpdate: options.onUpdate,
     ...(plan.costLimit !== undefined ? { costLimit: plan.costLimit } : {}),
+    // The family's delivered dose (src/core/family.ts), for training.csv's dose columns.
+    ...(plan.family.dose !== undefined ? { deliveredDose: plan.family.dose.read } : {}),
     rewardSource: reward !== undefined ? `env.reward ${JSON.stringify(reward)}` : `the reward of ${plan.config.env.id}`,
     ...(options.init !== undefined ? { init: options.init } : {}),
   });

@@ -9,7 +9,7 @@
  * Example (YAML): `shield: { suspendBelowMgDl: 80, maxIobBasalMultiple: 3 }` for T1D-v0
  * (envs/glucose/family.ts, src/safety/t1d-shield.ts), `shield: { maxDosePerDay: 0.5,
  * maxCumulativeDose: 45 }` for Chemo-DePillis-v0 (envs/chemo/family.ts, src/safety/chemo-shield.ts,
- * which explains why `minN` is off by default).
+ * which explains its predictive `minN` rule and why it is off by default).
  *
  * The shield wraps the raw (physical-unit) env: make(id) -> shield -> ConstraintCost -> reward
  * (src/evaluation/env-stack.ts).

@@ -10,6 +10,13 @@
  *   low-glucose management (e.g. Medtronic SmartGuard: suspend when the sensor value is predicted to
  *   approach the low limit within 30 min; Abraham et al., Diabetes Care 41(2):303-310, 2018),
  *   simplified to a linear extrapolation;
+ * - with `allowAnnouncedBolus` (default false): at a step in which the patient announces a meal
+ *   (info.mealGrams > 0, the clinic's estimate under a therapy protocol), the two suspend rules cap
+ *   the rate at that meal's bolus (grams / the clinic's CR, delivered over the step) instead of 0.
+ *   Commercial low-glucose suspend stops basal delivery, not the boluses a patient gives for a
+ *   meal (e.g. Medtronic SmartGuard; Abraham et al. 2018): in T1D-v0 basal and bolus share one
+ *   channel, so without this rule a predicted low at meal time drops the bolus (it is not deferred)
+ *   and the meal then drives glucose high. The rate and IOB caps still apply;
  * - maximum rate (`max-rate`): `maxRateUnitsPerHour` and/or `maxRateBasalMultiple` x the patient's
  *   basal rate (info.patientBasalUPerMin x 60);
  * - maximum insulin on board (`max-iob`): the rate is capped so that the shield's IOB estimate
@@ -67,6 +74,8 @@ export interface T1DShieldConfig {
   maxIobBasalMultiple: number | null;
   /** Duration of the linear IOB decay [min]. */
   iobDurationMin: number;
+  /** Let an announced meal's bolus (grams / CR) through the suspend rules (see the header). */
+  allowAnnouncedBolus: boolean;
 }
 
 export const T1D_SHIELD_DEFAULTS: Readonly<T1DShieldConfig> = Object.freeze({
@@ -79,6 +88,7 @@ export const T1D_SHIELD_DEFAULTS: Readonly<T1DShieldConfig> = Object.freeze({
   maxIobUnits: null,
   maxIobBasalMultiple: null,
   iobDurationMin: 240,
+  allowAnnouncedBolus: false,
 });
 
 /** Reasons a T1D shield records. */
@@ -115,6 +125,8 @@ export class T1DShield extends Shield {
   /** Delivered insulin per step [U] on the IOB curve; made at each reset (the step length comes from the info). */
   private iob: InsulinOnBoard | undefined;
   private cgm = NaN;
+  /** The announced meal bolus of the coming step [U/h] (0 without an announcement or the rule). */
+  private announcedBolusUPerHour = 0;
   private minute = 0;
   private sampleTimeMin = 1;
   private basalUPerMin = 0;
@@ -145,6 +157,10 @@ export class T1DShield extends Shield {
   protected observe(info: Info, atReset: boolean): void {
     this.meaning = info as unknown as ActionMeaning;
     this.cgm = infoNumber(info, 'cgm', WHO);
+    if (this.config.allowAnnouncedBolus) {
+      const grams = infoNumber(info, 'mealGrams', WHO);
+      this.announcedBolusUPerHour = grams > 0 ? (grams / infoNumber(info, 'CR', WHO) / infoNumber(info, 'sampleTimeMin', WHO)) * 60 : 0;
+    }
     this.minute = infoNumber(info, 'minute', WHO);
     if (atReset) {
       this.sampleTimeMin = infoNumber(info, 'sampleTimeMin', WHO);
@@ -213,9 +229,10 @@ export class T1DShield extends Shield {
   protected limit(): ShieldLimit {
     const c = this.config;
     const rules: ShieldLimit['rules'] = [];
-    if (c.suspendBelowMgDl !== null && this.cgm < c.suspendBelowMgDl) rules.push({ reason: 'low-cgm', cap: 0 });
+    const suspendCap = this.announcedBolusUPerHour; // 0 unless allowAnnouncedBolus and a meal is announced
+    if (c.suspendBelowMgDl !== null && this.cgm < c.suspendBelowMgDl) rules.push({ reason: 'low-cgm', cap: suspendCap });
     const predicted = c.predictiveBelowMgDl !== null ? this.predictedCgmMgDl : undefined;
-    if (predicted !== undefined && c.predictiveBelowMgDl !== null && predicted < c.predictiveBelowMgDl) rules.push({ reason: 'predicted-low', cap: 0 });
+    if (predicted !== undefined && c.predictiveBelowMgDl !== null && predicted < c.predictiveBelowMgDl) rules.push({ reason: 'predicted-low', cap: suspendCap });
     const basalUPerHour = this.basalUPerMin * 60;
     const rateCaps = [c.maxRateUnitsPerHour, c.maxRateBasalMultiple === null ? null : c.maxRateBasalMultiple * basalUPerHour].filter((v): v is number => v !== null);
     if (rateCaps.length > 0) rules.push({ reason: 'max-rate', cap: Math.min(...rateCaps) });
