@@ -106,7 +106,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const parts = run.stateParts(new StateParts().learner({ params, adam, rms }).array('target', target.data).rng('explore', exploreRng).rng('replay', replayRng).guard(guard));
   parts.value('losses', () => [lossSum, lossCount], (v) => ([lossSum, lossCount] = v as [number, number]));
   if (options.checkpoint?.from !== undefined) parts.restore(options.checkpoint.from, 'dqn');
-  const schedule = new CheckpointSchedule(options.checkpoint, run.steps);
+  const schedule = new CheckpointSchedule(options.checkpoint, run.steps, policy);
   let targetTensors = target.toTensors();
 
   try {

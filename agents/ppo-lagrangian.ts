@@ -135,7 +135,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   const parts = run.stateParts(new StateParts().learner(learner).array('costParams', costParams.data).adam('costAdam', costAdam).rng('actions', sampleRng).rng('minibatches', shuffleRng).guard(guard));
   parts.value('lambda', () => lambda, (v) => (lambda = v as number)).value('update', () => update, (v) => (update = (v as number) + 1));
   if (from !== undefined) parts.restore(from, 'ppo-lagrangian');
-  const schedule = new CheckpointSchedule(options.checkpoint, run.steps);
+  const schedule = new CheckpointSchedule(options.checkpoint, run.steps, learner.policy);
 
   for (; update <= run.numUpdates; update++) {
     const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;

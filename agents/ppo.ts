@@ -287,7 +287,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const parts = run.stateParts(new StateParts().learner(learner).rng('actions', sampleRng).rng('minibatches', shuffleRng).guard(guard));
   parts.value('update', () => update, (v) => (update = (v as number) + 1));
   if (from !== undefined) parts.restore(from, 'ppo');
-  const schedule = new CheckpointSchedule(options.checkpoint, run.steps);
+  const schedule = new CheckpointSchedule(options.checkpoint, run.steps, learner.policy);
 
   for (; update <= run.numUpdates; update++) {
     const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;

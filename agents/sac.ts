@@ -400,7 +400,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   );
   parts.value('losses', () => ({ ...sums }), (v) => Object.assign(sums, v));
   if (options.checkpoint?.from !== undefined) parts.restore(options.checkpoint.from, 'sac');
-  const schedule = new CheckpointSchedule(options.checkpoint, run.steps);
+  const schedule = new CheckpointSchedule(options.checkpoint, run.steps, policy);
 
   while (run.steps < totalSteps) {
     // ---- act: uniform in [-1, 1] before learningStarts, then a sample of the squashed Gaussian ----

@@ -23,7 +23,8 @@
  * so far (T1D-v0 simulates ~10,000 steps per second, far less than training them took).
  *
  * On disk (`writeTrainingState`): a directory, written atomically (src/io/atomic.ts), holding
- * `state.json` (format, version, algorithm, seed, steps, the JSON values and the table of arrays)
+ * `state.json` (format, version, algorithm, seed, steps, the JSON values with NaN and infinities
+ * kept, and the table of arrays)
  * and `state.bin` (the arrays, little-endian, concatenated), plus `policy/`, the policy as a
  * dosegym-policy checkpoint (agents/common/checkpoint.ts), so an intermediate policy can be
  * evaluated or simulated. A state holding a non-finite weight is never written.
@@ -40,6 +41,7 @@ import { writeDirAtomic } from '../../src/io/atomic.ts';
 import type { Adam } from './adam.ts';
 import type { DivergenceGuard } from './divergence.ts';
 import type { Learner } from './learner.ts';
+import type { TrainedPolicy } from './policy.ts';
 
 export const TRAINING_STATE_FORMAT = 'dosegym-training-state';
 /** Version 1: the first. Bump it when a field changes meaning, and load older versions when possible. */
@@ -63,7 +65,8 @@ export interface TrainingState {
 export interface CheckpointOptions {
   /** Save after the update in which the environment steps reach each multiple of this. */
   every: number;
-  save: (state: TrainingState) => void | Promise<void>;
+  /** `policy`: the live policy (its weights are the state's `params`), e.g. to save it beside. */
+  save: (state: TrainingState, policy: TrainedPolicy) => void | Promise<void>;
   /** Continue from this state (same algorithm, hyperparameters, seed and env). */
   from?: TrainingState | undefined;
 }
@@ -74,6 +77,7 @@ export class CheckpointSchedule {
   constructor(
     private readonly options: CheckpointOptions | undefined,
     steps: number,
+    private readonly policy: TrainedPolicy,
   ) {
     const every = options?.every ?? Infinity;
     this.next = (Math.floor(steps / every) + 1) * every;
@@ -87,7 +91,7 @@ export class CheckpointSchedule {
   }
 
   async save(state: TrainingState): Promise<void> {
-    await this.options?.save(state);
+    await this.options?.save(state, this.policy);
   }
 }
 
@@ -266,6 +270,11 @@ interface StateFile {
   extra: Record<string, unknown>;
 }
 
+/** JSON that keeps NaN and infinities (training statistics are NaN before their first value). */
+const NON_FINITE = '$nonFinite';
+const encodeNonFinite = (_key: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { [NON_FINITE]: String(v) } : v);
+const decodeNonFinite = (_key: string, v: unknown) => (v !== null && typeof v === 'object' && NON_FINITE in v ? Number((v as Record<string, string>)[NON_FINITE]) : v);
+
 const DTYPES = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array } as const;
 const dtypeOf = (a: StateArray): StateFile['arrays'][number]['dtype'] => (a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'uint8');
 
@@ -294,7 +303,7 @@ export function writeTrainingState(dir: string, state: TrainingState, extra: Rec
   return writeDirAtomic(dir, (tmp) => {
     writeFileSync(join(tmp, 'state.bin'), bin);
     fillPolicy(join(tmp, 'policy'));
-    writeFileSync(join(tmp, 'state.json'), JSON.stringify(file) + '\n');
+    writeFileSync(join(tmp, 'state.json'), JSON.stringify(file, encodeNonFinite) + '\n');
   });
 }
 
@@ -304,7 +313,7 @@ export function readTrainingState(dir: string): { state: TrainingState; extra: R
   if (!existsSync(path)) throw new UserError(`training checkpoint: ${path} not found`);
   let file: StateFile;
   try {
-    file = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+    file = JSON.parse(readFileSync(path, 'utf8'), decodeNonFinite) as StateFile;
   } catch (err) {
     throw new UserError(`${path}: cannot parse JSON: ${(err as Error).message}`);
   }
