@@ -60,10 +60,10 @@ export class OffPolicyRun {
     const space = o.envs.singleActionSpace as Box | Discrete;
     if (from !== undefined) {
       // The rest of the run's state (the normaliser included) comes back through `stateParts`.
-      this.actionLog = new ActionLog(space, numEnvs, stateArray(from, 'env.actions', Float64Array));
+      this.actionLog = new ActionLog(space, numEnvs, true, stateArray(from, 'env.actions', Float64Array));
       this.observations = replayEnvs(o.envs, o.seed, this.actionLog);
     } else {
-      this.actionLog = new ActionLog(space, numEnvs);
+      this.actionLog = new ActionLog(space, numEnvs, o.options.checkpoint !== undefined);
       this.observations = o.envs.reset({ seed: o.seed }).observations;
       rms?.update(this.observations, numEnvs);
     }

@@ -26,7 +26,7 @@ import { bootstrappedGae } from './gae.ts';
 import type { Learner } from './learner.ts';
 import { sampleRolloutActions } from './rollout.ts';
 import { DoseActionStats, UpdateReporter, type TrainOptions, type UpdateFields } from './training.ts';
-import { ActionLog, replayEnvs, stateArray, type StateParts, type TrainingState } from './training-state.ts';
+import { ActionLog, replayEnvs, stateArray, type CheckpointOptions, type StateParts } from './training-state.ts';
 
 /**
  * The random streams of an on-policy run, under one root so that PPO-Lagrangian draws exactly what
@@ -107,8 +107,8 @@ export interface OnPolicyRunOptions {
   onUpdate: TrainOptions['onUpdate'];
   /** Reads the delivered dose of a step from its info (training.csv's dose columns). */
   deliveredDose?: TrainOptions['deliveredDose'];
-  /** A training checkpoint to continue from: the envs are brought to its state by replaying its actions. */
-  from?: TrainingState | undefined;
+  /** Training checkpoints: the envs' actions are logged, and `from`'s replayed to bring the envs to its state. */
+  checkpoint?: CheckpointOptions | undefined;
 }
 
 /**
@@ -143,12 +143,13 @@ export class OnPolicyRun {
     this.reporter = new UpdateReporter(o.onUpdate, this.tracker, policy, this.doses);
     this.normObs = new Float64Array(numEnvs * obsSize);
     this.finalObs = new Float64Array(obsSize);
-    if (o.from !== undefined) {
+    const from = o.checkpoint?.from;
+    if (from !== undefined) {
       // The rest of the run's state (the normaliser included) comes back through `stateParts`.
-      this.actionLog = new ActionLog(actSpace as Box | Discrete, numEnvs, stateArray(o.from, 'env.actions', Float64Array));
+      this.actionLog = new ActionLog(actSpace as Box | Discrete, numEnvs, true, stateArray(from, 'env.actions', Float64Array));
       this.observations = replayEnvs(o.envs, o.seed, this.actionLog);
     } else {
-      this.actionLog = new ActionLog(actSpace as Box | Discrete, numEnvs);
+      this.actionLog = new ActionLog(actSpace as Box | Discrete, numEnvs, o.checkpoint !== undefined);
       this.observations = o.envs.reset({ seed: o.seed }).observations;
       rms?.update(this.observations, numEnvs);
     }

@@ -18,9 +18,11 @@
  * checkpoint records the seed and every action the envs received since (`ActionLog`, 8 bytes per
  * action value), and resuming replays them through a fresh vector env of the same wrapper stack
  * (`replayEnvs`). That needs no per-env code and no snapshot in the env contract, and it is exact
- * for every env that keeps the determinism contract (test/run-checkpoint.test.ts compares a resumed
- * run with an uninterrupted one byte for byte). It costs one env-only pass over the steps trained
- * so far (T1D-v0 simulates ~10,000 steps per second, far less than training them took).
+ * for every env that keeps the determinism contract (test/agents-checkpoint.test.ts and
+ * test/run-checkpoint.test.ts compare resumed runs with uninterrupted ones bit for bit). It costs an
+ * env-only pass over the steps trained so far (bench/resume.ts: T1D-v0 replays about 100,000 steps
+ * per second, CartPole about 230,000; training them took far longer) and 8 bytes per action value
+ * (only when checkpointing).
  *
  * On disk (`writeTrainingState`): a directory, written atomically (src/io/atomic.ts), holding
  * `state.json` (format, version, algorithm, seed, steps, the JSON values with NaN and infinities
@@ -195,13 +197,15 @@ export class ActionLog {
   calls = 0;
   readonly width: number;
 
+  /** `enabled`: false records nothing (a run without checkpoints); `from`: a checkpoint's log. */
   constructor(
     private readonly space: Box | Discrete,
     readonly numEnvs: number,
+    private readonly enabled = true,
     from?: Float64Array,
   ) {
     this.width = numEnvs * (space instanceof Box ? space.size : 1);
-    this.data = new Float64Array(Math.max(1024, from?.length ?? 0));
+    this.data = new Float64Array(enabled ? Math.max(1024, from?.length ?? 0) : 0);
     if (from !== undefined) {
       this.data.set(from);
       this.length = from.length;
@@ -210,6 +214,7 @@ export class ActionLog {
   }
 
   record(actions: readonly Action[]): void {
+    if (!this.enabled) return;
     if (this.length + this.width > this.data.length) {
       const grown = new Float64Array(this.data.length * 2);
       grown.set(this.data);
