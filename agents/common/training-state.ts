@@ -20,8 +20,8 @@
  * (`replayEnvs`). That needs no per-env code and no snapshot in the env contract, and it is exact
  * for every env that keeps the determinism contract (test/agents-checkpoint.test.ts and
  * test/run-checkpoint.test.ts compare resumed runs with uninterrupted ones bit for bit). It costs an
- * env-only pass over the steps trained so far (bench/resume.ts: T1D-v0 replays about 100,000 steps
- * per second, CartPole about 230,000; training them took far longer) and 8 bytes per action value
+ * env-only pass over the steps trained so far (bench/resume.ts: T1D-v0 replays 50,000-100,000 steps
+ * per second, CartPole over 200,000; training them took far longer) and 8 bytes per action value
  * (only when checkpointing).
  *
  * On disk (`writeTrainingState`): a directory, written atomically (src/io/atomic.ts), holding
