@@ -64,7 +64,9 @@ test('Zhao simulate: one row per month with survival', (t) => {
   t.deepEqual(out.columns, ['step', 'month', 'W', 'M', 'D', 'survivalProb', 'cumulativeSurvival', 'dead']);
   t.is(out.rows.length, 7);
   t.like(out.rows[0], { step: 0, month: 0, W: 1, M: 0.3, D: null, cumulativeSurvival: 1, dead: 0 });
-  t.true(Math.abs((out.rows[1]!['survivalProb'] as number) - 0.9448785043494019) < 1e-12);
+  // mu0 = -5.5 (the env's default): the month's hazard is e^-1 times the one at mu0 = -4.5, whose
+  // survival was 0.9448785043494019, so exp(ln(0.9448785043494019) / e).
+  t.true(Math.abs((out.rows[1]!['survivalProb'] as number) - Math.exp(Math.log(0.9448785043494019) / Math.E)) < 1e-12);
   t.like(out.metrics, { months_simulated: 6, months_to_cure: 1, cumulative_dose: 6 });
   // Six months at full dose drive toxicity up (W6 = 1 + 0.03 * 6 + 0.6 * 6 = 4.78): death risk grows.
   t.true(Math.abs((out.rows[6]!['W'] as number) - 4.78) < 1e-9);

@@ -16,6 +16,7 @@ export const runFiles = (dir: string) => ({
   summaryJson: join(dir, 'summary.json'),
   aggregatesJson: join(dir, 'aggregates.json'),
   dailyProfileJson: join(dir, 'daily-profile.json'),
+  stateSampleJson: join(dir, 'state-sample.json'),
   episodesCsv: join(dir, 'episodes.csv'),
   trainingCsv: join(dir, 'training.csv'),
   /** A trained policy's rows of training.csv: per seed, or with train.perPatient per seed and patient. */
@@ -36,7 +37,7 @@ export const runFiles = (dir: string) => ({
  * when it holds nothing else (src/run/manifest.ts whyNotRunDir): ADD A NEW TOP-LEVEL OUTPUT HERE.
  */
 export const RUN_ENTRIES: readonly string[] = [
-  RUN_MANIFEST, 'summary.csv', 'summary.json', 'aggregates.json', 'episodes.csv', 'training.csv',
+  RUN_MANIFEST, 'summary.csv', 'summary.json', 'aggregates.json', 'daily-profile.json', 'state-sample.json', 'episodes.csv', 'training.csv',
   'training', 'policies', 'checkpoints', 'evaluation', 'trajectories', 'charts', 'report.html', STAGING_DIR,
 ];
 

@@ -30,6 +30,7 @@ import { fileSafe, runFiles } from './layout.ts';
 import { commitStaging, discardStaging, openStaging, recoverStaging } from './staging.ts';
 import { isTaskDone, readEvaluation, taskOutput, trainingColumns, type Task, type TaskContext } from './tasks.ts';
 import { mergeProfiles, type DailyProfile, type RunDailyProfile } from '../evaluation/profile.ts';
+import { runStateSample } from '../evaluation/state-sample.ts';
 
 export interface RunFlags {
   out?: string | undefined;
@@ -354,6 +355,9 @@ function writeEvaluationOutputs(dir: string, plan: ExperimentPlan): void {
   const baselines = plan.methods.filter((m) => !m.trained).map((m) => m.name);
   writeJsonAtomic(files.aggregatesJson, aggregateByMethod(episodes, family, baselines, plan.config.evaluate.bootstrap, plan.config.evaluate.seed));
   writeDailyProfile(dir, plan, tasks);
+  const sample = runStateSample(tasks.flatMap((t) => (t.kind === 'evaluate' && t.seed !== null ? [{ method: t.method, seed: t.seed, sample: readEvaluation(dir, t).stateSample }] : [])));
+  rmSync(files.stateSampleJson, { force: true });
+  if (sample !== undefined) writeFileAtomic(files.stateSampleJson, JSON.stringify(sample) + '\n');
   for (const method of plan.methods) {
     const rows = tasks.filter((t) => t.kind === 'evaluate' && t.method === method.name).flatMap((t) => readEvaluation(dir, t).trajectories);
     if (rows.length === 0) continue;
@@ -397,7 +401,7 @@ export function readSummary(dir: string): { summary: Record<string, Cell>[]; col
 }
 
 /** What `dosegym evaluate <run-dir>` rewrites (with REPORT_ENTRIES), swapped in only when all are written. */
-const EVALUATION_ENTRIES = ['evaluation', 'summary.csv', 'summary.json', 'episodes.csv', 'aggregates.json', 'daily-profile.json', 'trajectories'];
+const EVALUATION_ENTRIES = ['evaluation', 'summary.csv', 'summary.json', 'episodes.csv', 'aggregates.json', 'daily-profile.json', 'state-sample.json', 'trajectories'];
 /** What `dosegym report <run-dir>` rewrites. */
 const REPORT_ENTRIES = ['charts', 'report.html'];
 
@@ -447,7 +451,7 @@ export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jo
   process.once('SIGINT', onSigint);
   try {
     // The staging directory is a shadow run: it holds what the stages read.
-    copyInto(dir, staging, ['manifest.json', 'training.csv', ...(evaluate ? ['policies'] : EVALUATION_ENTRIES.filter((e) => e !== 'evaluation'))]);
+    copyInto(dir, staging, ['manifest.json', 'training.csv', 'policies', ...(evaluate ? [] : EVALUATION_ENTRIES.filter((e) => e !== 'evaluation'))]);
     if (evaluate) {
       const ctx: TaskContext = { config: plan.config, runDir: staging, backend: flags.backend };
       await runTasks(evaluateTasks(plan), flags.jobs, ctx, progress, () => 'episodes');
