@@ -76,9 +76,9 @@ test('Zhao simulate: one row per month with survival', (t) => {
 });
 
 const badConfigs: [Record<string, unknown>, string][] = [
-  [{ controller: { type: 'foo' } }, 'controller.type: unknown controller "foo"; allowed: constant, pulsed, schedule, none'],
-  [{ controller: undefined }, 'controller: expected a mapping with a type (constant, pulsed, schedule, none), got nothing'],
-  [{ controller: 'constant' }, 'controller: expected a mapping with a type (constant, pulsed, schedule, none), got "constant"'],
+  [{ controller: { type: 'foo' } }, 'controller.type: unknown controller "foo"; allowed: constant, pulsed, schedule, none, policy'],
+  [{ controller: undefined }, 'controller: expected a mapping with a type (constant, pulsed, schedule, none, policy), got nothing'],
+  [{ controller: 'constant' }, 'controller: expected a mapping with a type (constant, pulsed, schedule, none, policy), got "constant"'],
   [{ days: -5 }, 'days: expected a positive number of days, got -5'],
   [{ days: 0 }, 'days: expected a positive number of days, got 0'],
   [{ days: '150' }, 'days: expected a positive number of days, got "150"'],
@@ -150,7 +150,7 @@ test('the CLI writes the CSV for a good config and exits 1 without a file for a 
       process.stderr.write = errWrite;
     }
     t.is(code, 1);
-    t.is(stderr, 'dosegym: controller.type: unknown controller "bolus"; allowed: constant, pulsed, schedule, none\n');
+    t.is(stderr, 'dosegym: controller.type: unknown controller "bolus"; allowed: constant, pulsed, schedule, none, policy\n');
     t.false(existsSync(badOut));
   } finally {
     rmSync(dir, { recursive: true, force: true });

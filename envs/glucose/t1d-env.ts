@@ -237,7 +237,33 @@ export function resolvePatients(patient: string | readonly string[]): string[] {
   return [patient];
 }
 
+/** The patient at the start of a simulated minute (dosegym simulate's per-minute rows). */
+export interface T1DPatientNow {
+  /** Minutes since the episode started. */
+  minute: number;
+  /** True glucose Gs/Vg and plasma glucose Gp/Vg [mg/dL]. */
+  bgMgDl: number;
+  plasmaBgMgDl: number;
+  /** The sensor's latest reading (held between samples) [mg/dL]. */
+  cgmMgDl: number;
+  /** The 13 model states (a copy). */
+  state: Float64Array;
+}
+
+/** One simulated minute: the patient at its start and its inputs over it. */
+export interface T1DMinute extends T1DPatientNow {
+  /** Insulin delivered over the minute [U/min] (after the pump) and carbohydrate eaten [g]. */
+  insulinUPerMin: number;
+  choG: number;
+}
+
 export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
+  /**
+   * When set, called for every simulated minute (dosegym simulate drives the env minute-logged
+   * with a saved policy, envs/glucose/simulate.ts); costs nothing when unset.
+   */
+  onMinute: ((minute: T1DMinute) => void) | undefined = undefined;
+
   readonly observationSpace: Box;
   readonly actionSpace: Box | Discrete;
   readonly metadata: EnvMetadata;
@@ -387,6 +413,12 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     };
   }
 
+  /** The patient now (valid after reset). */
+  patientNow(): T1DPatientNow {
+    const sim = this.sim;
+    return { minute: this.minute, bgMgDl: sim.bgMgDl, plasmaBgMgDl: sim.plasmaBgMgDl, cgmMgDl: this.cgm, state: Float64Array.from(sim.state) };
+  }
+
   /** The current patient (valid after reset). */
   get currentPatient(): PatientParams {
     return this.patient;
@@ -480,7 +512,10 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
         // A fixed meal at a minute already passed cannot happen (cursor order); equal minutes merge.
         sim.announceMeal(meal.grams);
       }
-      cho += sim.stepMinute(delivered);
+      const start = this.onMinute !== undefined ? this.patientNow() : undefined;
+      const choG = sim.stepMinute(delivered);
+      cho += choG;
+      if (start !== undefined) this.onMinute?.({ ...start, insulinUPerMin: delivered, choG });
       this.minute++;
     }
     const ann = this.announcements;

@@ -23,6 +23,8 @@ export const runFiles = (dir: string) => ({
   trainingSeedCsv: (seed: number, patient: string | null = null) => join(dir, 'training', patient === null ? `seed-${seed}.csv` : join(`seed-${seed}`, `${patient}.csv`)),
   /** A trained policy's checkpoint: policies/<seed>/, or with train.perPatient policies/<seed>/<patient id>/. */
   policyDir: (seed: number, patient: string | null = null) => (patient === null ? join(dir, 'policies', String(seed)) : join(dir, 'policies', String(seed), patient)),
+  /** The latest training checkpoint of a policy (train.checkpointEvery): checkpoints/<seed>/, or per seed and patient. */
+  checkpointDir: (seed: number, patient: string | null = null) => (patient === null ? join(dir, 'checkpoints', String(seed)) : join(dir, 'checkpoints', String(seed), patient)),
   evaluationJson: (method: string, seed: number | null) => join(dir, 'evaluation', seed === null ? `${method}.json` : `${method}-seed-${seed}.json`),
   trajectoriesCsv: (method: string) => join(dir, 'trajectories', `${method}.csv`),
   chartsDir: join(dir, 'charts'),
@@ -36,7 +38,7 @@ export const runFiles = (dir: string) => ({
  */
 export const RUN_ENTRIES: readonly string[] = [
   RUN_MANIFEST, 'summary.csv', 'summary.json', 'aggregates.json', 'daily-profile.json', 'state-sample.json', 'episodes.csv', 'training.csv',
-  'training', 'policies', 'evaluation', 'trajectories', 'charts', 'report.html', STAGING_DIR,
+  'training', 'policies', 'checkpoints', 'evaluation', 'trajectories', 'charts', 'report.html', STAGING_DIR,
 ];
 
 /** An entry of RUN_ENTRIES, or a temporary file of src/io/atomic.ts (`.<name>.<pid>.<n>.tmp`, left by a killed process). */

@@ -11,7 +11,8 @@
  */
 import { cpSync, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { readCheckpointManifest, spaceDifference } from './init.ts';
+import { readCheckpointManifest } from './init.ts';
+import { spaceDifference } from '../core/spaces.ts';
 import { UserError } from '../core/errors.ts';
 import { parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
 import { readConfigFile } from '../config/load.ts';
