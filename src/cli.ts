@@ -120,7 +120,7 @@ function buildParser(argv: string[]) {
     .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
-    .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it', async (y) =>
+    .command('validate <config>', 'Check an experiment config (schema, env options, methods, hyperparameters) without running it; a simulate config is simulated in memory, writing nothing', async (y) =>
       setOption(y.positional('config', { type: 'string', describe: 'Experiment config' })).epilog(await configHelp()),
     )
     .demandCommand(1, 'Give a command; see dosegym --help')
@@ -164,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
         await (await runCommands()).reportCommand(String(args['dir']), { ...runFlags({ quiet: args['quiet'] }) });
         break;
       case 'validate':
-        (await runCommands()).validateCommand(String(args['config']), setFlags(args));
+        await (await runCommands()).validateCommand(String(args['config']), setFlags(args));
         break;
       default:
         throw new UsageError(`unknown command '${command}'; see dosegym --help`);

@@ -31,7 +31,7 @@ test('values are YAML; paths create mappings and index lists; the raw config is 
 
 test.serial('validate: an unknown path, a bad value, a path through a scalar and a malformed flag are one line naming the flag', async (t) => {
   const cases: [string, string, number][] = [
-    ['train.stepz=5', '--set train.stepz=5: unknown field train.stepz; allowed: algo, steps, seeds, hyperparameters, costLimit, init, perPatient', 1],
+    ['train.stepz=5', '--set train.stepz=5: unknown field train.stepz; allowed: algo, steps, seeds, hyperparameters, costLimit, init, perPatient, checkpointEvery', 1],
     ['foo=1', '--set foo=1: unknown field foo; allowed: name, description, env, train, evaluate, safety', 1],
     ['train.steps=-5', '--set train.steps=-5: train.steps: expected a positive integer, got -5', 1],
     ['train.steps=fast', '--set train.steps=fast: train.steps: expected a positive integer, got "fast"', 1],
@@ -96,4 +96,15 @@ test.serial('simulate: overrides apply to its config; errors name the flag', asy
   t.is(readFileSync(csv, 'utf8').trim().split('\n').length, 32, 'header + minutes 0..30');
   t.regex(r.stdout, /patient\s+child#002/);
   t.is(oneLine(t, await runMain(['simulate', config, '--out', csv, '--set', 'minutes=-1'])), '--set minutes=-1: minutes: Too small: expected number to be >0, got -1');
+});
+
+test.serial('validate a simulate config: simulated in memory, nothing written; an override with an unknown controller field lists the allowed ones', async (t) => {
+  const config = writeConfig(dir, 'sim.yaml', { env: 'T1D-v0', patient: 'adult#001', minutes: 60, controller: { type: 'basal-bolus' }, sensor: { model: 'Dexcom', noise: false } });
+  const before = snapshot(dir);
+  const ok = await runMain(['validate', config, '--set', 'patient=child#002']);
+  t.is(ok.code, 0, ok.stderr);
+  t.is(ok.stdout, `${config} with --set patient=child#002: ok (a dosegym simulate config)\n  61 rows, columns minute,bg,plasma_bg,cgm,insulin,cho\n`);
+  t.deepEqual(snapshot(dir), before, 'nothing written');
+  const line = oneLine(t, await runMain(['validate', config, '--set', 'controller.kp=1']));
+  t.is(line, '--set controller.kp=1: unknown field controller.kp for controller basal-bolus; allowed: type, targetMgDl, correctAboveMgDl, suspendBelowMgDl');
 });

@@ -6,6 +6,8 @@ import { evaluateRunInto, planInput, runExperiment, runStagesOnDir, type RunFlag
 import { runFiles } from '../run/layout.ts';
 import { BACKEND_NAMES, backendNote, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
+import { readConfigFile } from '../config/load.ts';
+import { isSimulateConfig, simulation } from './simulate-command.ts';
 
 export function parseBackend(value: unknown): BackendName {
   if (typeof value !== 'string' || !(BACKEND_NAMES as readonly string[]).includes(value)) {
@@ -68,12 +70,19 @@ export async function reportCommand(dir: string, flags: RunFlags): Promise<void>
   printResult(await runStagesOnDir(dir, flags, ['report']));
 }
 
-export function validateCommand(config: string, set: readonly string[] = []): void {
+export async function validateCommand(config: string, set: readonly string[] = []): Promise<void> {
+  const given = set.length > 0 ? ` with ${set.map((o) => `--set ${o}`).join(' ')}` : '';
+  if (isSimulateConfig(readConfigFile(config))) {
+    // A simulate config is checked by simulating it in memory (a day takes well under a second).
+    const output = await simulation({ config, states: false, set });
+    process.stdout.write(`${config}${given}: ok (a dosegym simulate config)\n  ${output.rows.length} rows, columns ${output.columns.join(',')}\n`);
+    return;
+  }
   const { plan } = planInput(config, { set }, { train: true });
   const c = plan.config;
   const perPatient = plan.family.patients(plan.stack.envOptions).some((p) => p !== null);
   process.stdout.write(
-    `${config}${set.length > 0 ? ` with ${set.map((o) => `--set ${o}`).join(' ')}` : ''}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +
+    `${config}${given}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +
       `evaluate ${plan.methods.map((m) => m.name).join(', ')} (${c.evaluate.episodes} episodes${perPatient ? ' per patient' : ''}, seed ${c.evaluate.seed})\n`,
   );
 }

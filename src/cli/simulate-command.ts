@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { readConfigFile } from '../config/load.ts';
 import { applyOverrides, parseOverrides, validateWithOverrides } from '../config/overrides.ts';
 import { UserError } from '../core/errors.ts';
-import { simulatorFor } from '../core/simulators.ts';
+import { simulatorFor, type SimulationOutput } from '../core/simulators.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { existingAncestor } from '../io/fs.ts';
 import { toCsv } from '../io/csv.ts';
@@ -35,7 +35,8 @@ function checkOutputFile(path: string, flag: string): void {
   }
 }
 
-export async function simulateCommand(args: SimulateArgs): Promise<string> {
+/** The simulation a simulate config (with its `--set` overrides) describes, run in memory. */
+export async function simulation(args: Pick<SimulateArgs, 'config' | 'states' | 'set'>): Promise<SimulationOutput> {
   const overrides = parseOverrides(args.set);
   const raw = readConfigFile(args.config);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${args.config}: expected a mapping of fields (env, ...)`);
@@ -43,7 +44,16 @@ export async function simulateCommand(args: SimulateArgs): Promise<string> {
   // A saved policy as the controller: load TensorFlow.js (for the checkpoint) only then.
   const controller = config['controller'] as { type?: unknown } | undefined;
   const loadPolicy = controller !== null && typeof controller === 'object' && controller.type === 'policy' ? await savedPolicyLoader() : undefined;
-  const output = validateWithOverrides(overrides, () => simulatorFor(config['env'])(config, { states: args.states, ...(loadPolicy !== undefined ? { loadPolicy } : {}) }));
+  return validateWithOverrides(overrides, () => simulatorFor(config['env'])(config, { states: args.states, ...(loadPolicy !== undefined ? { loadPolicy } : {}) }));
+}
+
+/** A simulate config: `env` is an env id (an experiment config's `env` is a mapping with an id). */
+export function isSimulateConfig(raw: unknown): boolean {
+  return raw !== null && typeof raw === 'object' && typeof (raw as Record<string, unknown>)['env'] === 'string';
+}
+
+export async function simulateCommand(args: SimulateArgs): Promise<string> {
+  const output = await simulation(args);
   if (args.out !== undefined && !args.out.endsWith('.csv')) throw new UserError(`--out: expected a file name ending in .csv, got '${args.out}'`);
   const outPath = resolve(args.out ?? join('results', 'simulate', output.defaultFileName));
   checkOutputFile(outPath, args.out !== undefined ? '--out' : 'the output file');
