@@ -74,6 +74,7 @@ function runFlags(args: Record<string, unknown>): RunFlags {
     resume: Boolean(args['resume']),
     force: Boolean(args['force']),
     set: setFlags(args),
+    queue: once<string>(args, 'queue'),
   };
 }
 
@@ -117,6 +118,11 @@ function buildParser(argv: string[]) {
           .example('$0 evaluate results/quickstart/<run-id> --set evaluate.seed=2000 --set env.options.therapy.carbEstimateSd=0.3 --out results/qs-carb30', 'Its policies on other days and a worse carb count, without retraining')
           .epilog(await configHelp()),
     )
+    .command('sweep <sweep>', 'Run every variant of an experiment config (a grid or random samples of --set overrides), select one on the validation seed, report it again on a test seed; sweep.csv and report.html', (y) =>
+      outputOptions(y.positional('sweep', { type: 'string', describe: 'Sweep file (.yaml/.json): name, base, set, grid | random, select; see README "Sweeps"' }), 'Sweep directory (default: results/<name>/<UTC date-time>/)')
+        .option('resume', { type: 'boolean', default: false, describe: 'Continue the latest incomplete sweep of this file (or the one at --out)' })
+        .example('$0 sweep experiments/sweeps/quickstart-lr.yaml --jobs 2', 'Two learning rates of the quick start'),
+    )
     .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
@@ -143,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
     await registerEnvs();
     // The experiment commands say once, at the end, which backend trained (src/cli/run-commands.ts);
     // the agents' own note (agents/common/backend.ts) would repeat it in every worker process.
-    if (['run', 'train', 'evaluate'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
+    if (['run', 'train', 'evaluate', 'sweep'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
     switch (command) {
       case 'envs':
         (await import('./cli/envs-command.ts')).envsCommand(Boolean(args['json']));
@@ -160,6 +166,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'evaluate':
         await (await runCommands()).evaluateCommand(String(args['target']), runFlags(args));
         break;
+      case 'sweep': {
+        const { out, jobs, backend, quiet, resume, force, queue } = runFlags(args);
+        await (await runCommands()).sweepCommand(String(args['sweep']), { out, jobs, backend, quiet, resume, force, queue });
+        break;
+      }
       case 'report':
         await (await runCommands()).reportCommand(String(args['dir']), { ...runFlags({ quiet: args['quiet'] }) });
         break;

@@ -4,6 +4,7 @@ import { UserError } from '../core/errors.ts';
 import { familyOf } from '../core/family.ts';
 import { evaluateRunInto, planInput, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
 import { runFiles } from '../run/layout.ts';
+import type { SweepFlags } from '../run/sweep.ts';
 import { BACKEND_NAMES, backendNote, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
 
@@ -66,6 +67,18 @@ export async function evaluateCommand(target: string, flags: RunFlags): Promise<
 export async function reportCommand(dir: string, flags: RunFlags): Promise<void> {
   if (!isDirectory(dir)) throw new UserError(`run directory: ${dir === '' ? "''" : dir} is not a directory; give a run directory made by dosegym run`);
   printResult(await runStagesOnDir(dir, flags, ['report']));
+}
+
+export async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
+  parseBackend(flags.backend);
+  const { runSweep } = await import('../run/sweep.ts');
+  const { dir, manifest } = await runSweep(file, flags);
+  const s = manifest.selection;
+  const ci = (x: { mean: number; ci95: { low: number; high: number } }) => `${x.mean.toPrecision(4)} [${x.ci95.low.toPrecision(4)}, ${x.ci95.high.toPrecision(4)}]`;
+  if (s !== null) {
+    process.stdout.write(`\nselected ${s.variant} (${s.goal} ${s.metric} of ${s.method}): validation seed ${s.validationSeed} ${ci(s.validation)}; test seed ${s.testSeed} ${s.test === null ? 'not evaluated' : ci(s.test)}\n`);
+  }
+  process.stdout.write(`status: ${manifest.status}\nsweep:   ${dir}\nreport:  ${runFiles(dir).report}\ntable:   ${dir}/sweep.csv\n`);
 }
 
 export function validateCommand(config: string, set: readonly string[] = []): void {

@@ -40,11 +40,13 @@ export interface RunFlags {
   force: boolean;
   /** `--set dotted.path=value` overrides, as given (src/config/overrides.ts). */
   set?: readonly string[] | undefined;
+  /** `--queue redis://host:port`: run the tasks on BullMQ workers (src/run/queue.ts) instead of local processes. */
+  queue?: string | undefined;
 }
 
 export type Stage = 'train' | 'evaluate' | 'report';
 
-function runId(): string {
+export function runId(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
 }
 
