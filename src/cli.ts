@@ -75,6 +75,7 @@ function runFlags(args: Record<string, unknown>): RunFlags {
     force: Boolean(args['force']),
     set: setFlags(args),
     queue: once<string>(args, 'queue'),
+    planOnly: Boolean(once<boolean>(args, 'plan-only')),
   };
 }
 
@@ -100,7 +101,9 @@ function buildParser(argv: string[]) {
         .example('$0 run experiments/quickstart.yaml', 'The quick start: PPO vs basal-bolus and PID on one T1D patient')
         .example('$0 run experiments/quickstart.yaml --set train.steps=20000 --set train.seeds=[1,2]', 'The same with fewer steps and two seeds')
         .example('$0 run experiments/cartpole-ppo.yaml --jobs 2', 'Three seeds, two at a time')
+        .option('plan-only', { type: 'boolean', default: false, describe: 'Write the run directory (--out) and its task list (tasks.json) and run nothing: then dosegym task DIR --index I for every task, and dosegym collect DIR (Slurm: scripts/slurm/run.sbatch)' })
         .example('$0 run experiments/quickstart.yaml --resume', 'Continue an interrupted run')
+        .example('$0 run experiments/quickstart.yaml --plan-only --out /shared/qs', 'The task list for a Slurm job array')
         .epilog(await configHelp()),
     )
     .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', async (y) =>
@@ -122,6 +125,16 @@ function buildParser(argv: string[]) {
       outputOptions(y.positional('sweep', { type: 'string', describe: 'Sweep file (.yaml/.json): name, base, set, grid | random, select; see README "Sweeps"' }), 'Sweep directory (default: results/<name>/<UTC date-time>/)')
         .option('resume', { type: 'boolean', default: false, describe: 'Continue the latest incomplete sweep of this file (or the one at --out)' })
         .example('$0 sweep experiments/sweeps/quickstart-lr.yaml --jobs 2', 'Two learning rates of the quick start'),
+    )
+    .command('task <dir>', 'Run one task of a run planned with run --plan-only (a Slurm array element); a task already done is skipped', (y) =>
+      y
+        .positional('dir', { type: 'string', describe: 'The run directory written by dosegym run <config> --plan-only --out DIR' })
+        .option('index', { type: 'number', describe: 'Task index (tasks.json); default: $SLURM_ARRAY_TASK_ID' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+        .example('$0 task /shared/qs --index $SLURM_ARRAY_TASK_ID', 'In a Slurm job array'),
+    )
+    .command('collect <dir>', 'Once every task of a --plan-only run is done: training.csv, summaries, aggregates, charts and report.html (else a list of the missing tasks)', (y) =>
+      y.positional('dir', { type: 'string', describe: 'The run directory written by dosegym run <config> --plan-only --out DIR' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
     )
     .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
@@ -149,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     await registerEnvs();
     // The experiment commands say once, at the end, which backend trained (src/cli/run-commands.ts);
     // the agents' own note (agents/common/backend.ts) would repeat it in every worker process.
-    if (['run', 'train', 'evaluate', 'sweep'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
+    if (['run', 'train', 'evaluate', 'sweep', 'task', 'collect'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
     switch (command) {
       case 'envs':
         (await import('./cli/envs-command.ts')).envsCommand(Boolean(args['json']));
@@ -171,6 +184,12 @@ export async function main(argv: string[]): Promise<number> {
         await (await runCommands()).sweepCommand(String(args['sweep']), { out, jobs, backend, quiet, resume, force, queue });
         break;
       }
+      case 'task':
+        await (await runCommands()).taskCommand(String(args['dir']), once<number>(args, 'index'), Boolean(args['quiet']));
+        break;
+      case 'collect':
+        await (await runCommands()).collectCommand(String(args['dir']), Boolean(args['quiet']));
+        break;
       case 'report':
         await (await runCommands()).reportCommand(String(args['dir']), { ...runFlags({ quiet: args['quiet'] }) });
         break;

@@ -28,6 +28,7 @@ import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import { commitStaging, discardStaging, openStaging, recoverStaging } from './staging.ts';
 import { isTaskDone, readEvaluation, taskOutput, trainingColumns, type Task, type TaskContext } from './tasks.ts';
+import { listTasks, missingTasks, openPlannedDir, writeTaskList } from './task-list.ts';
 import { mergeProfiles, type DailyProfile, type RunDailyProfile } from '../evaluation/profile.ts';
 
 export interface RunFlags {
@@ -42,6 +43,8 @@ export interface RunFlags {
   set?: readonly string[] | undefined;
   /** `--queue redis://host:port`: run the tasks on BullMQ workers (src/run/queue.ts) instead of local processes. */
   queue?: string | undefined;
+  /** `--plan-only`: write the run directory and its task list (tasks.json) and run nothing (src/run/task-list.ts). */
+  planOnly?: boolean | undefined;
 }
 
 export type Stage = 'train' | 'evaluate' | 'report';
@@ -178,8 +181,18 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
   if (stages.includes('evaluate') && !stages.includes('train') && plan.methods.some((m) => m.trained)) {
     throw new UserError(`evaluate.methods: '${plan.methods.find((m) => m.trained)?.name}' needs trained policies; use dosegym run, or dosegym evaluate <run-dir> after dosegym train`);
   }
+  if (flags.planOnly === true) {
+    if (flags.out === undefined) throw new UserError('--plan-only: give --out DIR, the run directory on the file system every node shares', 2);
+    if (flags.resume) throw new UserError('--plan-only: not used with --resume (dosegym task skips the tasks already done)', 2);
+    if (flags.queue !== undefined) throw new UserError('--plan-only and --queue: give one of them (a task list for Slurm, or a queue)', 2);
+  }
   const { dir, resumed } = chooseRunDir(config, flags, configFile, overrides);
   const manifest = resumed ? readManifest(runFiles(dir).manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), init);
+  if (flags.planOnly === true) {
+    writeManifest(runFiles(dir).manifest, manifest);
+    writeTaskList(dir, listTasks(plan, trainTasks(plan), evaluateTasks(plan), flags.backend));
+    return { dir, manifest, summary: [], columns: [] };
+  }
   return runInDir(dir, plan, manifest, flags, stages, `${resumed ? 'resuming' : 'run'} ${config.name} -> ${dir}`, `continue with --resume${flags.out ? ` --out ${flags.out}` : ''}`);
 }
 
@@ -187,7 +200,7 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
  * Run `stages` into the run directory `dir` (chosen and checked) with its manifest, marked
  * incomplete until every stage is done; Ctrl-C leaves it incomplete and says `howToContinue`.
  */
-async function runInDir(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: RunFlags, stages: readonly Stage[], label: string, howToContinue: string): Promise<RunResult> {
+export async function runInDir(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: RunFlags, stages: readonly Stage[], label: string, howToContinue: string): Promise<RunResult> {
   const files = runFiles(dir);
   manifest.status = 'incomplete';
   manifest.finishedAt = null;
@@ -209,6 +222,27 @@ async function runInDir(dir: string, plan: ExperimentPlan, manifest: RunManifest
   }
   const { summary, columns } = readSummary(dir);
   return { dir, manifest, summary, columns };
+}
+
+/** The tasks of a run's config, for src/run/task-list.ts (planned as `dosegym run` plans them). */
+export function planTasks(config: ExperimentConfig): { plan: ExperimentPlan; train: Task[]; evaluate: Task[] } {
+  const plan = planRun(config);
+  return { plan, train: trainTasks(plan), evaluate: evaluateTasks(plan) };
+}
+
+/**
+ * `dosegym collect DIR`: when every task of a `--plan-only` run is done, write what `dosegym run`
+ * writes after its tasks (training.csv, summaries, aggregates, report) and mark it complete;
+ * otherwise a one-line error listing the missing tasks.
+ */
+export async function collectRun(dirInput: string, flags: Pick<RunFlags, 'quiet' | 'backend'>): Promise<RunResult> {
+  const planned = await openPlannedDir(dirInput, planTasks);
+  const missing = missingTasks(planned);
+  if (missing.length > 0) {
+    throw new UserError(`collect: ${missing.length} of ${planned.list.tasks.length} tasks of ${planned.dir} are not done: ${missing.join(', ')}; run dosegym task ${dirInput} --index <i> for each`);
+  }
+  recoverStaging(planned.dir);
+  return runInDir(planned.dir, planned.plan, planned.manifest, { jobs: 1, backend: planned.list.backend, quiet: flags.quiet, resume: false, force: false }, ['train', 'evaluate', 'report'], `collect ${planned.dir}`, `run dosegym collect ${dirInput} again`);
 }
 
 /** What `evaluate <run-dir> --out DIR` copies from the source run into the new one (the source is only read). */
