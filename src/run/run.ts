@@ -43,6 +43,8 @@ export interface RunFlags {
   set?: readonly string[] | undefined;
   /** `--queue redis://host:port`: run the tasks on BullMQ workers (src/run/queue.ts) instead of local processes. */
   queue?: string | undefined;
+  /** `--queue-name`: the BullMQ queue (default dosegym). */
+  queueName?: string | undefined;
   /** `--plan-only`: write the run directory and its task list (tasks.json) and run nothing (src/run/task-list.ts). */
   planOnly?: boolean | undefined;
 }
@@ -186,6 +188,7 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
     if (flags.resume) throw new UserError('--plan-only: not used with --resume (dosegym task skips the tasks already done)', 2);
     if (flags.queue !== undefined) throw new UserError('--plan-only and --queue: give one of them (a task list for Slurm, or a queue)', 2);
   }
+  if (flags.queue !== undefined) await checkQueueFlags(flags, config);
   const { dir, resumed } = chooseRunDir(config, flags, configFile, overrides);
   const manifest = resumed ? readManifest(runFiles(dir).manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), init);
   if (flags.planOnly === true) {
@@ -314,8 +317,25 @@ export async function evaluateRunInto(sourceInput: string, flags: RunFlags): Pro
   return runInDir(dir, plan, manifest, flags, ['evaluate', 'report'], label, `run the same command with --force to start it again`);
 }
 
+/** --queue: the URL, the flags it cannot be combined with, and Redis reachable (before anything is written). */
+async function checkQueueFlags(flags: RunFlags, config: ExperimentConfig): Promise<void> {
+  const { parseQueueTarget, checkRedis } = await import('./queue.ts');
+  const target = parseQueueTarget(flags.queue as string, flags.queueName);
+  if (flags.jobs !== 1) throw new UserError('--jobs: not used with --queue (the workers\' --concurrency decides how many tasks run at once)', 2);
+  if (config.train.init !== undefined) throw new UserError('train.init: not supported with --queue yet (the starting checkpoints would have to travel to the workers); use --jobs or the Slurm task list', 2);
+  await checkRedis(target);
+}
+
+/** Run tasks locally (`--jobs`) or on the queue's workers (`--queue`). */
+async function executeTasks(tasks: readonly Task[], plan: ExperimentPlan, flags: Pick<RunFlags, 'jobs' | 'queue' | 'queueName'>, ctx: TaskContext, progress: Progress, unit: string): Promise<void> {
+  if (flags.queue === undefined) return runTasks(tasks, flags.jobs, ctx, progress, () => unit);
+  const { parseQueueTarget, runQueuedTasks } = await import('./queue.ts');
+  const trained = (t: Task) => t.kind === 'evaluate' && plan.methods.some((m) => m.name === t.method && m.trained);
+  return runQueuedTasks(tasks, parseQueueTarget(flags.queue, flags.queueName), ctx, progress, () => unit, trained);
+}
+
 /** Run the remaining stages of the run in `dir` (used by run, train, evaluate <run-dir> and report). */
-export async function continueRun(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: Pick<RunFlags, 'jobs' | 'backend' | 'quiet'>, progress: Progress, stages: readonly Stage[]): Promise<void> {
+export async function continueRun(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: Pick<RunFlags, 'jobs' | 'backend' | 'quiet' | 'queue' | 'queueName'>, progress: Progress, stages: readonly Stage[]): Promise<void> {
   const files = runFiles(dir);
   const ctx: TaskContext = { config: plan.config, runDir: dir, backend: flags.backend };
   if (stages.includes('train')) {
@@ -323,7 +343,7 @@ export async function continueRun(dir: string, plan: ExperimentPlan, manifest: R
     // training.csv grows as the policies train (each task appends its rows, tasks.ts) from the
     // rows of the policies already trained; when all are, it is rewritten in training order.
     writeTrainingCsv(dir, plan);
-    await runTasks(todo, flags.jobs, ctx, progress, () => 'steps');
+    await executeTasks(todo, plan, flags, ctx, progress, 'steps');
     writeTrainingCsv(dir, plan);
     const policies = policyManifests(dir, plan);
     manifest.backend = policies[0]?.backend ?? manifest.backend;
@@ -332,7 +352,7 @@ export async function continueRun(dir: string, plan: ExperimentPlan, manifest: R
   }
   if (stages.includes('evaluate')) {
     const todo = evaluateTasks(plan).filter((t) => !isTaskDone(dir, t));
-    await runTasks(todo, flags.jobs, ctx, progress, () => 'episodes');
+    await executeTasks(todo, plan, flags, ctx, progress, 'episodes');
     writeEvaluationOutputs(dir, plan);
     markStage(files.manifest, manifest, 'evaluate');
   }

@@ -150,7 +150,7 @@ export function checkSweep(file: string): CheckedSweep {
   return { sweep, method: method as string, validationSeed: vs, testSeed };
 }
 
-export interface SweepFlags extends Pick<RunFlags, 'jobs' | 'backend' | 'quiet' | 'resume' | 'force' | 'queue'> {
+export interface SweepFlags extends Pick<RunFlags, 'jobs' | 'backend' | 'quiet' | 'resume' | 'force' | 'queue' | 'queueName'> {
   out?: string | undefined;
 }
 
@@ -233,7 +233,7 @@ export async function runSweep(file: string, flags: SweepFlags): Promise<SweepRe
   };
   process.prependListener('SIGINT', onSigint);
   try {
-    const runFlags = (out: string, resume: boolean, set: string[], force = false): RunFlags => ({ out, jobs: flags.jobs, backend: flags.backend, quiet: flags.quiet, resume, force, set, ...(flags.queue !== undefined ? { queue: flags.queue } : {}) });
+    const runFlags = (out: string, resume: boolean, set: string[], force = false): RunFlags => ({ out, jobs: flags.jobs, backend: flags.backend, quiet: flags.quiet, resume, force, set, queue: flags.queue, queueName: flags.queueName });
     for (const variant of manifest.variants) {
       const variantDir = join(dir, 'variants', variant.id);
       if (isComplete(variantDir)) continue;
