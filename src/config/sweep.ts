@@ -26,11 +26,9 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import { parseWithSchema, show } from '../core/validate.ts';
-import { NAME_RULE } from './experiment.ts';
+import { nameSchema, nonNegativeInt, positiveInt } from './experiment.ts';
 import { readConfigFile } from './load.ts';
 
-const positiveInt = z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
-const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).nonnegative({ error: 'expected a non-negative integer' });
 const finite = z.number({ error: 'expected a finite number' }).finite({ error: 'expected a finite number' });
 /** A dotted config field path, as in --set (train.hyperparameters.learningRate). */
 const FIELD = /^[A-Za-z_$][\w$#-]*(\.[\w$#-]+)*$/;
@@ -53,11 +51,7 @@ const distribution = z.union(
 export const sweepSchema = z
   .object({
     /** Sweep name: results/<name>/<sweep-id>/. */
-    name: z
-      .string({ error: `expected ${NAME_RULE}` })
-      .regex(/^[A-Za-z0-9._-]+$/, { error: `expected ${NAME_RULE}` })
-      .max(100, { error: `expected ${NAME_RULE}` })
-      .refine((s) => s !== '.' && s !== '..', { error: `expected ${NAME_RULE}` }),
+    name: nameSchema,
     /** The experiment config every variant starts from: relative to the sweep file, or absolute. */
     base: z.string({ error: 'expected the path of an experiment config' }).min(1, { error: 'expected the path of an experiment config' }),
     /** Fixed overrides of every variant, field path -> value (as --set). */

@@ -318,11 +318,11 @@ export async function evaluateRunInto(sourceInput: string, flags: RunFlags): Pro
 }
 
 /** --queue: the URL, the flags it cannot be combined with, and Redis reachable (before anything is written). */
-async function checkQueueFlags(flags: RunFlags, config: ExperimentConfig): Promise<void> {
+export async function checkQueueFlags(flags: Pick<RunFlags, 'queue' | 'queueName' | 'jobs'>, config?: ExperimentConfig): Promise<void> {
   const { parseQueueTarget, checkRedis } = await import('./queue.ts');
   const target = parseQueueTarget(flags.queue as string, flags.queueName);
   if (flags.jobs !== 1) throw new UserError('--jobs: not used with --queue (the workers\' --concurrency decides how many tasks run at once)', 2);
-  if (config.train.init !== undefined) throw new UserError('train.init: not supported with --queue yet (the starting checkpoints would have to travel to the workers); use --jobs or the Slurm task list', 2);
+  if (config?.train.init !== undefined) throw new UserError('train.init: not supported with --queue yet (the starting checkpoints would have to travel to the workers); use --jobs or the Slurm task list', 2);
   await checkRedis(target);
 }
 

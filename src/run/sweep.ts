@@ -29,7 +29,7 @@ import { writeJsonAtomic, writeFileAtomic } from '../io/atomic.ts';
 import { toCsv, type Cell } from '../io/csv.ts';
 import type { MethodAggregate } from '../evaluation/evaluate.ts';
 import { checkOutputPath, claimNewDir, prepareOutputDir, type OutputKind } from './output-dir.ts';
-import { evaluateRunInto, planInput, runExperiment, runId, type RunFlags } from './run.ts';
+import { checkQueueFlags, evaluateRunInto, planInput, runExperiment, runId, type RunFlags } from './run.ts';
 import { readManifest } from './manifest.ts';
 import { runFiles } from './layout.ts';
 import { stopWorkers } from './pool.ts';
@@ -204,6 +204,7 @@ export async function runSweep(file: string, flags: SweepFlags): Promise<SweepRe
   if (!Number.isSafeInteger(flags.jobs) || flags.jobs < 1) throw new UserError(`--jobs: expected a positive integer, got ${flags.jobs}`);
   const checked = checkSweep(file);
   const { sweep, method, validationSeed, testSeed } = checked;
+  if (flags.queue !== undefined) await checkQueueFlags(flags);
   const { dir, resumed } = chooseSweepDir(checked, flags);
   const manifest: SweepManifest = resumed ?? {
     kind: SWEEP_KIND,
