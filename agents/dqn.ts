@@ -30,6 +30,7 @@ import { flatValueAndGrads, type ParamStore } from './common/params.ts';
 import type { TrainedPolicy } from './common/policy.ts';
 import { OffPolicyRun } from './common/off-policy.ts';
 import { normalizeBatch, type ReplayBatch } from './common/replay.ts';
+import { CheckpointSchedule, StateParts } from './common/training-state.ts';
 import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
 import { parseDqnHyperparameters, type DqnHyperparameters } from './index.ts';
 
@@ -97,11 +98,16 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
   // The replay, episode statistics and schedule (common/off-policy.ts).
   const run = new OffPolicyRun({ envs, learner: { numEnvs, obsSize, rms, policy }, guard, seed, totalSteps, bufferSize: hp.bufferSize, actionSize: 1, options });
-  let targetTensors = target.toTensors();
   let lossSum = 0;
   let lossCount = 0;
   let epsilon = hp.explorationInitialEps;
   const targetEvery = Math.max(Math.floor(hp.targetUpdateInterval / numEnvs), 1);
+  // What a training checkpoint holds (common/training-state.ts); a resumed run goes on from it.
+  const parts = run.stateParts(new StateParts().learner({ params, adam, rms }).array('target', target.data).rng('explore', exploreRng).rng('replay', replayRng).guard(guard));
+  parts.value('losses', () => [lossSum, lossCount], (v) => ([lossSum, lossCount] = v as [number, number]));
+  if (options.checkpoint?.from !== undefined) parts.restore(options.checkpoint.from, 'dqn');
+  const schedule = new CheckpointSchedule(options.checkpoint, run.steps, policy);
+  let targetTensors = target.toTensors();
 
   try {
     while (run.steps < totalSteps) {
@@ -150,6 +156,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
         lossSum = 0;
         lossCount = 0;
       }
+      if (schedule.due(run.steps, totalSteps)) await schedule.save(parts.capture('dqn', seed, run.steps));
     }
   } finally {
     tf.dispose(Object.values(targetTensors));

@@ -44,6 +44,7 @@ import { MlpRunner, initMlp, mlpTf, type MlpSpec } from './common/mlp.ts';
 import { LossMeans, OnPolicyRun, gather, gatherMinibatch, minibatches, onPolicyStreams, rolloutGae } from './common/on-policy.ts';
 import { ParamStore, flatValueAndGrads } from './common/params.ts';
 import type { TrainedPolicy } from './common/policy.ts';
+import { CheckpointSchedule, StateParts } from './common/training-state.ts';
 import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
 import { parsePpoLagrangianHyperparameters, type PpoLagrangianHyperparameters } from './index.ts';
 import { actorCritic, normalizeAdvantages, ppoStep } from './ppo.ts';
@@ -127,9 +128,16 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
 
   // The rollouts (common/on-policy.ts) record two critics: 0 the value net, 1 the cost critic.
   const critics = [(x: ArrayLike<number>, rows: number) => learner.nets.value(x, rows), (x: ArrayLike<number>, rows: number) => costCritic.forward(x, rows)];
-  const run = new OnPolicyRun({ envs, learner, critics, rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose });
+  const from = options.checkpoint?.from;
+  const run = new OnPolicyRun({ envs, learner, critics, rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose, checkpoint: options.checkpoint });
+  // What a training checkpoint holds (common/training-state.ts): PPO's, plus the cost critic and the multiplier.
+  let update = 1;
+  const parts = run.stateParts(new StateParts().learner(learner).array('costParams', costParams.data).adam('costAdam', costAdam).rng('actions', sampleRng).rng('minibatches', shuffleRng).guard(guard));
+  parts.value('lambda', () => lambda, (v) => (lambda = v as number)).value('update', () => update, (v) => (update = (v as number) + 1));
+  if (from !== undefined) parts.restore(from, 'ppo-lagrangian');
+  const schedule = new CheckpointSchedule(options.checkpoint, run.steps, learner.policy);
 
-  for (let update = 1; update <= run.numUpdates; update++) {
+  for (; update <= run.numUpdates; update++) {
     const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;
 
     // ---- 1. rollout (PPO's, with costs and cost values) ----
@@ -165,6 +173,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
       const extra: Omit<LagrangianUpdateStats, keyof UpdateStats> = { lagrange: lambda, costRate, rolloutEpisodeCost: meanEpisodeCost, costLimit };
       await run.report('ppo-lagrangian', update, losses, lr, extra);
     }
+    if (schedule.due(run.steps, run.numUpdates * buf.size)) await schedule.save(parts.capture('ppo-lagrangian', seed, run.steps));
   }
   return learner.policy;
 }

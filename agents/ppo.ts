@@ -55,6 +55,7 @@ import { LossMeans, OnPolicyRun, gatherMinibatch, minibatches, onPolicyStreams, 
 import { flatValueAndGrads, type ParamStore } from './common/params.ts';
 import type { TrainedPolicy } from './common/policy.ts';
 import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
+import { CheckpointSchedule, StateParts } from './common/training-state.ts';
 import { parsePpoHyperparameters, type PpoHyperparameters } from './index.ts';
 
 export type { PpoHyperparameters };
@@ -279,9 +280,16 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
   // The rollouts (common/on-policy.ts), with the value net as their one critic.
   const critic = (x: ArrayLike<number>, rows: number) => learner.nets.value(x, rows);
-  const run = new OnPolicyRun({ envs, learner, critics: [critic], rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose });
+  const from = options.checkpoint?.from;
+  const run = new OnPolicyRun({ envs, learner, critics: [critic], rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose, checkpoint: options.checkpoint });
+  // What a training checkpoint holds (common/training-state.ts), and where a resumed run goes on.
+  let update = 1;
+  const parts = run.stateParts(new StateParts().learner(learner).rng('actions', sampleRng).rng('minibatches', shuffleRng).guard(guard));
+  parts.value('update', () => update, (v) => (update = (v as number) + 1));
+  if (from !== undefined) parts.restore(from, 'ppo');
+  const schedule = new CheckpointSchedule(options.checkpoint, run.steps, learner.policy);
 
-  for (let update = 1; update <= run.numUpdates; update++) {
+  for (; update <= run.numUpdates; update++) {
     const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;
 
     // ---- 1. rollout ----
@@ -305,6 +313,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
       const losses = { ...means.of('policy', 'value', 'entropy', 'approxKl', 'clipFraction'), explainedVariance: explainedVariance(buf.values[0] as Float64Array, returns) };
       await run.report('ppo', update, losses, lr);
     }
+    if (schedule.due(run.steps, run.numUpdates * buf.size)) await schedule.save(parts.capture('ppo', seed, run.steps));
   }
   return learner.policy;
 }

@@ -66,6 +66,7 @@ import { ParamStore, flatValueAndGrads } from './common/params.ts';
 import { clipToBox, type TrainedPolicy } from './common/policy.ts';
 import { OffPolicyRun } from './common/off-policy.ts';
 import { normalizeBatch, type ReplayBatch } from './common/replay.ts';
+import { CheckpointSchedule, StateParts } from './common/training-state.ts';
 import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions } from './common/training.ts';
 import { parseSacHyperparameters, type SacHyperparameters } from './index.ts';
 
@@ -383,6 +384,23 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   // The replay, episode statistics and schedule (common/off-policy.ts); the replay keeps y in [-1, 1].
   const run = new OffPolicyRun({ envs, learner: { numEnvs, obsSize, rms, policy }, guard, seed, totalSteps, bufferSize: hp.bufferSize, actionSize: d, options });
   const sums = { critic: 0, actor: 0, entropy: 0, n: 0 };
+  // What a training checkpoint holds (common/training-state.ts); a resumed run goes on from it.
+  const parts = run.stateParts(
+    new StateParts()
+      .learner(learner)
+      .array('critics', critics.data)
+      .array('criticTarget', st.criticTarget.data)
+      .adam('criticAdam', st.criticAdam)
+      .array('logAlpha', st.logAlpha)
+      .adam('alphaAdam', st.alphaAdam)
+      .rng('actions', actRng)
+      .rng('replay', replayRng)
+      .rng('noise', st.noiseRng)
+      .guard(guard),
+  );
+  parts.value('losses', () => ({ ...sums }), (v) => Object.assign(sums, v));
+  if (options.checkpoint?.from !== undefined) parts.restore(options.checkpoint.from, 'sac');
+  const schedule = new CheckpointSchedule(options.checkpoint, run.steps, policy);
 
   while (run.steps < totalSteps) {
     // ---- act: uniform in [-1, 1] before learningStarts, then a sample of the squashed Gaussian ----
@@ -424,6 +442,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
     const mean = (x: number) => (sums.n > 0 ? x / sums.n : NaN);
     const fields = { algorithm: 'sac', losses: { q: mean(sums.critic), policy: mean(sums.actor) }, entropy: mean(sums.entropy), learningRate: hp.learningRate, explorationRate: NaN };
     if (await run.maybeReport(fields, { entropyCoef: Math.exp(st.logAlpha[0] as number) })) sums.critic = sums.actor = sums.entropy = sums.n = 0;
+    if (schedule.due(run.steps, totalSteps)) await schedule.save(parts.capture('sac', seed, run.steps));
   }
   policy.totalSteps = run.steps;
   return policy;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../src/io/atomic.ts';
 
 // soak is not run by default (30-60 minutes): npm run bench -- soak
-const MODULES = ['t1d', 't1d-env', 'chemo', 'agents', 'sac', 'soak'];
+const MODULES = ['t1d', 't1d-env', 'chemo', 'agents', 'sac', 'resume', 'soak'];
 const DEFAULT_MODULES = MODULES.filter((m) => m !== 'soak');
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

@@ -2,8 +2,8 @@
  * Benchmark of the T1D-v0 environment (single thread):
  * - `t1d_env_steps_per_s`: env steps per second with a uniformly random policy, default options
  *   (adolescent#001, Dexcom 3-min steps, noisy CGM, random meals, 1-day episodes with resets);
- *   `simglucose_env_steps_per_s` = 141, simglucose's Gymnasium env on this machine kind
- *   (../shared/reference/stack.md), and the ratio.
+ *   `simglucose_env_steps_per_s` = 141, simglucose's Gymnasium env measured once on
+ *   this machine kind (BENCHMARKS.md says how), and the ratio.
  * - per-patient cost of stepping 30 patients (one env each, common action bound) one after the
  *   other (`single`) vs batched in a SyncVectorEnv (`sync30`, one thread) and in an
  *   AsyncVectorEnv (`async30`, the calling thread plus workers, one per further core), in

@@ -7,7 +7,7 @@
  * pump-rounded basal, and a meal bolus grams/CR delivered over 3 minutes at each meal (basal-bolus
  * style, as in simglucose's BB controller). Times are CPU ms of this single-threaded process (see
  * cpuMs), medians of repetitions after a JIT warm-up. simglucose's figure (1.82 s per patient-day) was
- * measured on this machine kind (../shared/reference/stack.md), so the ratio is against a constant.
+ * measured once on this machine kind (BENCHMARKS.md says how), so the ratio is against a constant.
  */
 import { readFileSync } from 'node:fs';
 import { Dopri5, type Integrator, Rk4 } from '../envs/glucose/integrator.ts';

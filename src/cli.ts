@@ -186,7 +186,7 @@ export async function main(argv: string[]): Promise<number> {
         (await import('./cli/envs-command.ts')).envsCommand(Boolean(args['json']));
         break;
       case 'simulate':
-        (await import('./cli/simulate-command.ts')).simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']), set: setFlags(args) });
+        await (await import('./cli/simulate-command.ts')).simulateCommand({ config: String(args['config']), out: once<string>(args, 'out'), states: Boolean(args['states']), set: setFlags(args) });
         break;
       case 'run':
         await (await runCommands()).runCommand(String(args['config']), runFlags(args));

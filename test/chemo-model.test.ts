@@ -26,7 +26,7 @@ test('the u = 1 reference (DP rtol=atol=1e-10) is matched to 1e-6 in every state
   t.true(maxErr > 0, 'the comparison must not be vacuous');
 });
 
-test('reference landmarks of chemo.md: min N = 0.70838 at day 5.25, T < 1e-3 from day 75.75 under u = 1', (t) => {
+test('reference landmarks of the de Pillis & Radunskaya 2003 model (from the reference solution in test/fixtures): min N = 0.70838 at day 5.25, T < 1e-3 from day 75.75 under u = 1', (t) => {
   const integrator = new DePillisIntegrator({ ...DEPILLIS_PARAMS });
   const y = Float64Array.from(DEPILLIS_INITIAL_STATE);
   let minN = Infinity;

@@ -64,7 +64,9 @@ test('Zhao simulate: one row per month with survival', (t) => {
   t.deepEqual(out.columns, ['step', 'month', 'W', 'M', 'D', 'survivalProb', 'cumulativeSurvival', 'dead']);
   t.is(out.rows.length, 7);
   t.like(out.rows[0], { step: 0, month: 0, W: 1, M: 0.3, D: null, cumulativeSurvival: 1, dead: 0 });
-  t.true(Math.abs((out.rows[1]!['survivalProb'] as number) - 0.9448785043494019) < 1e-12);
+  // mu0 = -5.5 (the env's default): the month's hazard is e^-1 times the one at mu0 = -4.5, whose
+  // survival was 0.9448785043494019, so exp(ln(0.9448785043494019) / e).
+  t.true(Math.abs((out.rows[1]!['survivalProb'] as number) - Math.exp(Math.log(0.9448785043494019) / Math.E)) < 1e-12);
   t.like(out.metrics, { months_simulated: 6, months_to_cure: 1, cumulative_dose: 6 });
   // Six months at full dose drive toxicity up (W6 = 1 + 0.03 * 6 + 0.6 * 6 = 4.78): death risk grows.
   t.true(Math.abs((out.rows[6]!['W'] as number) - 4.78) < 1e-9);
@@ -74,9 +76,9 @@ test('Zhao simulate: one row per month with survival', (t) => {
 });
 
 const badConfigs: [Record<string, unknown>, string][] = [
-  [{ controller: { type: 'foo' } }, 'controller.type: unknown controller "foo"; allowed: constant, pulsed, schedule, none'],
-  [{ controller: undefined }, 'controller: expected a mapping with a type (constant, pulsed, schedule, none), got nothing'],
-  [{ controller: 'constant' }, 'controller: expected a mapping with a type (constant, pulsed, schedule, none), got "constant"'],
+  [{ controller: { type: 'foo' } }, 'controller.type: unknown controller "foo"; allowed: constant, pulsed, schedule, none, policy'],
+  [{ controller: undefined }, 'controller: expected a mapping with a type (constant, pulsed, schedule, none, policy), got nothing'],
+  [{ controller: 'constant' }, 'controller: expected a mapping with a type (constant, pulsed, schedule, none, policy), got "constant"'],
   [{ days: -5 }, 'days: expected a positive number of days, got -5'],
   [{ days: 0 }, 'days: expected a positive number of days, got 0'],
   [{ days: '150' }, 'days: expected a positive number of days, got "150"'],
@@ -148,7 +150,7 @@ test('the CLI writes the CSV for a good config and exits 1 without a file for a 
       process.stderr.write = errWrite;
     }
     t.is(code, 1);
-    t.is(stderr, 'dosegym: controller.type: unknown controller "bolus"; allowed: constant, pulsed, schedule, none\n');
+    t.is(stderr, 'dosegym: controller.type: unknown controller "bolus"; allowed: constant, pulsed, schedule, none, policy\n');
     t.false(existsSync(badOut));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 /** The dosegym command line as users and scripts see it: help, version, envs, exit codes, errors. */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../bin/dosegym', import.meta.url));
@@ -56,4 +57,11 @@ test('--debug adds the stack trace to a user error', (t) => {
   const r = run('simulate', '/nonexistent/config.yaml', '--debug');
   t.is(r.status, 1);
   t.true(r.stderr.includes('    at '));
+});
+
+test('every example file the command-line help names exists', (t) => {
+  const source = readFileSync(new URL('../src/cli.ts', import.meta.url), 'utf8');
+  const named = [...source.matchAll(/experiments\/[\w.-]+\.ya?ml/g)].map((m) => m[0]);
+  t.true(named.length > 0);
+  for (const file of named) t.true(existsSync(new URL(`../${file}`, import.meta.url)), file);
 });

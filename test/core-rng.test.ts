@@ -49,3 +49,15 @@ test('normal() has mean ~0 and sd ~1; int/choice/truncatedNormal respect their r
   const s = new Rng(3).nextSeed();
   t.true(Number.isInteger(s) && s >= 0 && s < 2 ** 31);
 });
+
+test('getState/setState: a stream continued from its state draws what the original draws next (the cached normal too)', (t) => {
+  const a = new Rng('run/actions');
+  for (let i = 0; i < 37; i++) a.uniform();
+  a.normal(); // leaves the pair's second normal cached
+  const state = JSON.parse(JSON.stringify(a.getState())) as ReturnType<Rng['getState']>;
+  const b = new Rng('another key');
+  b.setState(state);
+  const next = (r: Rng) => [r.normal(), r.normal(), r.uniform(), r.int(1000), r.nextSeed()];
+  t.deepEqual(next(b), next(a));
+  t.notDeepEqual(next(new Rng('run/actions')), next(a), 'not the start of the stream');
+});

@@ -1,4 +1,4 @@
-/** `cohort` is an alias of `patient: <cohort>` (the name issue 6's example config uses). */
+/** `cohort` is an alias of `patient: <cohort>` (the name configs written for the cohort-training feature use). */
 import test from 'ava';
 import '../envs/index.ts';
 import { make } from '../src/core/registry.ts';

@@ -1,11 +1,14 @@
 import test from 'ava';
-import { chemoTrajectories, tumorVsToxicity } from '../src/report/charts/chemo.ts';
+import { chemoTrajectories, tumourVsToxicity } from '../src/report/charts/chemo.ts';
 import { returnsByMethod, wrapText, type Spec } from '../src/report/charts/common.ts';
 import { cvga, cvgaPosition } from '../src/report/charts/cvga.ts';
-import { agp, agpData, glucoseTrace, mealMarkers, riskIndex, timeInRanges } from '../src/report/charts/glucose.ts';
-import { learningCurveData, learningCurves } from '../src/report/charts/training.ts';
+import { agp, agpData, glucoseTrace, layoutMealLabels, mealLabelWidthPx, mealMarkers, riskIndex, timeInRanges } from '../src/report/charts/glucose.ts';
+import { learningCurveData, learningCurves, trainingHealth } from '../src/report/charts/training.ts';
+import { perPatientChart } from '../src/report/charts/per-patient.ts';
+import { policyAttribution, policyMap } from '../src/report/charts/explain.ts';
+import { MIN_POINT_SIZE } from '../src/report/charts/chemo.ts';
 import { cvgaZone } from '../src/metrics/glucose.ts';
-import { methodColors, RANGE_COLORS, TABLEAU10 } from '../src/report/colors.ts';
+import { FIXED, fnv1a, HASHED, methodColors, RANGE_COLORS, TABLEAU20_PAIRS } from '../src/report/colors.ts';
 import { compileSpec, renderSvg } from '../src/report/render.ts';
 import { sampleData } from '../src/report/sample.ts';
 import { quantileSorted, quantiles, representative } from '../src/report/stats.ts';
@@ -21,11 +24,19 @@ const CASES: { name: string; spec: () => Spec; texts: string[] }[] = [
   { name: 'glucoseTrace', spec: () => glucoseTrace(data.glucose, o), texts: ['Glucose trace on a representative day', 'Glucose (mg/dL)', '(U/min)', 'Time since start of day (h)', 'CGM (sensor)', '45 g'] },
   { name: 'agp', spec: () => agp(data.agp, o), texts: ['Ambulatory Glucose Profile', 'Time of day (h)', 'Glucose (mg/dL)', 'basal-bolus'] },
   { name: 'timeInRanges', spec: () => timeInRanges(data.tir, o), texts: ['Time in ranges', 'Share of time (%)', '70-180 mg/dL (in range)', '&lt; 54 mg/dL (very low)'] },
-  { name: 'cvga', spec: () => cvga(data.cvga, o), texts: ['Control Variability Grid Analysis (CVGA)', 'Minimum BG (mg/dL)', 'Maximum BG (mg/dL)', 'Upper B', '&gt;400', '&lt;50'] },
+  { name: 'cvga', spec: () => cvga(data.cvga, o), texts: ['Control Variability Grid Analysis (CVGA)', 'Minimum BG (mg/dL)', 'Maximum BG (mg/dL)', 'Upper B', '&gt;400', '&lt;50', '&gt;110'] },
   { name: 'riskIndex', spec: () => riskIndex(data.risk, o), texts: ['Blood glucose risk indices', 'LBGI (hypoglycaemia risk)', 'HBGI (hyperglycaemia risk)', 'Risk index (dimensionless)'] },
   { name: 'chemoTrajectories', spec: () => chemoTrajectories(data.chemo, o), texts: ['Chemotherapy trajectories', 'Time (days)', 'N (normal)', 'T (tumour', 'B (drug)', 'toxicity limit N = 0.75', 'Dose u'] },
-  { name: 'tumorVsToxicity', spec: () => tumorVsToxicity(data.tumor, o), texts: ['Tumour burden against toxicity', 'Minimum normal cells N over the horizon (dimensionless)', 'Final tumour burden T', 'Cumulative dose'] },
+  { name: 'tumourVsToxicity', spec: () => tumourVsToxicity(data.tumour, o), texts: ['Tumour burden against toxicity', 'Minimum normal cells N over the horizon (dimensionless)', 'Final tumour burden T', 'Cumulative dose'] },
   { name: 'returnsByMethod', spec: () => returnsByMethod(data.returns, o), texts: ['Evaluation return by method', 'Mean episode return (dimensionless)', 'random'] },
+  { name: 'trainingHealth', spec: () => trainingHealth(data.health, { ...o, method: 'ppo', doseUnit: 'U/h', actionUnit: 'U/h' }), texts: ['Training health', 'Policy entropy (nats)', 'Value loss (log scale)', 'Delivered (U/h)', 'Mean action (U/h), dashed'] },
+  {
+    name: 'perPatient',
+    spec: () => perPatientChart(data.perPatient.points, data.perPatient.differences, { ...o, metrics: [{ metric: 'tir', title: 'TIR 70-180 (%)', better: 'higher' }, { metric: 'tbr70', title: 'TBR < 70 (%)', better: 'lower' }], order: [{ group: 'adolescents', units: ['adolescent#001', 'adolescent#002'] }, { group: 'adults', units: ['adolescent#006'] }], unitName: 'patient' }),
+    texts: ['Per patient', 'adolescents (2 patients)', 'TIR 70-180 (%) (higher is better)', 'TBR &lt; 70 (%) (lower is better)', 'TIR 70-180 (%): learned - baseline'],
+  },
+  { name: 'policyMap', spec: () => policyMap(data.policyMap, { ...o, title: 'Policy maps', subtitle: ['s'], xTitle: 'CGM (mg/dL)', yTitle: 'CGM trend (mg/dL/min)', valueTitle: 'Insulin (U/h)', color: { kind: 'diverging', mid: 1 }, xRules: [70, 180] }), texts: ['Policy maps', 'ppo (seed 1)', 'pid (integral at zero)', 'Insulin (U/h)', 'CGM trend (mg/dL/min)'] },
+  { name: 'policyAttribution', spec: () => policyAttribution(data.attribution, { ...o, groups: ['CGM history', 'insulin history and IOB', 'time of day'], doseTitle: 'U/h', hours: [0, 24], subtitle: ['s'] }), texts: ['What moved the dose (occlusion attribution)', 'CGM history', 'Effect on dose', 'Time since start of day (h)'] },
 ];
 
 for (const c of CASES) {
@@ -63,6 +74,7 @@ test('one colour per method across every chart', (t) => {
   const seen = new Map<string, Set<string>>();
   for (const c of CASES) {
     if (c.name === 'timeInRanges') continue; // coloured by glucose range; methods colour the axis labels (below)
+    if (c.name === 'trainingHealth' || c.name === 'policyMap' || c.name === 'policyAttribution') continue; // one algorithm's lines; dose and input-group colours
     const pairs = methodColorPairs(c.spec());
     t.true(pairs.length > 0, `${c.name} assigns no method colours`);
     for (const [m, colour] of pairs) {
@@ -72,27 +84,48 @@ test('one colour per method across every chart', (t) => {
     }
   }
   // ppo appears in training, T1D, chemotherapy and classic-control charts, always the same colour.
-  t.deepEqual([...seen.get('ppo')!], [TABLEAU10[0]]);
+  t.deepEqual([...seen.get('ppo')!], [TABLEAU20_PAIRS.blue[0]]);
+  t.true(JSON.stringify(trainingHealth(data.health, { ...o, method: 'ppo' })).includes(`"color":"${colors.ppo}"`), 'training health draws ppo in its colour');
   t.true(seen.size >= 6);
   const tirExpr = JSON.stringify(timeInRanges(data.tir, o));
   for (const m of ['ppo', 'basal-bolus', 'pid']) t.true(tirExpr.includes(`datum.value === \\"${m}\\" ? \\"${colors[m]}\\"`));
 });
 
-test('methodColors: reserved names keep their colour whatever the order; others get distinct free colours', (t) => {
-  const a = methodColors(['pid', 'my-agent', 'basal-bolus']);
-  const b = methodColors(['basal-bolus', 'ppo', 'pid', 'other']);
+test('methodColors: a method keeps its colour in every run, whatever else the run compares', (t) => {
+  // Two runs with different method lists (and orders): every shared name has the same colour.
+  const a = methodColors(['pid', 'my-agent', 'basal-bolus', 'ppo', 'basal']);
+  const b = methodColors(['basal', 'sac', 'basal-bolus', 'ppo', 'my-agent', 'bb-suspend-80', 'ppo+shield']);
+  for (const m of ['basal-bolus', 'ppo', 'my-agent', 'basal']) t.is(a[m], b[m], m);
+  // Clinical baselines and DoseGym's algorithms by name: basal is never orange in one report and blue in another.
   t.is(a['basal-bolus'], '#59a14f');
-  t.is(b['basal-bolus'], '#59a14f');
-  t.is(a.pid, b.pid);
-  t.is(b.ppo, '#4e79a7');
-  t.not(a['my-agent'], a.pid);
-  t.not(a['my-agent'], a['basal-bolus']);
-  const many = methodColors(Array.from({ length: 25 }, (_, i) => `m${i}`));
-  t.is(new Set(Object.values(many).slice(0, 20)).size, 20);
-  t.is(Object.keys(many).length, 25);
-  // Aliases sharing a slot still get different colours in one run.
-  const aliases = methodColors(['constant', 'constant-basal']);
-  t.not(aliases.constant, aliases['constant-basal']);
+  t.is(a.pid, TABLEAU20_PAIRS.purple[0]);
+  t.is(b.basal, TABLEAU20_PAIRS.olive[0]);
+  t.is(b.ppo, TABLEAU20_PAIRS.blue[0]);
+  // Other names hash into a palette disjoint from the fixed colours.
+  const fixed = new Set(Object.values(FIXED).flat());
+  t.is(a['my-agent'], HASHED[fnv1a('my-agent') % HASHED.length]![0]);
+  t.false(fixed.has(a['my-agent']!));
+  t.false(fixed.has(b['bb-suspend-80']!));
+  // Within one run, distinct methods get distinct colours.
+  t.is(new Set(Object.values(b)).size, Object.keys(b).length);
+  const names = Array.from({ length: 12 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+  const many = methodColors(names);
+  t.is(new Set(names.slice(0, HASHED.length).map((n) => many[n])).size, HASHED.length);
+  t.is(Object.keys(many).length, 12);
+});
+
+test('methodColors: two names of one run that hash alike differ, and the alphabetically first keeps its own colour', (t) => {
+  // Find two names with the same hash slot.
+  const names = Array.from({ length: 200 }, (_, i) => `agent-${i}`);
+  const slot = (n: string) => fnv1a(n) % HASHED.length;
+  const first = names[0]!;
+  const twin = names.find((n) => n !== first && slot(n) === slot(first))!;
+  const [early, late] = [first, twin].sort();
+  const alone = methodColors([late!]);
+  const both = methodColors([late!, early!]);
+  t.is(both[early!], HASHED[slot(early!)]![0]);
+  t.not(both[late!], both[early!]);
+  t.is(alone[late!], HASHED[slot(late!)]![0]);
 });
 
 test('quantiles match numpy.percentile (linear interpolation)', (t) => {
@@ -157,7 +190,7 @@ test('cvga: points sit on the Magni 2008 grid and carry the metrics\' zone, boun
   // Points on the grid lines: the chart's zones are src/metrics/glucose.ts's, whatever the position.
   const rows = [[90, 170], [89.9, 170], [70, 180], [69.9, 180.1], [95, 300], [95, 300.1]].map(([minBg, maxBg], i) => ({ method: 'm', patient: `p${i}`, minBg: minBg as number, maxBg: maxBg as number }));
   const spec = cvga(rows) as unknown as { layer: { data: { values: { zone?: string; patient?: string }[] } }[]; title: { subtitle: string[] } };
-  const points = spec.layer[2]!.data.values;
+  const points = spec.layer.slice(2).flatMap((l) => l.data.values);
   t.deepEqual(points.map((p) => p.zone), ['A', 'Lower B', 'Lower B', 'Lower D', 'Upper B', 'Upper C']);
   t.deepEqual(points.map((p) => p.zone), rows.map((r) => cvgaZone(r.minBg, r.maxBg)));
   // zone shares: A or a B zone for 4 of the 6 points
@@ -219,5 +252,72 @@ test('a shielded variant takes the light partner of its method colour; the metho
   for (const m of ['ppo', 'pid', 'custom']) t.is(withShield[m], plain[m], m);
   t.is(withShield['ppo+shield'], '#a0cbe8'); // light blue beside PPO's blue
   t.is(withShield['pid+shield'], '#d4a6c8'); // light purple beside PID's purple
+  const custom = HASHED.find((p) => p[0] === withShield.custom)!;
+  t.is(withShield['custom+shield'], custom[1]);
   t.is(new Set(Object.values(withShield)).size, 6);
+});
+
+test('meal labels on the glucose trace never overlap and never leave the plot: close meals go to separate rows', (t) => {
+  const meals = [{ hour: 7, label: '45 g' }, { hour: 7.3, label: '20.5 g' }, { hour: 7.6, label: '10 g' }, { hour: 12, label: '70 g' }, { hour: 12.1, label: '5 g' }, { hour: 23.8, label: '80 g' }];
+  const pxPerHour = 640 / 24;
+  const places = layoutMealLabels(meals, pxPerHour, 640);
+  t.deepEqual(places.map((p) => p.row), [0, 1, 2, 0, 1, 0]);
+  t.deepEqual(places.map((p) => p.side), ['right', 'right', 'right', 'right', 'right', 'left']);
+  // The extent of each label in px; within a row, none overlaps another, and all stay in [0, 640].
+  const extent = (i: number): [number, number] => {
+    const at = meals[i]!.hour * pxPerHour;
+    const w = mealLabelWidthPx(meals[i]!.label);
+    return places[i]!.side === 'right' ? [at, at + w] : [at - w, at];
+  };
+  for (let i = 0; i < meals.length; i++) {
+    t.true(extent(i)[0] >= 0 && extent(i)[1] <= 640, `label ${i} inside the plot`);
+    for (let j = i + 1; j < meals.length; j++) {
+      if (places[i]!.row !== places[j]!.row) continue;
+      t.true(extent(i)[1] < extent(j)[0] || extent(j)[1] < extent(i)[0], `${i} and ${j}`);
+    }
+  }
+  // On the chart: two meals 10 minutes apart get labels at different heights.
+  const day = [0, 3, 6, 9, 12].flatMap((m) => [{ method: 'm', minute: 420 + m, bg: 120, cgm: 120, insulin: 0.01, cho: m === 0 || m === 12 ? 20 : 0 }]);
+  const spec = JSON.stringify(glucoseTrace([...day, { method: 'm', minute: 1440, bg: 120, cgm: 120, insulin: 0, cho: 0 }]));
+  const heights = new Set([...spec.matchAll(/"label":"20 g","y":([\d.]+)/g)].map((m) => Number(m[1])));
+  t.is(heights.size, 2);
+});
+
+test('CVGA points beyond the axes are drawn inside the plot as open diamonds, spread, and counted in the subtitle', (t) => {
+  const rows = [
+    { method: 'a', patient: 'p1', minBg: 30, maxBg: 650 },
+    { method: 'a', patient: 'p2', minBg: 25, maxBg: 700 },
+    { method: 'b', patient: 'p3', minBg: 100, maxBg: 150 },
+  ];
+  const spec = cvga(rows) as unknown as { layer: { data: { values: { x: number; y: number; position: string; patient: string }[] }; mark: { shape: string; filled: boolean } }[]; title: { subtitle: string[] } };
+  const beyond = spec.layer.find((l) => l.mark.shape === 'diamond')!;
+  t.false(beyond.mark.filled);
+  const pts = beyond.data.values;
+  t.deepEqual(pts.map((p) => p.patient), ['p1', 'p2']);
+  for (const p of pts) t.true(p.x > 0 && p.x < 3 && p.y > 0 && p.y < 3, `${p.patient} inside the plot`);
+  t.not(`${pts[0]!.x}/${pts[0]!.y}`, `${pts[1]!.x}/${pts[1]!.y}`, 'two points at the same corner do not hide each other');
+  t.true(spec.title.subtitle.join(' ').includes('2 point(s) beyond the axes'));
+  const inside = spec.layer.find((l) => l.mark.shape === 'circle')!;
+  t.deepEqual(inside.data.values.map((p) => p.patient), ['p3']);
+});
+
+test('tumour against toxicity: an untreated episode (dose 0) is drawn at a visible minimum size', (t) => {
+  const spec = tumourVsToxicity([{ method: 'none', finalTumour: 0.3, minNormal: 0.66, cumulativeDose: 0 }, { method: 'mtd', finalTumour: 1e-6, minNormal: 0.72, cumulativeDose: 150 }]) as unknown as { layer: { encoding?: { size?: { scale: { domain: number[]; range: number[] } } } }[] };
+  const size = spec.layer[0]!.encoding!.size!.scale;
+  t.is(size.domain[0], 0);
+  t.is(size.range[0], MIN_POINT_SIZE);
+  t.true(MIN_POINT_SIZE >= 30);
+  // Only untreated episodes: the scale still has a positive extent.
+  const alone = tumourVsToxicity([{ method: 'none', finalTumour: 0.3, minNormal: 0.66, cumulativeDose: 0 }]) as unknown as typeof spec;
+  t.true(alone.layer[0]!.encoding!.size!.scale.domain[1]! > 0);
+});
+
+test('learning curves with one seed draw no band and no per-seed lines, and say so', (t) => {
+  const one = learningCurves(data.learning.filter((r) => r.seed === 1), o) as unknown as { data: { values: { kind: string; lo?: number }[] }; layer: { mark: { type: string } }[]; title: { subtitle: string | string[] } };
+  t.deepEqual(one.layer.map((l) => l.mark.type), ['line']);
+  t.true(one.data.values.every((d) => d.kind === 'mean' && d.lo === undefined));
+  t.regex(String(one.title.subtitle), /1 seed/);
+  t.notRegex(String(one.title.subtitle), /band|thin lines/i);
+  const three = learningCurves(data.learning, o) as unknown as typeof one;
+  t.deepEqual(three.layer.map((l) => l.mark.type), ['area', 'line', 'line']);
 });

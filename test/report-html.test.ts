@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { returnsByMethod } from '../src/report/charts/common.ts';
-import { buildReportHtml, writeReport, type ReportInput } from '../src/report/html.ts';
+import { buildReportHtml, escapeHtml, writeReport, type ReportInput } from '../src/report/html.ts';
 import { sampleData, sampleSections, sampleSummaryTable } from '../src/report/sample.ts';
 
 const data = sampleData(3);
@@ -34,11 +34,11 @@ test('report.html is self-contained: no external scripts, stylesheets or images'
 
 test('report.html embeds every chart spec verbatim with a stable container id and caption', (t) => {
   const charts = input.sections.flatMap((s) => s.charts);
-  t.is(charts.length, 9);
+  t.is(charts.length, 14);
   for (const c of charts) {
     t.true(html.includes(`<div class="chart" id="chart-${c.name}"`), c.name);
     t.deepEqual(JSON.parse(specScript(html, c.name)), JSON.parse(JSON.stringify(c.spec)), c.name);
-    t.true(html.includes(c.caption.slice(0, 40).replace(/'/g, '&#39;')), `caption of ${c.name}`);
+    t.true(html.includes(escapeHtml(c.caption.slice(0, 40))), `caption of ${c.name}`);
   }
   const list = /<script type="application\/json" id="dosegym-chart-list">([^<]*)<\/script>/.exec(html)!;
   t.deepEqual(JSON.parse(list[1]!), charts.map((c) => c.name));

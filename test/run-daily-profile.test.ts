@@ -144,3 +144,12 @@ test('aggregates.json: the trained method is resampled by seed, patient and epis
   t.is(aggregates.find((a) => a.method === 'pid')?.metrics['tir']?.scheme, 'patient>episode');
   t.is(read(two, 'aggregates.json'), read(one, 'aggregates.json'));
 });
+
+test('the learned policy\'s state sample and the charts drawn from it are the same with --jobs 1 and --jobs 2', (t) => {
+  const sample = JSON.parse(read(one, 'state-sample.json')) as { methods: Record<string, { seeds: { seed: number; states: unknown[] }[] }> };
+  t.deepEqual(Object.keys(sample.methods), ['ppo']);
+  t.deepEqual(sample.methods['ppo']?.seeds.map((s) => s.seed), SEEDS);
+  t.true(sample.methods['ppo']!.seeds.every((s) => s.states.length > 0));
+  t.is(read(two, 'state-sample.json'), read(one, 'state-sample.json'));
+  for (const chart of ['policy-rules', 'policy-map', 'policy-attribution']) t.is(read(two, `charts/${chart}.vl.json`), read(one, `charts/${chart}.vl.json`), chart);
+});

@@ -12,8 +12,9 @@ import '../envs/index.ts';
 import { initBackend } from '../agents/common/backend.ts';
 import { loadPolicy, savePolicy } from '../agents/common/checkpoint.ts';
 import { createLearner } from '../agents/common/learner.ts';
-import { TwoArmedBandit } from '../agents/common/toy-envs.ts';
+import { ContinuousBandit, TwoArmedBandit } from '../agents/common/toy-envs.ts';
 import { ALGORITHM_NAMES, algorithm } from '../agents/index.ts';
+import type { Env } from '../src/core/env.ts';
 import { Rng } from '../src/core/rng.ts';
 import { SyncVectorEnv } from '../src/core/vector.ts';
 import { readManifest } from '../src/run/manifest.ts';
@@ -27,10 +28,12 @@ test.before(async () => {
 });
 
 /** Tiny budgets per algorithm: a few dozen steps with at least one gradient step. */
-const TINY: Record<string, { steps: number; hyperparameters: Record<string, unknown>; costLimit?: number }> = {
+const TINY: Record<string, { steps: number; hyperparameters: Record<string, unknown>; costLimit?: number; env?: () => Env }> = {
   ppo: { steps: 32, hyperparameters: { nSteps: 32, batchSize: 16, nEpochs: 1, normalizeObservations: true } },
   'ppo-lagrangian': { steps: 32, hyperparameters: { nSteps: 32, batchSize: 16, nEpochs: 1, normalizeObservations: true }, costLimit: 1 },
   dqn: { steps: 64, hyperparameters: { learningStarts: 16, trainFreq: 4, targetUpdateInterval: 32, bufferSize: 64, batchSize: 8, normalizeObservations: true } },
+  // SAC acts on a Box: a continuous bandit.
+  sac: { steps: 64, hyperparameters: { learningStarts: 16, bufferSize: 64, batchSize: 8, netArch: [16, 16], normalizeObservations: true }, env: () => new ContinuousBandit(0.5) },
 };
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
@@ -40,16 +43,17 @@ for (const name of ALGORITHM_NAMES) {
     const tiny = TINY[name];
     if (tiny === undefined) return t.fail(`no tiny budget for ${name}: add one to TINY`);
     const spec = algorithm(name);
+    const makeEnv = tiny.env ?? (() => new TwoArmedBandit());
     const options = (seed: number, learningRate: number) => ({
       totalSteps: tiny.steps,
       seed,
       hyperparameters: { ...tiny.hyperparameters, learningRate },
       ...(tiny.costLimit !== undefined ? { costLimit: tiny.costLimit } : {}),
     });
-    const source = loadPolicy(savePolicy(join(dir, `${name}-source`), await spec.train(() => new TwoArmedBandit(), options(1, 1e-3))));
+    const source = loadPolicy(savePolicy(join(dir, `${name}-source`), await spec.train(makeEnv, options(1, 1e-3))));
     // A learning rate of 1e-30 leaves every weight where training started (to ~1e-30): the saved one.
-    const continued = await spec.train(() => new TwoArmedBandit(), { ...options(2, 1e-30), init: { source: 'source', policy: source } });
-    const fresh = await spec.train(() => new TwoArmedBandit(), options(2, 1e-30));
+    const continued = await spec.train(makeEnv, { ...options(2, 1e-30), init: { source: 'source', policy: source } });
+    const fresh = await spec.train(makeEnv, options(2, 1e-30));
     t.true(maxAbsDiff(continued.params.data, source.params.data) < 1e-20, 'the weights started as the saved ones');
     t.true(maxAbsDiff(fresh.params.data, source.params.data) > 1e-3, 'without init, seed 2 starts elsewhere');
     // The observation statistics continue from the saved ones: the count adds this run's observations.

@@ -48,6 +48,7 @@ test.serial('a failed re-evaluation (truncated weights.bin) leaves every result 
   const manifest = read(run, 'manifest.json');
   const redrawn = await runMain(['report', run, '--quiet']);
   t.is(redrawn.code, 0, redrawn.stderr);
+  t.true(redrawn.stderr.includes('report: the policy explanation leaves out seed 2: policies/2/weights.bin: expected 36620 bytes'), redrawn.stderr);
   t.is(read(run, 'manifest.json'), manifest);
 });
 

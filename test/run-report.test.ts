@@ -21,10 +21,10 @@ const flags = (out: string): RunFlags => ({ out, jobs: 1, backend: 'auto', quiet
 const read = (run: string, file: string) => readFileSync(join(run, file), 'utf8');
 
 const EXPECTED: Record<string, string[]> = {
-  t1d: ['glucose-trace', 'agp', 'time-in-ranges', 'cvga', 'risk-index', 'returns-by-method'],
+  t1d: ['glucose-trace', 'agp', 'time-in-ranges', 'per-patient', 'cvga', 'risk-index', 'returns-by-method'],
   // The de Pillis env reports a toxicity cost (N < 0.75), so its report has the safety cost panel.
-  chemo: ['chemo-trajectories', 'tumor-vs-toxicity', 'returns-by-method', 'safety-cost'],
-  ppo: ['learning-curves', 'returns-by-method'],
+  chemo: ['chemo-trajectories', 'tumor-vs-toxicity', 'per-patient', 'returns-by-method', 'safety-cost'],
+  ppo: ['learning-curves', 'training-health', 'returns-by-method'],
 };
 const CONFIGS: Record<string, object> = {
   t1d: T1D_BASELINES,
@@ -63,14 +63,14 @@ function assertCharts(t: import('ava').ExecutionContext, run: string, names: str
   t.true(html.includes('data-lib="vega-lite"'));
 }
 
-test('T1D run: glucose trace, AGP, time in ranges, CVGA, risk index and returns compile, render and are in report.html', (t) => {
+test('T1D run: glucose trace, AGP, time in ranges, per patient, CVGA, risk index and returns compile, render and are in report.html', (t) => {
   assertCharts(t, runs['t1d'] as string, EXPECTED['t1d'] as string[]);
   const html = read(runs['t1d'] as string, 'report.html');
   t.true(html.includes('basal-bolus') && html.includes('pid'));
   t.true(html.includes('risk_index'), 'the summary table is in the report');
 });
 
-test('chemotherapy run: N/T/I/B trajectories, tumour vs toxicity and returns', (t) => {
+test('chemotherapy run: N/T/I/B trajectories, tumour vs toxicity, per patient draw and returns', (t) => {
   assertCharts(t, runs['chemo'] as string, EXPECTED['chemo'] as string[]);
 });
 
@@ -96,7 +96,7 @@ test('chemotherapy deaths are visible: survived, terminations and tumor_cleared 
   t.regex(read(run, 'report.html'), /min_normal<\/th><th scope="col"[^>]*>survived<\/th><th scope="col"[^>]*>terminations<\/th>/);
 });
 
-test('trained run: learning curves and returns', (t) => {
+test('trained run: learning curves, training health and returns', (t) => {
   assertCharts(t, runs['ppo'] as string, EXPECTED['ppo'] as string[]);
   const spec = read(runs['ppo'] as string, 'charts/learning-curves.vl.json');
   t.true(spec.includes('"steps"'), 'learning curves plot environment steps');

@@ -19,8 +19,9 @@
  * checkpoint. `loadPolicy(savePolicy(dir, p))` acts and weighs exactly like `p`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeDirAtomic } from '../../src/io/atomic.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { packageVersion } from '../../src/core/package.ts';
 import { Box, spaceFromJSON, type Space, type SpaceJSON } from '../../src/core/spaces.ts';
@@ -141,26 +142,10 @@ export function savePolicy(dir: string, policy: TrainedPolicy, provenance: Check
     const entry = policy.params.entries.find((e) => bad >= e.offset && bad < e.offset + e.length);
     throw new UserError(`policy: refusing to save ${dir}: weight ${bad - (entry?.offset ?? 0)} of '${entry?.name}' is ${policy.params.data[bad]} (training diverged)`);
   }
-  const target = resolve(dir);
-  const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const tmp = mkdtempSync(join(parent, `.${basename(target)}.tmp-`));
-  try {
+  return writeDirAtomic(dir, (tmp) => {
     writeFileSync(join(tmp, 'weights.bin'), encodeWeights(policy.params.data));
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(policyManifest(policy, provenance), null, 2) + '\n');
-    if (existsSync(target)) {
-      const old = `${tmp}.old`;
-      renameSync(target, old);
-      renameSync(tmp, target);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
-    }
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  return target;
+  });
 }
 
 /** Rebuild a policy saved by `savePolicy`. */

@@ -32,6 +32,16 @@ export class DivergenceGuard {
 
   constructor(private readonly options: DivergenceGuardOptions) {}
 
+  /** Its counters, for a training checkpoint. */
+  getState(): { steps: number; maxAbsReward: number } {
+    return { steps: this.steps, maxAbsReward: this.maxAbsReward };
+  }
+
+  setState(s: { steps: number; maxAbsReward: number }): void {
+    this.steps = s.steps;
+    this.maxAbsReward = s.maxAbsReward;
+  }
+
   /** Check one env step's reward as the env (or reward expression) gave it. */
   reward(r: number, env: number): void {
     this.steps++;

@@ -2,6 +2,16 @@
  * Per-env episode bookkeeping for progress reports: return, length and constraint cost (`info.cost`)
  * of every finished episode, and means over the most recent ones (SB3 reports the last 100).
  */
+export interface EpisodeTrackerState {
+  returns: number[];
+  lengths: number[];
+  costs: number[];
+  recentReturns: number[];
+  recentLengths: number[];
+  recentCosts: number[];
+  episodes: number;
+}
+
 export class EpisodeTracker {
   private readonly returns: Float64Array;
   private readonly lengths: Float64Array;
@@ -33,6 +43,29 @@ export class EpisodeTracker {
     this.lengths[i] = 0;
     this.costs[i] = 0;
     this.episodes++;
+  }
+
+  /** Everything it holds, for a training checkpoint (agents/common/training-state.ts). */
+  getState(): EpisodeTrackerState {
+    return {
+      returns: Array.from(this.returns),
+      lengths: Array.from(this.lengths),
+      costs: Array.from(this.costs),
+      recentReturns: [...this.recentReturns],
+      recentLengths: [...this.recentLengths],
+      recentCosts: [...this.recentCosts],
+      episodes: this.episodes,
+    };
+  }
+
+  setState(s: EpisodeTrackerState): void {
+    this.returns.set(s.returns);
+    this.lengths.set(s.lengths);
+    this.costs.set(s.costs);
+    this.recentReturns.splice(0, Infinity, ...s.recentReturns);
+    this.recentLengths.splice(0, Infinity, ...s.recentLengths);
+    this.recentCosts.splice(0, Infinity, ...s.recentCosts);
+    this.episodes = s.episodes;
   }
 
   summary(): { recentReturn: number; recentLength: number; recentCost: number } {

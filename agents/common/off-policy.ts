@@ -12,6 +12,8 @@ import { EpisodeTracker, costOf } from './episode-stats.ts';
 import type { Learner } from './learner.ts';
 import { ReplayBuffer, storeTransitions } from './replay.ts';
 import { DoseActionStats, UpdateReporter, type TrainOptions, type UpdateFields } from './training.ts';
+import { ActionLog, replayEnvs, stateArray, type StateParts } from './training-state.ts';
+import type { Box, Discrete } from '../../src/core/spaces.ts';
 
 export interface OffPolicyRunOptions {
   envs: VectorEnv;
@@ -23,7 +25,7 @@ export interface OffPolicyRunOptions {
   /** Replay capacity (never more than totalSteps is allocated) and values stored per action (1: an index). */
   bufferSize: number;
   actionSize: number;
-  options: Pick<TrainOptions, 'onUpdate' | 'deliveredDose' | 'logInterval'>;
+  options: Pick<TrainOptions, 'onUpdate' | 'deliveredDose' | 'logInterval' | 'checkpoint'>;
 }
 
 export class OffPolicyRun {
@@ -41,6 +43,8 @@ export class OffPolicyRun {
   private readonly logInterval: number;
   private nextLog: number;
   private reports = 0;
+  /** Every action the envs received (training checkpoints, common/training-state.ts). */
+  private readonly actionLog: ActionLog;
 
   constructor(private readonly o: OffPolicyRunOptions) {
     const { numEnvs, obsSize, rms, policy } = o.learner;
@@ -52,8 +56,30 @@ export class OffPolicyRun {
     this.normObs = new Float64Array(numEnvs * obsSize);
     this.logInterval = o.options.logInterval ?? 1000;
     this.nextLog = this.logInterval;
-    this.observations = o.envs.reset({ seed: o.seed }).observations;
-    rms?.update(this.observations, numEnvs);
+    const from = o.options.checkpoint?.from;
+    const space = o.envs.singleActionSpace as Box | Discrete;
+    if (from !== undefined) {
+      // The rest of the run's state (the normaliser included) comes back through `stateParts`.
+      this.actionLog = new ActionLog(space, numEnvs, true, stateArray(from, 'env.actions', Float64Array));
+      this.observations = replayEnvs(o.envs, o.seed, this.actionLog);
+    } else {
+      this.actionLog = new ActionLog(space, numEnvs, o.options.checkpoint !== undefined);
+      this.observations = o.envs.reset({ seed: o.seed }).observations;
+      rms?.update(this.observations, numEnvs);
+    }
+  }
+
+  /** What a checkpoint holds of the run: counters, the replay buffer, episode and dose statistics, the envs' actions. */
+  stateParts(parts: StateParts): StateParts {
+    return parts
+      .value('run.counters', () => [this.steps, this.calls, this.gradientSteps, this.nextLog, this.reports], (v) => {
+        [this.steps, this.calls, this.gradientSteps, this.nextLog, this.reports] = v as [number, number, number, number, number];
+        this.o.learner.policy.totalSteps = this.steps;
+      })
+      .arrays('replay', () => this.replay.getState(), (a) => this.replay.setState(a))
+      .value('run.episodes', () => this.tracker.getState(), (v) => this.tracker.setState(v as ReturnType<EpisodeTracker['getState']>))
+      .value('run.doses', () => this.doses.getState(), (v) => this.doses.setState(v as number[]))
+      .arrays('env', () => ({ actions: this.actionLog.snapshot() }), () => {}); // read back in the constructor
   }
 
   /** Whether anyone listens to reports (the mean action need not be computed otherwise). */
@@ -80,6 +106,7 @@ export class OffPolicyRun {
   step(actions: Action[], stored: readonly (number | ArrayLike<number>)[]): void {
     const { envs, guard, learner } = this.o;
     const n = learner.numEnvs;
+    this.actionLog.record(actions);
     const res = envs.step(actions);
     for (let e = 0; e < n; e++) guard.reward(res.rewards[e] as number, e);
     storeTransitions(this.replay, this.observations, stored, res);

@@ -26,6 +26,7 @@ import { bootstrappedGae } from './gae.ts';
 import type { Learner } from './learner.ts';
 import { sampleRolloutActions } from './rollout.ts';
 import { DoseActionStats, UpdateReporter, type TrainOptions, type UpdateFields } from './training.ts';
+import { ActionLog, replayEnvs, stateArray, type CheckpointOptions, type StateParts } from './training-state.ts';
 
 /**
  * The random streams of an on-policy run, under one root so that PPO-Lagrangian draws exactly what
@@ -106,6 +107,8 @@ export interface OnPolicyRunOptions {
   onUpdate: TrainOptions['onUpdate'];
   /** Reads the delivered dose of a step from its info (training.csv's dose columns). */
   deliveredDose?: TrainOptions['deliveredDose'];
+  /** Training checkpoints: the envs' actions are logged, and `from`'s replayed to bring the envs to its state. */
+  checkpoint?: CheckpointOptions | undefined;
 }
 
 /**
@@ -128,6 +131,8 @@ export class OnPolicyRun {
   private readonly finalObs: Float64Array;
   private readonly reporter: UpdateReporter;
   private readonly doses: DoseActionStats;
+  /** Every action the envs received (training checkpoints, common/training-state.ts). */
+  private readonly actionLog: ActionLog;
 
   constructor(private readonly o: OnPolicyRunOptions) {
     const { numEnvs, obsSize, rms, actSpace, policy } = o.learner;
@@ -138,8 +143,28 @@ export class OnPolicyRun {
     this.reporter = new UpdateReporter(o.onUpdate, this.tracker, policy, this.doses);
     this.normObs = new Float64Array(numEnvs * obsSize);
     this.finalObs = new Float64Array(obsSize);
-    this.observations = o.envs.reset({ seed: o.seed }).observations;
-    rms?.update(this.observations, numEnvs);
+    const from = o.checkpoint?.from;
+    if (from !== undefined) {
+      // The rest of the run's state (the normaliser included) comes back through `stateParts`.
+      this.actionLog = new ActionLog(actSpace as Box | Discrete, numEnvs, true, stateArray(from, 'env.actions', Float64Array));
+      this.observations = replayEnvs(o.envs, o.seed, this.actionLog);
+    } else {
+      this.actionLog = new ActionLog(actSpace as Box | Discrete, numEnvs, o.checkpoint !== undefined);
+      this.observations = o.envs.reset({ seed: o.seed }).observations;
+      rms?.update(this.observations, numEnvs);
+    }
+  }
+
+  /** What a checkpoint holds of the rollouts: counters, episode and dose statistics, the envs' actions. */
+  stateParts(parts: StateParts): StateParts {
+    return parts
+      .value('run.counters', () => [this.steps, this.totalCost, this.gradientSteps], (v) => {
+        [this.steps, this.totalCost, this.gradientSteps] = v as [number, number, number];
+        this.o.learner.policy.totalSteps = this.steps;
+      })
+      .value('run.episodes', () => this.tracker.getState(), (v) => this.tracker.setState(v as ReturnType<EpisodeTracker['getState']>))
+      .value('run.doses', () => this.doses.getState(), (v) => this.doses.setState(v as number[]))
+      .arrays('env', () => ({ actions: this.actionLog.snapshot() }), () => {}); // read back in the constructor
   }
 
   /** Step 1 of both agents: fill the buffer with the next nSteps steps of every env. */
@@ -163,6 +188,7 @@ export class OnPolicyRun {
       // A non-finite log-probability means the policy network's outputs are no longer finite.
       for (let e = 0; e < numEnvs; e++) guard.value('log-probability of a sampled action', buf.logProbs[t * numEnvs + e] as number);
 
+      this.actionLog.record(actions);
       const res = envs.step(actions);
       for (let e = 0; e < numEnvs; e++) {
         const i = t * numEnvs + e;

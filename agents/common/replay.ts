@@ -40,6 +40,30 @@ export class ReplayBuffer {
     this.terminated = new Uint8Array(capacity);
   }
 
+  /** The stored transitions and the write position, for a training checkpoint (only the filled part). */
+  getState(): Record<string, Float32Array | Float64Array | Uint8Array> {
+    const n = this.size;
+    return {
+      position: Float64Array.of(this.pos, this.full ? 1 : 0),
+      obs: this.obs.slice(0, n * this.obsSize),
+      nextObs: this.nextObs.slice(0, n * this.obsSize),
+      actions: this.actions.slice(0, n * this.actionSize),
+      rewards: this.rewards.slice(0, n),
+      terminated: this.terminated.slice(0, n),
+    };
+  }
+
+  setState(a: Record<string, Float32Array | Float64Array | Uint8Array>): void {
+    for (const [name, target] of [['obs', this.obs], ['nextObs', this.nextObs], ['actions', this.actions], ['rewards', this.rewards], ['terminated', this.terminated]] as const) {
+      const source = a[name];
+      if (source === undefined || source.length > target.length || source.constructor !== target.constructor) throw new Error(`ReplayBuffer.setState: ${name} does not fit a buffer of ${this.capacity} transitions`);
+      target.set(source);
+    }
+    const position = a['position'];
+    this.pos = position?.[0] as number;
+    this.full = position?.[1] === 1;
+  }
+
   get size(): number {
     return this.full ? this.capacity : this.pos;
   }

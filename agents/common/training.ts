@@ -9,6 +9,7 @@ import { SyncVectorEnv, type VectorEnv } from '../../src/core/vector.ts';
 import type { BackendName } from './backend.ts';
 import type { EpisodeTracker } from './episode-stats.ts';
 import type { InitialPolicy } from './learner.ts';
+import type { CheckpointOptions } from './training-state.ts';
 import type { TrainedPolicy } from './policy.ts';
 
 /**
@@ -73,6 +74,12 @@ export interface TrainOptions {
    */
   init?: InitialPolicy;
   /**
+   * Training checkpoints (`train.checkpointEvery`): hand the run's full state to `save` after the
+   * update that reaches each multiple of `every` steps, and continue from `from` when given
+   * (agents/common/training-state.ts); the result equals an uninterrupted run's.
+   */
+  checkpoint?: CheckpointOptions;
+  /**
    * Called after every PPO update / every `logInterval` DQN or SAC steps with the statistics and the live
    * policy (e.g. for periodic evaluation; acting deterministically does not touch training streams).
    */
@@ -133,6 +140,15 @@ export class DoseActionStats {
   private actions = 0;
 
   constructor(private readonly readDose: TrainOptions['deliveredDose']) {}
+
+  /** Its sums since the last report, for a training checkpoint. */
+  getState(): number[] {
+    return [this.doses, this.doseMean, this.doseM2, this.actionSum, this.actions];
+  }
+
+  setState(s: readonly number[]): void {
+    [this.doses, this.doseMean, this.doseM2, this.actionSum, this.actions] = s as [number, number, number, number, number];
+  }
 
   /** One env step's info (after an autoreset, the ended step's `finalInfo`). */
   step(info: Info | undefined): void {

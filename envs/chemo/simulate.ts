@@ -5,6 +5,7 @@
  *   days: 150                                  # a whole number of decision steps (0.25 day each)
  *   controller: { type: constant, dose: 1 }    # constant (dose) | pulsed (dose, onSteps, offSteps)
  *                                              # | schedule (steps: [{ step, dose }]) | none
+ *                                              # | policy (path: <run>/policies/<seed>)
  *   seed: 1                                    # optional, default 0
  *   options: { setting: 2 }                    # optional env options (not horizonDays: use days)
  *
@@ -17,25 +18,32 @@
  *   months: 6, controller: (as above, steps are months), seed, W0 / M0 (optional initial state),
  *   options: { mu0, levels }
  * CSV columns step,month,W,M,D,survivalProb,cumulativeSurvival,dead (row 0 the initial state).
+ *
+ * `controller: { type: policy, path }` runs a policy a run trained, deterministically, on the env
+ * with the options it was trained with, overlaid with the config's `options` (the horizon is the
+ * config's); a policy of the other env, or whose spaces those options change, is refused.
  */
 import { z } from 'zod';
 import { parseWithSchema, show } from '../../src/core/validate.ts';
 import { UserError } from '../../src/core/errors.ts';
 import type { Action, Env, Info, Observation } from '../../src/core/env.ts';
 import { make } from '../../src/core/registry.ts';
-import { registerSimulator, type SimulationOutput } from '../../src/core/simulators.ts';
+import { registerSimulator, type SavedPolicy, type SimulateFlags, type SimulationOutput } from '../../src/core/simulators.ts';
+import type { Policy } from '../../src/core/policy.ts';
+import { spaceDifference } from '../../src/core/spaces.ts';
 import type { Cell } from '../../src/io/csv.ts';
-import { constant, none, pulsed, schedule, type StepDosePolicy } from '../../agents/baselines/chemo.ts';
+import { constant, none, pulsed, schedule } from '../../agents/baselines/chemo.ts';
 import { dePillisOutcomes, zhaoOutcomes } from '../../src/metrics/chemo.ts';
 import { DEPILLIS_ENV_ID } from './depillis-env.ts';
 import { ZHAO_ENV_ID } from './zhao-env.ts';
 
-const CONTROLLER_TYPES = ['constant', 'pulsed', 'schedule', 'none'] as const;
+const CONTROLLER_TYPES = ['constant', 'pulsed', 'schedule', 'none', 'policy'] as const;
 const CONTROLLER_FIELDS: Record<(typeof CONTROLLER_TYPES)[number], string[]> = {
   constant: ['type', 'dose'],
   pulsed: ['type', 'dose', 'onSteps', 'offSteps'],
   schedule: ['type', 'steps'],
   none: ['type'],
+  policy: ['type', 'path'],
 };
 const dose = z.number({ error: 'expected a dose fraction in [0, 1]' }).min(0, { error: 'expected a dose fraction in [0, 1]' }).max(1, { error: 'expected a dose fraction in [0, 1]' });
 const count = (min: number) => z.int({ error: `expected an integer >= ${min}` }).min(min, { error: `expected an integer >= ${min}` });
@@ -45,6 +53,7 @@ const controllerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pulsed'), dose, onSteps: count(1), offSteps: count(0) }).strict(),
   z.object({ type: z.literal('schedule'), steps: z.array(z.object({ step: count(0), dose }).strict(), { error: 'expected a list of { step, dose }' }).min(1, { error: 'expected at least one { step, dose }' }) }).strict(),
   z.object({ type: z.literal('none') }).strict(),
+  z.object({ type: z.literal('policy'), path: z.string({ error: 'expected the directory of a saved policy, e.g. results/<name>/<run-id>/policies/1' }).min(1) }).strict(),
 ]);
 type ControllerConfig = z.infer<typeof controllerSchema>;
 
@@ -98,8 +107,11 @@ export function parseController(raw: unknown, steps: number, unit: string): Cont
   return c;
 }
 
-function controllerPolicy(c: ControllerConfig, env: Env<Observation, Action>, steps: number): StepDosePolicy {
+/** The controller's policy (`saved`: the loaded policy of a `policy` controller, checked against `env`). */
+function controllerPolicy(c: ControllerConfig, env: Env<Observation, Action>, steps: number, saved: SavedPolicy | undefined): Policy<Observation, Action> {
   switch (c.type) {
+    case 'policy':
+      return checkedPolicy(saved as SavedPolicy, env);
     case 'constant':
       return constant(env, c.dose);
     case 'pulsed':
@@ -114,14 +126,42 @@ function controllerPolicy(c: ControllerConfig, env: Env<Observation, Action>, st
   }
 }
 
+/** The saved policy of a `policy` controller for the env `envId` (another env's policy is refused); undefined for the others. */
+function savedPolicy(c: ControllerConfig, envId: string, flags: SimulateFlags): SavedPolicy | undefined {
+  if (c.type !== 'policy') return undefined;
+  if (flags.loadPolicy === undefined) throw new Error('chemo simulate: controller type policy needs SimulateFlags.loadPolicy');
+  const saved = flags.loadPolicy(c.path, 'controller.path');
+  if (saved.envId !== envId) throw new UserError(`controller.path: ${saved.dir} is a policy for ${saved.envId}, not ${envId}; simulate it with env: ${saved.envId}`);
+  return saved;
+}
+
+/** The saved policy, once its spaces are the env's. */
+function checkedPolicy(saved: SavedPolicy, env: Env<Observation, Action>): Policy<Observation, Action> {
+  for (const [kind, policySpace, envSpace] of [['observation', saved.observationSpace, env.observationSpace], ['action', saved.actionSpace, env.actionSpace]] as const) {
+    const difference = spaceDifference(policySpace, envSpace);
+    if (difference !== undefined) throw new UserError(`controller.path: ${saved.dir}: its ${kind} space differs from ${env.metadata.id}'s with these options (${difference})`);
+  }
+  return saved.policy;
+}
+
+/**
+ * The env options of a run: with a saved policy, the options it was trained with overlaid with the
+ * config's (without the horizon field, which the config sets); otherwise the config's.
+ */
+function runOptions(saved: SavedPolicy | undefined, options: Record<string, unknown>, horizonField: string): Record<string, unknown> {
+  if (saved === undefined) return options;
+  const { [horizonField]: _horizon, ...trained } = saved.envOptions;
+  return { ...trained, ...options };
+}
+
 function controllerName(c: ControllerConfig): string {
-  return c.type === 'constant' ? `constant${c.dose}` : c.type === 'pulsed' ? `pulsed${c.dose}-${c.onSteps}on${c.offSteps}off` : c.type;
+  return c.type === 'policy' ? 'policy' : c.type === 'constant' ? `constant${c.dose}` : c.type === 'pulsed' ? `pulsed${c.dose}-${c.onSteps}on${c.offSteps}off` : c.type;
 }
 
 /** Run `policy` on `env` from `seed`; returns [resetInfo, ...stepInfos]. */
-function rollout(env: Env<Observation, Action>, policy: StepDosePolicy, seed: number, resetOptions?: Record<string, unknown>): Info[] {
+function rollout(env: Env<Observation, Action>, policy: Policy<Observation, Action>, seed: number, resetOptions?: Record<string, unknown>): Info[] {
   let { observation, info } = env.reset({ seed, ...(resetOptions ? { options: resetOptions } : {}) });
-  policy.reset(info);
+  policy.reset?.(info);
   const infos = [info];
   for (;;) {
     const action = policy.act(observation, { deterministic: true, info });
@@ -144,7 +184,7 @@ function envWith(id: string, options: Record<string, unknown>, field: string, va
   }
 }
 
-export function simulateDePillis(raw: Record<string, unknown>): SimulationOutput {
+export function simulateDePillis(raw: Record<string, unknown>, flags: SimulateFlags = { states: false }): SimulationOutput {
   const config = parseWithSchema(dePillisConfigSchema, raw);
   const probe = envWith(DEPILLIS_ENV_ID, config.options, 'horizonDays');
   const stepDays = probe.metadata.stepDuration.value;
@@ -154,8 +194,9 @@ export function simulateDePillis(raw: Record<string, unknown>): SimulationOutput
     throw new UserError(`days: expected a whole number of ${stepDays}-day steps, got ${config.days}`);
   }
   const controller = parseController(config.controller, steps, 'steps');
-  const env = envWith(DEPILLIS_ENV_ID, config.options, 'horizonDays', config.days);
-  const infos = rollout(env, controllerPolicy(controller, env, steps), config.seed);
+  const saved = savedPolicy(controller, DEPILLIS_ENV_ID, flags);
+  const env = envWith(DEPILLIS_ENV_ID, runOptions(saved, config.options, 'horizonDays'), 'horizonDays', config.days);
+  const infos = rollout(env, controllerPolicy(controller, env, steps, saved), config.seed);
   env.close();
 
   const rows: Record<string, Cell>[] = infos.map((info, k) => ({
@@ -185,14 +226,15 @@ export function simulateDePillis(raw: Record<string, unknown>): SimulationOutput
   };
 }
 
-export function simulateZhao(raw: Record<string, unknown>): SimulationOutput {
+export function simulateZhao(raw: Record<string, unknown>, flags: SimulateFlags = { states: false }): SimulationOutput {
   const config = parseWithSchema(zhaoConfigSchema, raw);
   const controller = parseController(config.controller, config.months, 'months');
-  const env = envWith(ZHAO_ENV_ID, config.options, 'months', config.months);
+  const saved = savedPolicy(controller, ZHAO_ENV_ID, flags);
+  const env = envWith(ZHAO_ENV_ID, runOptions(saved, config.options, 'months'), 'months', config.months);
   const resetOptions: Record<string, unknown> = {};
   if (config.W0 !== undefined) resetOptions['W0'] = config.W0;
   if (config.M0 !== undefined) resetOptions['M0'] = config.M0;
-  const infos = rollout(env, controllerPolicy(controller, env, config.months), config.seed, resetOptions);
+  const infos = rollout(env, controllerPolicy(controller, env, config.months, saved), config.seed, resetOptions);
   env.close();
   const rows: Record<string, Cell>[] = infos.map((info, k) => ({
     step: k,
@@ -221,5 +263,5 @@ export function simulateZhao(raw: Record<string, unknown>): SimulationOutput {
   };
 }
 
-registerSimulator(DEPILLIS_ENV_ID, (config) => simulateDePillis(config));
-registerSimulator(ZHAO_ENV_ID, (config) => simulateZhao(config));
+registerSimulator(DEPILLIS_ENV_ID, simulateDePillis);
+registerSimulator(ZHAO_ENV_ID, simulateZhao);

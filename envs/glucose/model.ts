@@ -5,7 +5,7 @@
  * IEEE TBME 54(10):1740-1749, 2007 (eqs. for GI tract, glucose and insulin subsystems) with the
  * T1D adaptations of Kovatchev et al., J Diabetes Sci Technol 3(1):44-55, 2009 (s.c. insulin and
  * s.c. glucose compartments, no secretion); as re-implemented by simglucose (Xie 2018, a6f6777),
- * whose quirks we keep on purpose (reference notes uva-padova.md §6.4):
+ * whose quirks we keep on purpose:
  *  - derivatives of Gp, Gt, Ip, Il, Isc1, Isc2, Gs are multiplied by [x >= 0] ("gated");
  *  - EGP = kp1 - kp2*Gp - kp3*Id is clamped at >= 0 before it is added (no kp4 portal term);
  *  - renal excretion ke1*(Gp - ke2) applies when the plasma glucose MASS Gp [mg/kg] exceeds ke2;
@@ -129,7 +129,7 @@ export class UvaPadovaModel implements OdeSystem {
 
   /**
    * dx = f(x). Operation order follows simglucose so results agree to rounding.
-   * Eq. numbers refer to uva-padova.md §6.4.
+   * Equation comments follow Dalla Man et al. 2007 (eqs. 1-23) with Kovatchev et al. 2009's s.c. routes.
    */
   derivatives(x: Float64Array, dx: Float64Array): void {
     const qsto1 = x[0]!, qsto2 = x[1]!, qgut = x[2]!, gp = x[3]!, gt = x[4]!, ip = x[5]!, xi = x[6]!;

@@ -1,6 +1,6 @@
 /**
  * Insulin pumps Insulet and Cozmo with simglucose's discretisation (Xie 2018, a6f6777,
- * simglucose/actuator/pump.py; reference notes uva-padova.md §6.7; table data/pump_params.csv).
+ * simglucose/actuator/pump.py; table data/pump_params.csv).
  *
  * A requested rate [U/min] is converted to pmol/min (x6000), rounded to the nearest multiple of the
  * increment `inc` [pmol/min] (ties to even, as numpy.round), converted back to U/min and clipped to

@@ -1,6 +1,6 @@
 /**
  * Meal scenarios. The random daily scenario follows simglucose's RandomScenario (Xie 2018, a6f6777,
- * simglucose/simulation/scenario_gen.py; reference notes uva-padova.md §6.10): six meal slots per
+ * simglucose/simulation/scenario_gen.py): six meal slots per
  * day, each taken with a probability, at a time drawn from a normal distribution truncated to the
  * slot's window and rounded to the minute, with an amount N(mean, sd) rounded to whole grams and
  * floored at 0 g. Unlike simglucose, every call draws new meals from the given stream and every day

@@ -1,6 +1,6 @@
 /**
  * CGM sensors Dexcom, GuardianRT and Navigator with the noise model simglucose uses
- * (Xie 2018, a6f6777, simglucose/sensor/cgm.py and noise_gen.py; reference notes uva-padova.md §6.6;
+ * (Xie 2018, a6f6777, simglucose/sensor/cgm.py and noise_gen.py;
  * table data/sensor_params.csv). The noise model is the one of Breton & Kovatchev, "Analysis,
  * modeling, and simulation of the accuracy of continuous glucose sensors", J Diabetes Sci Technol
  * 2(5):853-862, 2008: an AR(1) process at 15-minute spacing passed through a Johnson SU transform.

@@ -10,6 +10,7 @@
  *   meals: [ { minute: 420, grams: 45 } ]       # or scenario: { type: random } (or neither: no meals)
  *   therapy: { carbEstimateSd: 0.2, missedBolusFraction: 0.1 }   # optional: T1D-v0's therapy protocol
  *   controller: { type: basal-bolus }           # basal-bolus | pid | constant (unitsPerHour) | schedule (steps)
+ *                                               # | policy (path: <run>/policies/<seed>[/<patient id>])
  *   seed: 1                                     # default 0; seeds the sensor noise, the random scenario and the therapy draws
  *
  * Loop, for m = 0 .. minutes: bg = Gs/Vg and plasma_bg = Gp/Vg at minute m; cgm = the sensor at m
@@ -30,11 +31,27 @@
  * reading. With `therapy` the CSV gains two columns: `announced_g` (carbohydrate announced to the
  * controller at minute m) and `rescue_g` (rescue carbohydrate taken at m), and the metrics the
  * protocol's counts.
+ *
+ * `controller: { type: policy, path }` runs a policy a run trained (its checkpoint). A policy acts
+ * on T1D-v0's observation at T1D-v0's steps (one per sensor sample), so the faithful way to run it is
+ * T1D-v0 itself: the simulation IS the env's episode with reset seed `seed`, logged minute by minute
+ * (T1DEnv.onMinute), with the options the policy was trained with for what it sees and commands
+ * (action mode, its range and authority, the residual controller, window, meal announcement) and the
+ * config's for the rest (patient, sensor, pump, meals, therapy, minutes as days; no termination, as
+ * for every controller here). The env's own insulin-on-board and therapy-protocol code therefore
+ * serve the policy, and the CSV is the same contract. An absolute-rate (continuous) policy keeps
+ * its trained range [0, max] U/h, which must fit the pump; the patient-relative modes (basal-relative,
+ * residual) and the discrete basal multiples drive any patient. A policy of another env, or whose
+ * spaces the settings change, is refused with one line. The env draws its episode from `seed` as
+ * evaluation does (`new Rng(seed).child('env')`), so with random meals, sensor noise or therapy
+ * errors its day differs from the clinical controllers' day of the same seed; fixed `meals` and
+ * `noise: false` give the same day to every controller.
  */
 import { z } from 'zod';
 import { UserError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/rng.ts';
-import type { SimulateFlags, SimulationOutput } from '../../src/core/simulators.ts';
+import type { SavedPolicy, SimulateFlags, SimulationOutput } from '../../src/core/simulators.ts';
+import { Box, spaceDifference } from '../../src/core/spaces.ts';
 import { parseWithSchema, show } from '../../src/core/validate.ts';
 import type { Cell } from '../../src/io/csv.ts';
 import { glucoseMetrics } from '../../src/metrics/glucose.ts';
@@ -48,8 +65,8 @@ import { PUMP_NAMES, Pump, type PumpName } from './pump.ts';
 import { CgmSensor, SENSOR_NAMES, type SensorName } from './sensor.ts';
 import { randomDailyMeals, type Meal } from './scenario.ts';
 import { PatientSimulator } from './simulator.ts';
-import { T1D_ENV_ID } from './t1d-env.ts';
-import { RescueCarbs, drawTherapy, resolveTherapy, therapyInput, therapySchema, type ProtocolMeal, type TherapyOptions } from './therapy.ts';
+import { T1DEnv, T1D_DEFAULTS, T1D_ENV_ID, type T1DMinute } from './t1d-env.ts';
+import { RescueCarbs, THERAPY_DEFAULTS, drawTherapy, resolveTherapy, therapyInput, therapySchema, type ProtocolMeal, type TherapyOptions } from './therapy.ts';
 import type { TherapyParams } from '../../agents/baselines/glucose/common.ts';
 
 export const SIMULATE_COLUMNS = ['minute', 'bg', 'plasma_bg', 'cgm', 'insulin', 'cho'] as const;
@@ -64,7 +81,7 @@ export const STATE_COLUMNS = [
   'x11_Isc2_pmol_per_kg', 'x12_Gs_mg_per_kg',
 ] as const;
 
-export const CONTROLLER_TYPES = ['basal-bolus', 'pid', 'constant', 'schedule'] as const;
+export const CONTROLLER_TYPES = ['basal-bolus', 'pid', 'constant', 'schedule', 'policy'] as const;
 
 /** Longest simulation accepted [min] (one year), to keep memory bounded. */
 const MAX_MINUTES = 525600;
@@ -92,7 +109,17 @@ const controllerSchema = z.discriminatedUnion('type', [
     type: z.literal('schedule'),
     steps: z.array(z.strictObject({ minute: z.number().int().min(0), unitsPerMinute: finiteNonNeg })).min(1),
   }),
+  z.strictObject({ type: z.literal('policy'), path: z.string({ error: 'expected the directory of a saved policy, e.g. results/<name>/<run-id>/policies/1' }).min(1) }),
 ]);
+
+/** Each controller's fields (the discriminated union above), for one-line errors that list them. */
+const CONTROLLER_FIELDS: Record<(typeof CONTROLLER_TYPES)[number], string[]> = {
+  'basal-bolus': ['type', 'targetMgDl', 'correctAboveMgDl', 'suspendBelowMgDl'],
+  pid: ['type', 'targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl'],
+  constant: ['type', 'unitsPerHour'],
+  schedule: ['type', 'steps'],
+  policy: ['type', 'path'],
+};
 
 const configSchema = z.strictObject({
   env: z.literal(T1D_ENV_ID),
@@ -126,11 +153,16 @@ export function parseSimulateConfig(raw: unknown): SimulateConfig {
     throw new UserError(`patient: unknown patient '${r.patient}'; allowed: adolescent#001..#010, adult#001..#010, child#001..#010`);
   }
   const c = r.controller;
-  if (c !== null && typeof c === 'object' && !Array.isArray(c)) {
-    const type = (c as Record<string, unknown>).type;
-    if (!(CONTROLLER_TYPES as readonly unknown[]).includes(type)) {
-      throw new UserError(`controller.type: unknown controller ${show(type)}; allowed: ${CONTROLLER_TYPES.join(', ')}`);
-    }
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) {
+    throw new UserError(`controller: expected a mapping with a type (${CONTROLLER_TYPES.join(', ')}), e.g. { type: basal-bolus }, got ${show(c)}`);
+  }
+  const type = (c as Record<string, unknown>).type;
+  if (!(CONTROLLER_TYPES as readonly unknown[]).includes(type)) {
+    throw new UserError(`controller.type: unknown controller ${show(type)}; allowed: ${CONTROLLER_TYPES.join(', ')}`);
+  }
+  const allowed = CONTROLLER_FIELDS[type as (typeof CONTROLLER_TYPES)[number]];
+  for (const key of Object.keys(c)) {
+    if (!allowed.includes(key)) throw new UserError(`controller.${key}: unknown field for controller ${type as string}; allowed: ${allowed.join(', ')}`);
   }
   const parsed = parseWithSchema(configSchema, r.therapy !== undefined ? { ...r, therapy: therapyInput(r.therapy) } : raw);
   const config = (parsed.therapy !== undefined ? { ...parsed, therapy: resolveTherapy(parsed.therapy) } : parsed) as SimulateConfig;
@@ -152,9 +184,11 @@ export function parseSimulateConfig(raw: unknown): SimulateConfig {
   return config;
 }
 
+/** A clinical controller's config (every controller but a saved policy). */
+type ClinicalController = Exclude<SimulateConfig['controller'], { type: 'policy' }>;
+
 /** The controller for a config, with the clinic's `therapy` settings. */
-function makeController(config: SimulateConfig, pump: Pump, therapy: TherapyParams): MinuteController {
-  const c = config.controller;
+function makeController(c: ClinicalController, pump: Pump, therapy: TherapyParams): MinuteController {
   switch (c.type) {
     case 'basal-bolus': {
       const { type: _t, ...options } = c;
@@ -187,8 +221,9 @@ export interface T1DTrajectory {
   therapy?: { meals: ProtocolMeal[]; announcedG: Float64Array; rescueG: Float64Array; clinic: TherapyParams };
 }
 
-/** Run a validated config. */
+/** Run a validated config with a clinical controller (a saved policy: `simulateT1DPolicy`). */
 export function simulateT1D(config: SimulateConfig, options: { states?: boolean } = {}): T1DTrajectory {
+  if (config.controller.type === 'policy') throw new Error('simulateT1D: a saved policy runs through simulateT1DPolicy');
   const n = config.minutes + 1;
   const rng = new Rng(config.seed);
   const patient = getPatient(config.patient);
@@ -205,7 +240,7 @@ export function simulateT1D(config: SimulateConfig, options: { states?: boolean 
   const draw = config.therapy !== undefined ? drawTherapy(rng.child('therapy'), sorted, truth, config.therapy) : undefined;
   const clinic = draw?.clinic ?? truth;
   const rescue = config.therapy !== undefined && config.therapy.rescueCarbs !== false ? new RescueCarbs(config.therapy.rescueCarbs) : undefined;
-  const controller = makeController(config, pump, clinic);
+  const controller = makeController(config.controller, pump, clinic);
   controller.reset();
   const gramsAt = new Float64Array(config.minutes);
   for (const m of meals) gramsAt[m.minute] = (gramsAt[m.minute] as number) + m.grams;
@@ -269,10 +304,106 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
+/** What a policy sees and commands: taken from the options it was trained with (see the header). */
+const POLICY_INTERFACE_OPTIONS = ['action', 'maxBasalMultiple', 'actionMaxUnitsPerHour', 'discreteLevels', 'authorityBasalMultiple', 'residualController', 'window', 'mealAnnouncement'];
+
+/** T1D-v0's options for simulating `config` with the saved policy `saved` (see the header). */
+export function policyEnvOptions(config: SimulateConfig, saved: SavedPolicy): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const key of POLICY_INTERFACE_OPTIONS) if (key in saved.envOptions) options[key] = saved.envOptions[key];
+  if ((options['action'] ?? T1D_DEFAULTS.action) === 'continuous' && saved.actionSpace instanceof Box) {
+    // An absolute rate keeps the range it was trained in (a cohort's is set by its largest basal).
+    options['actionMaxUnitsPerHour'] = saved.actionSpace.high[0];
+  }
+  return {
+    ...options,
+    patient: config.patient,
+    sensor: config.sensor.model,
+    sensorNoise: config.sensor.noise,
+    pump: config.pump,
+    scenario: config.scenario !== undefined ? 'random' : [...(config.meals ?? [])],
+    days: config.minutes / 1440,
+    therapy: config.therapy ?? THERAPY_DEFAULTS,
+    // simulate never ends a run early (true BG outside the model's range only: negative or NaN)
+    terminateBelowMgDl: 0,
+    terminateAboveMgDl: Number.MAX_VALUE,
+    randomInitialBg: false,
+  };
+}
+
+/** Run a validated config whose controller is a saved policy: T1D-v0's episode from `seed`, minute by minute. */
+export function simulateT1DPolicy(config: SimulateConfig, saved: SavedPolicy, options: { states?: boolean } = {}): T1DTrajectory {
+  const field = 'controller.path';
+  if (saved.envId !== T1D_ENV_ID) throw new UserError(`${field}: ${saved.dir} is a policy for ${saved.envId}, not ${T1D_ENV_ID} (another family); simulate it with env: ${saved.envId}`);
+  const envOptions = policyEnvOptions(config, saved);
+  const pumpMaxUPerHour = new Pump(config.pump).maxBasalUPerMin * 60;
+  const range = envOptions['actionMaxUnitsPerHour'];
+  if (typeof range === 'number' && range > pumpMaxUPerHour) {
+    throw new UserError(`${field}: ${saved.dir} commands up to ${range} U/h, more than the ${config.pump} pump delivers (${pumpMaxUPerHour} U/h)`);
+  }
+  let env: T1DEnv;
+  try {
+    env = new T1DEnv(envOptions);
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`${field}: ${saved.dir}: the options it was trained with do not apply here (${err.message})`);
+    throw err;
+  }
+  for (const [kind, policySpace, envSpace] of [['observation', saved.observationSpace, env.observationSpace], ['action', saved.actionSpace, env.actionSpace]] as const) {
+    const difference = spaceDifference(policySpace, envSpace);
+    if (difference !== undefined) throw new UserError(`${field}: ${saved.dir}: its ${kind} space differs from ${T1D_ENV_ID}'s with these settings (${difference}; pump, sensor and the trained options shape it)`);
+  }
+  const n = config.minutes + 1;
+  const minutes: T1DMinute[] = [];
+  env.onMinute = (m) => {
+    if (m.minute < n) minutes.push(m);
+  };
+  const rescueG = new Float64Array(n);
+  const recordRescue = (info: Record<string, unknown>) => {
+    const m = info['minute'] as number;
+    if (m < n) rescueG[m] = (info['rescueGrams'] as number | undefined) ?? 0;
+  };
+  let { observation, info } = env.reset({ seed: config.seed });
+  saved.policy.reset?.(info);
+  recordRescue(info);
+  while (env.patientNow().minute < config.minutes) {
+    const step = env.step(saved.policy.act(observation, { deterministic: true, info }) as Float32Array | number);
+    ({ observation, info } = step);
+    recordRescue(info);
+    if (step.terminated) throw new UserError(`${field}: the model left its range at minute ${info['minute'] as number} (true BG ${info['bg'] as number} mg/dL); the simulation cannot go on`);
+    if (step.truncated) break;
+  }
+  // The last row: the patient at minute `minutes` (inside the last step when it ends later).
+  minutes.push(minutes.length === config.minutes + 1 ? (minutes.pop() as T1DMinute) : { ...env.patientNow(), insulinUPerMin: NaN, choG: NaN });
+  env.close();
+
+  const out: T1DTrajectory = {
+    minute: Float64Array.from(minutes, (m) => m.minute),
+    bg: Float64Array.from(minutes, (m) => m.bgMgDl),
+    plasmaBg: Float64Array.from(minutes, (m) => m.plasmaBgMgDl),
+    cgm: Float64Array.from(minutes, (m) => m.cgmMgDl),
+    insulin: Float64Array.from(minutes, (m, i) => (i === config.minutes ? NaN : m.insulinUPerMin)),
+    cho: Float64Array.from(minutes, (m, i) => (i === config.minutes ? NaN : m.choG)),
+    meals: env.scenarioMeals.filter((m) => m.minute < config.minutes),
+  };
+  if (options.states) out.states = Array.from({ length: 13 }, (_, s) => Float64Array.from(minutes, (m) => m.state[s] as number));
+  if (config.therapy !== undefined) {
+    const announcedG = new Float64Array(n);
+    for (const meal of env.therapyMeals) if (!meal.missed && meal.announcedMinute < config.minutes) announcedG[meal.announcedMinute] = (announcedG[meal.announcedMinute] as number) + meal.estimateG;
+    out.therapy = { meals: [...env.therapyMeals], announcedG, rescueG, clinic: { ...env.clinicSettings } };
+  }
+  return out;
+}
+
 /** The `Simulator` registered for T1D-v0. */
 export function simulateT1DConfig(raw: Record<string, unknown>, flags: SimulateFlags): SimulationOutput {
   const config = parseSimulateConfig(raw);
-  const traj = simulateT1D(config, { states: flags.states });
+  let traj: T1DTrajectory;
+  if (config.controller.type === 'policy') {
+    if (flags.loadPolicy === undefined) throw new Error('simulateT1DConfig: controller type policy needs SimulateFlags.loadPolicy');
+    traj = simulateT1DPolicy(config, flags.loadPolicy(config.controller.path, 'controller.path'), { states: flags.states });
+  } else {
+    traj = simulateT1D(config, { states: flags.states });
+  }
   const columns: string[] = [...SIMULATE_COLUMNS, ...(traj.therapy !== undefined ? THERAPY_COLUMNS : []), ...(flags.states ? STATE_COLUMNS : [])];
   const rows: Record<string, Cell>[] = [];
   for (let m = 0; m <= config.minutes; m++) {

@@ -2,8 +2,8 @@
  * One virtual patient advanced minute by minute, with simglucose's meal-eating logic.
  *
  * Model: UVA/Padova (Dalla Man et al., IEEE TBME 2007; Kovatchev et al., JDST 2009) via model.ts;
- * meal logic and integration as in simglucose's T1DPatient (Xie 2018, a6f6777; reference notes
- * uva-padova.md §6.2-6.3):
+ * meal logic and integration as in simglucose's T1DPatient (Xie 2018, a6f6777,
+ * simglucose/patient/t1dpatient.py):
  *  - an announced meal [g] is added to `planned_meal`; each minute the patient eats
  *    to_eat = min(5, planned_meal) g (5 g/min) and the ODE sees to_eat as a g/min rate;
  *  - a meal starts when to_eat > 0 after a minute with to_eat <= 0: last_Qsto := Qsto1 + Qsto2 [mg],

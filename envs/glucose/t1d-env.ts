@@ -112,8 +112,9 @@ import { sharedSlab } from '../../src/core/slab.ts';
 import { parseWithSchema, show } from '../../src/core/validate.ts';
 import { risk } from '../../src/metrics/glucose.ts';
 import { glucoseBaseline, type GlucoseBaselineSpec, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
-import { basalRelativeOutput, basalRelativeRate, residualRateUPerHour } from './action-modes.ts';
+import { basalRelativeRate, residualRateUPerHour } from './action-modes.ts';
 import { IOB_DURATION_MIN, InsulinOnBoard } from './insulin-on-board.ts';
+import { clampObservation, encodeT1DObservation, type T1DObservationLayout } from './observation.ts';
 import { COHORTS, PATIENT_NAMES, getPatient, type PatientParams } from './patient.ts';
 import { PUMP_NAMES, Pump, type PumpName } from './pump.ts';
 import { CgmSensor, SENSOR_NAMES, getSensorParams, type SensorName } from './sensor.ts';
@@ -236,7 +237,33 @@ export function resolvePatients(patient: string | readonly string[]): string[] {
   return [patient];
 }
 
+/** The patient at the start of a simulated minute (dosegym simulate's per-minute rows). */
+export interface T1DPatientNow {
+  /** Minutes since the episode started. */
+  minute: number;
+  /** True glucose Gs/Vg and plasma glucose Gp/Vg [mg/dL]. */
+  bgMgDl: number;
+  plasmaBgMgDl: number;
+  /** The sensor's latest reading (held between samples) [mg/dL]. */
+  cgmMgDl: number;
+  /** The 13 model states (a copy). */
+  state: Float64Array;
+}
+
+/** One simulated minute: the patient at its start and its inputs over it. */
+export interface T1DMinute extends T1DPatientNow {
+  /** Insulin delivered over the minute [U/min] (after the pump) and carbohydrate eaten [g]. */
+  insulinUPerMin: number;
+  choG: number;
+}
+
 export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
+  /**
+   * When set, called for every simulated minute (dosegym simulate drives the env minute-logged
+   * with a saved policy, envs/glucose/simulate.ts); costs nothing when unset.
+   */
+  onMinute: ((minute: T1DMinute) => void) | undefined = undefined;
+
   readonly observationSpace: Box;
   readonly actionSpace: Box | Discrete;
   readonly metadata: EnvMetadata;
@@ -286,6 +313,8 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
   /** Observation bounds rounded to float32, for the final clamp. */
   private readonly obsLowF32: Float32Array;
   private readonly obsHighF32: Float32Array;
+  /** What the observation holds (observation.ts encodes it; the policy probe reads it). */
+  readonly observationLayout: Readonly<T1DObservationLayout>;
   private levelsUPerHour: number[] = [];
 
   constructor(options: Partial<typeof T1D_DEFAULTS> = {}) {
@@ -364,6 +393,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     }
     if (o.action === 'residual') add('controller', -1, 1);
     this.observationSpace = new Box(low, high);
+    this.observationLayout = Object.freeze({ window: k, relative: this.relative, maxBasalMultiple: o.maxBasalMultiple, mealAnnouncementMin: o.mealAnnouncement, residual: o.action === 'residual', sampleTimeMin: this.sampleTimeMin });
     this.obsLowF32 = Float32Array.from(low);
     this.obsHighF32 = Float32Array.from(high);
     const authority = o.authorityBasalMultiple === 'pump' ? "the pump's limit" : `${o.authorityBasalMultiple}`;
@@ -381,6 +411,12 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       maxEpisodeSteps: this.maxSteps,
       constraints: ['hypo70'],
     };
+  }
+
+  /** The patient now (valid after reset). */
+  patientNow(): T1DPatientNow {
+    const sim = this.sim;
+    return { minute: this.minute, bgMgDl: sim.bgMgDl, plasmaBgMgDl: sim.plasmaBgMgDl, cgmMgDl: this.cgm, state: Float64Array.from(sim.state) };
   }
 
   /** The current patient (valid after reset). */
@@ -476,7 +512,10 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
         // A fixed meal at a minute already passed cannot happen (cursor order); equal minutes merge.
         sim.announceMeal(meal.grams);
       }
-      cho += sim.stepMinute(delivered);
+      const start = this.onMinute !== undefined ? this.patientNow() : undefined;
+      const choG = sim.stepMinute(delivered);
+      cho += choG;
+      if (start !== undefined) this.onMinute?.({ ...start, insulinUPerMin: delivered, choG });
       this.minute++;
     }
     const ann = this.announcements;
@@ -540,43 +579,23 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
   }
 
   private observe(): Float32Array {
-    const o = this.options;
-    const k = o.window;
     const obs = sharedSlab.float32(this.observationSpace.size);
+    const horizon = this.sampleTimeMin + (this.options.mealAnnouncement ?? 0);
+    const meal = this.options.mealAnnouncement === null ? { grams: 0, first: -1 } : this.announcedBetween(this.minute, this.minute + horizon);
     const basal = this.clinic.basalUPerMin;
-    if (this.relative) {
-      const a = this.authority;
-      for (let i = 0; i < k; i++) {
-        obs[i] = ((this.cgmHist[i] as number) - 140) / 100;
-        obs[k + i] = basalRelativeOutput((this.insHist[i] as number) / basal, a);
-      }
-    } else {
-      const insScale = 1 / (basal * o.maxBasalMultiple);
-      for (let i = 0; i < k; i++) {
-        obs[i] = ((this.cgmHist[i] as number) - 140) / 100;
-        obs[k + i] = (this.insHist[i] as number) * insScale;
-      }
-    }
-    obs[2 * k] = this.iob.units / this.iob.steadyStateUnits(basal * this.sampleTimeMin);
-    const phase = (2 * Math.PI * (this.minute % 1440)) / 1440;
-    obs[2 * k + 1] = Math.sin(phase);
-    obs[2 * k + 2] = Math.cos(phase);
-    let next = 2 * k + 3;
-    if (o.mealAnnouncement !== null) {
-      const horizon = this.sampleTimeMin + o.mealAnnouncement;
-      const { grams, first } = this.announcedBetween(this.minute, this.minute + horizon);
-      obs[next++] = this.relative ? grams / this.clinic.CR / (basal * 60) / 10 : grams / 100;
-      obs[next++] = first < 0 ? 1 : (first - this.minute) / horizon;
-    }
-    if (this.mode === 'residual') obs[next] = basalRelativeOutput(this.controllerUPerHour / (basal * 60), this.authority);
-    // float32 rounding (or the IOB's running sums, ~1e-16 below 0) may step just past a bound: clamp.
-    const lo = this.obsLowF32;
-    const hi = this.obsHighF32;
-    for (let i = 0; i < obs.length; i++) {
-      const v = obs[i] as number;
-      if (v < (lo[i] as number)) obs[i] = lo[i] as number;
-      else if (v > (hi[i] as number)) obs[i] = hi[i] as number;
-    }
+    encodeT1DObservation(obs, this.observationLayout, {
+      cgmMgDl: this.cgmHist,
+      insulinUPerMin: this.insHist,
+      iobRatio: this.iob.units / this.iob.steadyStateUnits(basal * this.sampleTimeMin),
+      minute: this.minute,
+      basalUPerMin: basal,
+      CR: this.clinic.CR,
+      authority: this.authority,
+      announcedGrams: meal.grams,
+      minutesToMeal: meal.first < 0 ? null : meal.first - this.minute,
+      controllerUPerHour: this.controllerUPerHour,
+    });
+    clampObservation(obs, this.obsLowF32, this.obsHighF32);
     return obs;
   }
 

@@ -108,8 +108,9 @@ export async function sweepCommand(file: string, flags: SweepFlags): Promise<voi
 export function validateCommand(config: string, set: readonly string[] = []): void {
   const { plan } = planInput(config, { set }, { train: true });
   const c = plan.config;
+  const perPatient = plan.family.patients(plan.stack.envOptions).some((p) => p !== null);
   process.stdout.write(
     `${config}${set.length > 0 ? ` with ${set.map((o) => `--set ${o}`).join(' ')}` : ''}: ok\n  env ${c.env.id}; train ${c.train.algo}${c.train.algo === 'none' ? '' : ` ${c.train.steps} steps x seeds ${c.train.seeds.join(', ')}`}; ` +
-      `evaluate ${plan.methods.map((m) => m.name).join(', ')} (${c.evaluate.episodes} episodes${plan.family.name === 't1d' ? ' per patient' : ''}, seed ${c.evaluate.seed})\n`,
+      `evaluate ${plan.methods.map((m) => m.name).join(', ')} (${c.evaluate.episodes} episodes${perPatient ? ' per patient' : ''}, seed ${c.evaluate.seed})\n`,
   );
 }

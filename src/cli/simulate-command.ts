@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { existingAncestor } from '../io/fs.ts';
 import { toCsv } from '../io/csv.ts';
 import { formatTable } from './output.ts';
+import { savedPolicyLoader } from '../run/saved-policy.ts';
 
 export interface SimulateArgs {
   config: string;
@@ -34,12 +35,15 @@ function checkOutputFile(path: string, flag: string): void {
   }
 }
 
-export function simulateCommand(args: SimulateArgs): string {
+export async function simulateCommand(args: SimulateArgs): Promise<string> {
   const overrides = parseOverrides(args.set);
   const raw = readConfigFile(args.config);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${args.config}: expected a mapping of fields (env, ...)`);
   const config = applyOverrides(raw, overrides) as Record<string, unknown>;
-  const output = validateWithOverrides(overrides, () => simulatorFor(config['env'])(config, { states: args.states }));
+  // A saved policy as the controller: load TensorFlow.js (for the checkpoint) only then.
+  const controller = config['controller'] as { type?: unknown } | undefined;
+  const loadPolicy = controller !== null && typeof controller === 'object' && controller.type === 'policy' ? await savedPolicyLoader() : undefined;
+  const output = validateWithOverrides(overrides, () => simulatorFor(config['env'])(config, { states: args.states, ...(loadPolicy !== undefined ? { loadPolicy } : {}) }));
   if (args.out !== undefined && !args.out.endsWith('.csv')) throw new UserError(`--out: expected a file name ending in .csv, got '${args.out}'`);
   const outPath = resolve(args.out ?? join('results', 'simulate', output.defaultFileName));
   checkOutputFile(outPath, args.out !== undefined ? '--out' : 'the output file');

@@ -126,7 +126,15 @@ export const experimentSchema = z
          * that patient's episodes.
          */
         perPatient: z.boolean({ error: 'expected true or false' }).default(false),
-      }, { error: 'expected { algo?, steps?, seeds?, hyperparameters?, costLimit?, init?, perPatient? }' })
+        /**
+         * Write a training checkpoint (`checkpoints/<seed>[/<patient>]/`, the latest only) after the
+         * update that reaches each multiple of this many environment steps; `dosegym run --resume`
+         * continues an interrupted policy from it, exactly as if it had not stopped
+         * (agents/common/training-state.ts). Absent: no checkpoints, an interrupted policy retrains
+         * from its start.
+         */
+        checkpointEvery: positiveInt.optional(),
+      }, { error: 'expected { algo?, steps?, seeds?, hyperparameters?, costLimit?, init?, perPatient?, checkpointEvery? }' })
       .strict()
       .default({ algo: 'ppo', steps: 100000, seeds: [1], hyperparameters: {}, perPatient: false }),
     evaluate: z

@@ -8,15 +8,33 @@
  */
 import seedrandom from 'seedrandom';
 
+/** An Rng's position: seedrandom's ARC4 state and the cached second Box-Muller normal. */
+export interface RngState {
+  arc4: { i: number; j: number; S: number[] };
+  spareNormal: number | null;
+}
+
 export class Rng {
   /** The string key this stream was seeded from (parent key + '/' + child name). */
   readonly key: string;
-  private readonly prng: seedrandom.PRNG;
+  private prng: seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
   private spareNormal: number | undefined;
 
   constructor(seed: number | string) {
     this.key = String(seed);
-    this.prng = seedrandom(this.key);
+    // `state: true` only adds state() (training checkpoints); the stream is the same.
+    this.prng = seedrandom(this.key, { state: true });
+  }
+
+  /** Where the stream is (a training checkpoint's RNG state, agents/common/training-state.ts). */
+  getState(): RngState {
+    return { arc4: this.prng.state(), spareNormal: this.spareNormal ?? null };
+  }
+
+  /** Continue the stream from `getState()`'s result: the draws that follow are the ones that followed it. */
+  setState(state: RngState): void {
+    this.prng = seedrandom('', { state: state.arc4 });
+    this.spareNormal = state.spareNormal ?? undefined;
   }
 
   /** A deterministic, independent stream named `name` (same parent key + name, same stream). */

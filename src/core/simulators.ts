@@ -4,11 +4,33 @@
  * `env` field, and writes the returned rows as CSV atomically (so a simulator never writes files).
  */
 import { UserError } from './errors.ts';
+import type { Action, Observation } from './env.ts';
+import type { Policy } from './policy.ts';
+import type { Space } from './spaces.ts';
 import type { Cell } from '../io/csv.ts';
+
+/** A trained policy saved by a run, for `controller: { type: policy, path }`. */
+export interface SavedPolicy {
+  /** Acts deterministically on the observation of the env it was trained on. */
+  policy: Policy<Observation, Action>;
+  /** The checkpoint directory it was loaded from. */
+  dir: string;
+  algorithm: string;
+  envId: string;
+  observationSpace: Space;
+  actionSpace: Space;
+  /** The options of the env it was trained on (complete, defaults included). */
+  envOptions: Record<string, unknown>;
+}
 
 export interface SimulateFlags {
   /** `--states`: add the model's state columns (T1D: the 13 states). */
   states: boolean;
+  /**
+   * Loads a saved policy (`controller: { type: policy, path }`); `field` names the config field in
+   * errors. Given by the CLI (src/run/saved-policy.ts), which loads TensorFlow.js only for it.
+   */
+  loadPolicy?: (path: string, field: string) => SavedPolicy;
 }
 
 export interface SimulationOutput {

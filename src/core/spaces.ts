@@ -178,6 +178,22 @@ export function spacesEqual(a: Space, b: Space): boolean {
   return JSON.stringify(a.toJSON()) === JSON.stringify(b.toJSON());
 }
 
+/**
+ * How space `a` differs from space `b`, briefly, for messages ("shape [27] vs [15]", "element 0's
+ * bounds [0, 2.1] vs [0, 1.3]", "Discrete(7) vs Box"); undefined when they are equal.
+ */
+export function spaceDifference(a: Space | SpaceJSON, b: Space | SpaceJSON): string | undefined {
+  const x = 'toJSON' in a ? a.toJSON() : a;
+  const y = 'toJSON' in b ? b.toJSON() : b;
+  if (JSON.stringify(x) === JSON.stringify(y)) return undefined;
+  if (x.type === 'Discrete' || y.type === 'Discrete') return `${x.type === 'Discrete' ? `Discrete(${x.n})` : x.type} vs ${y.type === 'Discrete' ? `Discrete(${y.n})` : y.type}`;
+  if (JSON.stringify(x.shape) !== JSON.stringify(y.shape)) return `shape [${x.shape.join(', ')}] vs [${y.shape.join(', ')}]`;
+  if (x.dtype !== y.dtype) return `dtype ${x.dtype} vs ${y.dtype}`;
+  const i = x.low.findIndex((lo, k) => lo !== y.low[k] || x.high[k] !== y.high[k]);
+  const bounds = (j: BoxJSON) => `[${j.low[i] ?? '-inf'}, ${j.high[i] ?? 'inf'}]`;
+  return `element ${i}'s bounds ${bounds(x)} vs ${bounds(y)}`;
+}
+
 function uniformBound(a: Float64Array): number | undefined {
   const first = a[0] as number;
   return a.every((v) => v === first) ? first : undefined;

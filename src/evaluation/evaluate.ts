@@ -15,6 +15,7 @@ import { yieldToEventLoop } from '../core/event-loop.ts';
 import type { Cell } from '../io/csv.ts';
 import { buildEnv, type EnvStack } from './env-stack.ts';
 import { DailyProfileBuilder, type DailyProfile } from './profile.ts';
+import { StateSampleBuilder, statesPerEpisode, type StateSample } from './state-sample.ts';
 import { clusteredBootstrapMeanCI, iqmWithStratifiedCI, mean, sd, type ClusteredDesign, type Interval, type IqmEstimate } from './stats.ts';
 
 export interface EvaluationPlan {
@@ -54,6 +55,8 @@ export interface MethodEvaluation {
   trajectories: Record<string, Cell>[];
   /** The family's daily profile over every episode (families with `dailyProfile` only). */
   profile?: DailyProfile;
+  /** A learned policy's sampled (observation, action) pairs (state-sample.ts); none for baselines. */
+  stateSample?: StateSample;
 }
 
 /** The seed of evaluation episode k of patient p: identical for every method. */
@@ -93,13 +96,18 @@ export async function evaluateMethod(plan: EvaluationPlan, method: MethodUnderTe
   const out: MethodEvaluation = { episodes: [], trajectories: [] };
   const family = plan.stack.family;
   const profile = family.dailyProfile === undefined ? undefined : new DailyProfileBuilder(family.dailyProfile);
-  for (const patient of family.patients(plan.stack.envOptions)) {
+  const patients = family.patients(plan.stack.envOptions);
+  const labels = plan.stack.probe.metadata.observationLabels;
+  const sample = method.trainingSeed === null ? undefined : new StateSampleBuilder(statesPerEpisode(patients.length * plan.episodes), labels === undefined ? null : [...labels]);
+  for (const patient of patients) {
     const env = evaluationEnv(plan, patient, method.trainingSeed === null, method.shielded ?? false);
     const policy = method.makePolicy(env);
     const horizon: EpisodeHorizon = { plannedSteps: env.metadata.maxEpisodeSteps, stepDuration: env.metadata.stepDuration };
     for (let k = 0; k < plan.episodes; k++) {
       const episodeSeed = evaluationEpisodeSeed(plan.seed, patient, k);
-      const log = runEpisode(env, policy, episodeSeed, { deterministic: true });
+      const recorder = sample?.record(policy, { patient, episode: k, episodeSeed });
+      const log = runEpisode(env, recorder?.policy ?? policy, episodeSeed, { deterministic: true });
+      recorder?.finish();
       profile?.add(log, horizon);
       out.episodes.push({
         method: method.name,
@@ -124,6 +132,7 @@ export async function evaluateMethod(plan: EvaluationPlan, method: MethodUnderTe
     env.close();
   }
   if (profile !== undefined) out.profile = profile.build();
+  if (sample !== undefined) out.stateSample = sample.build();
   return out;
 }
 

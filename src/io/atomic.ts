@@ -2,8 +2,8 @@
  * Atomic file writes: write to a temporary file beside the target, then rename over it, so a
  * reader (or a crash) never sees a half-written file.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, basename, resolve } from 'node:path';
 import { makeDirs } from './fs.ts';
 
 let counter = 0;
@@ -25,4 +25,31 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Write a directory atomically: `fill` writes its files into a temporary sibling, which is then
+ * renamed into place (an existing directory is moved aside first and removed after), so a reader
+ * never sees a half-written one. Returns the absolute path.
+ */
+export function writeDirAtomic(dir: string, fill: (tmp: string) => void): string {
+  const target = resolve(dir);
+  const parent = dirname(target);
+  makeDirs(parent);
+  const tmp = mkdtempSync(join(parent, `.${basename(target)}.tmp-`));
+  try {
+    fill(tmp);
+    if (existsSync(target)) {
+      const old = `${tmp}.old`;
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, target);
+    }
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return target;
 }

@@ -1,102 +1,129 @@
 /**
  * Colours shared by every report chart.
  *
- * One method keeps one colour across all charts of a report (and, for the well-known method names,
- * across reports): a reader who learned "PPO is blue" on the learning curve must find PPO blue on the
- * AGP and the CVGA too. Palette: Tableau10, then the light half of Tableau20 when a run compares
- * more than ten methods.
+ * A method's colour is a function of its NAME, the same in every chart, report, sweep and run: a
+ * reader who learned "PPO is blue, basal-bolus green" on one report must find them so on the next,
+ * whatever else that run compares.
+ * - Clinical baselines and DoseGym's algorithms have a fixed entry each (`FIXED`); baselines of
+ *   different families that never meet in one run (T1D, chemotherapy, classic control) may share a
+ *   hue.
+ * - Any other name (a renamed baseline, a new algorithm) is hashed (FNV-1a) into `HASHED`, a palette
+ *   disjoint from the fixed colours. Only when two such names of one run hash to the same colour
+ *   does the one later in alphabetical order move to the next free entry (so the choice still does
+ *   not depend on the order or the other methods of the run, only on the colliding pair).
+ * - A shielded variant `<method>+shield` takes the light partner of its method's colour.
+ * Every colour is one of a dark / light pair (Tableau 20, ColorBrewer Dark2 / Paired for the hashed
+ * palette), so every method has a light partner.
  */
 
-/** Tableau10 (Tableau's default categorical palette, 2016 revision). */
-export const TABLEAU10 = [
-  '#4e79a7', // blue
-  '#f28e2b', // orange
-  '#e15759', // red
-  '#76b7b2', // teal
-  '#59a14f', // green
-  '#edc948', // yellow
-  '#b07aa1', // purple
-  '#ff9da7', // pink
-  '#9c755f', // brown
-  '#bab0ac', // grey
-] as const;
+/** A dark colour and its light partner (the partner colours `<method>+shield`). */
+type Pair = readonly [dark: string, light: string];
 
-/** The light Tableau20 partner of each Tableau10 colour: a method's shielded variant (`<method>+shield`). */
-const LIGHT_PARTNER: Readonly<Record<string, string>> = {
-  '#4e79a7': '#a0cbe8',
-  '#f28e2b': '#ffbe7d',
-  '#e15759': '#ff9d9a',
-  '#76b7b2': '#86bcb6',
-  '#59a14f': '#8cd17d',
-  '#edc948': '#f1ce63',
-  '#b07aa1': '#d4a6c8',
-  '#ff9da7': '#fabfd2',
-  '#9c755f': '#d7b5a6',
-  '#bab0ac': '#d9d4d1',
+/** Tableau 20 (Tableau's categorical palette, 2016 revision) as its ten dark / light pairs. */
+export const TABLEAU20_PAIRS = {
+  blue: ['#4e79a7', '#a0cbe8'],
+  orange: ['#f28e2b', '#ffbe7d'],
+  green: ['#59a14f', '#8cd17d'],
+  olive: ['#b6992d', '#f1ce63'],
+  teal: ['#499894', '#86bcb6'],
+  red: ['#e15759', '#ff9d9a'],
+  grey: ['#79706e', '#bab0ac'],
+  pink: ['#d37295', '#fabfd2'],
+  purple: ['#b07aa1', '#d4a6c8'],
+  brown: ['#9d7660', '#d7b5a6'],
+} as const satisfies Record<string, Pair>;
+
+const T = TABLEAU20_PAIRS;
+
+/**
+ * Fixed colours by method name: DoseGym's algorithms (agents/index.ts) and the clinical baselines of
+ * every family (envs/<family>/family.ts `baselineTypes`, by their default names).
+ */
+export const FIXED: Readonly<Record<string, Pair>> = {
+  // learned
+  ppo: T.blue,
+  dqn: T.orange,
+  sac: T.teal,
+  'ppo-lagrangian': T.pink,
+  // T1D baselines
+  'basal-bolus': T.green,
+  pid: T.purple,
+  basal: T.olive,
+  constant: T.brown,
+  schedule: T.grey,
+  // chemotherapy baselines (never in one run with the T1D ones)
+  mtd: T.red,
+  'mtd-cycles': T.purple,
+  metronomic: T.green,
+  pulsed: T.olive,
+  none: T.grey,
+  // classic control
+  random: T.grey,
 };
+
+/** Palette for every other name, disjoint from the fixed pairs (ColorBrewer Dark2 with light partners, then Paired). */
+export const HASHED: readonly Pair[] = [
+  ['#1b9e77', '#8fd4c1'],
+  ['#7570b3', '#bcb8e0'],
+  ['#e7298a', '#f4a3cb'],
+  ['#66a61e', '#b5d98c'],
+  ['#e6ab02', '#f5d57a'],
+  ['#a6761d', '#d9bb86'],
+  ['#1f78b4', '#a6cee3'],
+  ['#e31a1c', '#fb9a99'],
+  ['#6a3d9a', '#cab2d6'],
+  ['#17becf', '#9edae5'],
+];
 
 /** Suffix of the shielded variant of a method in evaluation results. */
 const SHIELD_SUFFIX = '+shield';
 
-/** Light companions from Tableau20, used only after the ten base colours are taken. */
-const TABLEAU20_LIGHT = ['#a0cbe8', '#ffbe7d', '#8cd17d', '#b6992d', '#499894', '#86bcb6', '#d37295', '#fabfd2', '#d4a6c8', '#d7b5a6'];
+/** FNV-1a, 32 bit: a stable hash of a name (the same in every run, process and platform). */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** The pair a name maps to on its own (before resolving collisions within one run). */
+function ownPair(name: string): { pair: Pair; hashed: number | null } {
+  const fixed = FIXED[name.toLowerCase()];
+  if (fixed !== undefined) return { pair: fixed, hashed: null };
+  const i = fnv1a(name) % HASHED.length;
+  return { pair: HASHED[i] as Pair, hashed: i };
+}
 
 /**
- * Fixed slots for the method names DoseGym ships (agents and clinical baselines), so that e.g.
- * basal-bolus is green in every report whatever else is compared. Index into TABLEAU10.
- */
-const RESERVED: Readonly<Record<string, number>> = {
-  ppo: 0,
-  dqn: 1,
-  'basal-bolus': 4,
-  pid: 6,
-  mtd: 2,
-  'mtd-cycles': 8,
-  metronomic: 3,
-  constant: 5,
-  'constant-basal': 5,
-  'no-treatment': 9,
-  none: 9,
-  random: 7,
-};
-
-/**
- * Colour per method. Reserved names get their fixed colour; other names take the free colours in
- * the order given (pass the run's full method list, e.g. from the config, so that the assignment
- * does not depend on which methods a particular chart shows). Duplicates are ignored.
+ * Colour per method, fixed by name (see the header). Pass the run's full method list: only hashed
+ * names that collide within it can move. Duplicates are ignored.
  */
 export function methodColors(methods: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  const used = new Set<string>();
   const all = [...new Set(methods)];
-  // Shielded variants take the light partner of their method's colour, after the methods themselves.
-  const unique = all.filter((m) => !(m.endsWith(SHIELD_SUFFIX) && all.includes(m.slice(0, -SHIELD_SUFFIX.length))));
-  for (const m of unique) {
-    const slot = RESERVED[m.toLowerCase()];
-    if (slot !== undefined) {
-      const colour = TABLEAU10[slot]!;
-      // Two reserved aliases (constant / constant-basal) in one run must still differ.
-      if (!used.has(colour)) {
-        out[m] = colour;
-        used.add(colour);
-      }
+  const base = (m: string) => (m.endsWith(SHIELD_SUFFIX) ? m.slice(0, -SHIELD_SUFFIX.length) : m);
+  // The methods whose pair is needed: every method without its +shield suffix.
+  const roots = [...new Set(all.map(base))].sort();
+  const pairs = new Map<string, Pair>();
+  const takenHashed = new Set<number>();
+  for (const m of roots) {
+    const own = ownPair(m);
+    if (own.hashed === null) {
+      pairs.set(m, own.pair);
+      continue;
     }
+    // Alphabetical order decides who keeps a shared hash colour; past the palette colours repeat
+    // (legends and tooltips still name every method).
+    let i = own.hashed;
+    for (let k = 0; k < HASHED.length && takenHashed.has(i); k++) i = (i + 1) % HASHED.length;
+    takenHashed.add(i);
+    pairs.set(m, HASHED[i] as Pair);
   }
-  const free = [...TABLEAU10, ...TABLEAU20_LIGHT].filter((c) => !used.has(c));
-  let next = 0;
-  for (const m of unique) {
-    if (out[m] !== undefined) continue;
-    // Past twenty methods colours repeat; the legend and tooltips still name every method.
-    out[m] = free[next % free.length]!;
-    used.add(out[m]!);
-    next++;
-  }
+  const out: Record<string, string> = {};
   for (const m of all) {
-    if (out[m] !== undefined) continue;
-    const partner = LIGHT_PARTNER[out[m.slice(0, -SHIELD_SUFFIX.length)] ?? ''];
-    if (partner !== undefined && !used.has(partner)) out[m] = partner;
-    else out[m] = free.find((c) => !used.has(c)) ?? free[next++ % free.length]!;
-    used.add(out[m]!);
+    const pair = pairs.get(base(m)) as Pair;
+    out[m] = m.endsWith(SHIELD_SUFFIX) ? pair[1] : pair[0];
   }
   return out;
 }

@@ -29,18 +29,23 @@ export interface ReportSection {
   charts: ReportChart[];
 }
 
+/** A table cell: a value, or a text with a tooltip and an emphasis (e.g. a CI that excludes 0). */
+export type TableCell = string | number | null | undefined | { text: string; title?: string; numeric?: boolean; tone?: 'better' | 'worse' | 'notable' };
+
 export interface SummaryTable {
   columns: string[];
-  rows: (string | number | null | undefined)[][];
+  rows: TableCell[][];
+  /** Column headers' tooltips, by column. */
+  columnTitles?: Record<string, string>;
   /**
-   * The headline: columns shown first, right after the row's identity (method, seed, episodes),
+   * The headline: columns shown first, right after the row's identity (method or difference, seed(s), episodes),
    * and set off, e.g. T1D's tir with tir_planned, survived and terminations beside it (the
    * family's headlineColumns). The other columns follow in their order.
    */
   headline?: readonly string[];
 }
 
-const IDENTITY_COLUMNS = ['method', 'seed', 'episodes'];
+const IDENTITY_COLUMNS = ['method', 'difference', 'seed', 'seeds', 'episodes'];
 
 /** The table's columns in display order: identity, headline, the rest (indices into `columns`). */
 function displayOrder(table: SummaryTable): number[] {
@@ -50,10 +55,25 @@ function displayOrder(table: SummaryTable): number[] {
   return [...identity, ...headline, ...rest].map((c) => table.columns.indexOf(c));
 }
 
+/** A further table of the Summary section, under the main one. */
+export interface ReportTable {
+  heading: string;
+  text?: string;
+  table: SummaryTable;
+  /** Shown folded (a <details> element). */
+  collapsed?: boolean;
+}
+
 export interface ReportInput {
   title: string;
   subtitle?: string;
+  /** Lines under the title saying what was compared, on whom and how (a screenshot of the header stands alone). */
+  header?: string[];
   summaryTable?: SummaryTable;
+  /** Shown above the summary table (e.g. how its confidence intervals were computed). */
+  summaryText?: string;
+  /** More tables in the Summary section (e.g. paired differences, per-seed rows). */
+  summaryTables?: ReportTable[];
   sections: ReportSection[];
   /** Shown collapsed at the end (resolved config, versions, seeds). */
   manifest?: unknown;
@@ -102,8 +122,9 @@ function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'section';
 }
 
-function formatCell(v: string | number | null | undefined): { text: string; numeric: boolean } {
+function formatCell(v: TableCell): { text: string; numeric: boolean; title?: string; tone?: string } {
   if (v === null || v === undefined) return { text: '', numeric: false };
+  if (typeof v === 'object') return { text: v.text, numeric: v.numeric ?? true, ...(v.title !== undefined ? { title: v.title } : {}), ...(v.tone !== undefined ? { tone: v.tone } : {}) };
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return { text: String(v), numeric: true };
     const text = Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
@@ -117,19 +138,20 @@ function summaryTableHtml(table: SummaryTable): string {
   const numericColumn = table.columns.map((_, j) => table.rows.length > 0 && table.rows.every((row) => row[j] === null || row[j] === undefined || formatCell(row[j]).numeric));
   const order = displayOrder(table);
   const headline = new Set(table.headline ?? []);
-  const classes = (j: number, numeric: boolean) => {
-    const list = [...(numeric ? ['num'] : []), ...(headline.has(table.columns[j] as string) ? ['headline'] : [])];
+  const classes = (j: number, numeric: boolean, tone?: string) => {
+    const list = [...(numeric ? ['num'] : []), ...(headline.has(table.columns[j] as string) ? ['headline'] : []), ...(tone !== undefined ? [tone] : [])];
     return list.length > 0 ? ` class="${list.join(' ')}"` : '';
   };
-  const head = order.map((j) => `<th scope="col"${classes(j, numericColumn[j] === true)}>${escapeHtml(table.columns[j] as string)}</th>`).join('');
+  const titleAttr = (title: string | undefined) => (title !== undefined ? ` title="${escapeHtml(title)}"` : '');
+  const head = order.map((j) => `<th scope="col"${classes(j, numericColumn[j] === true)}${titleAttr(table.columnTitles?.[table.columns[j] as string])}>${escapeHtml(table.columns[j] as string)}</th>`).join('');
   const body = table.rows
     .map((row) => {
       if (row.length !== table.columns.length) {
         throw new RangeError(`summaryTable: each row needs ${table.columns.length} cells (${table.columns.join(', ')}), got ${row.length}`);
       }
       const cells = order.map((j) => {
-        const { text, numeric } = formatCell(row[j]);
-        return `<td${classes(j, numeric)}>${escapeHtml(text)}</td>`;
+        const { text, numeric, title, tone } = formatCell(row[j]);
+        return `<td${classes(j, numeric, tone)}${titleAttr(title)}>${escapeHtml(text)}</td>`;
       });
       return `<tr>${cells.join('')}</tr>`;
     })
@@ -165,6 +187,14 @@ table.summary .num { text-align: right; font-variant-numeric: tabular-nums; }
 table.summary th.headline { background: #e3ebf4; }
 table.summary td.headline { font-weight: 600; }
 table.summary tbody tr:hover { background: #f7f9fc; }
+table.summary td.better { color: #1e6b2a; font-weight: 600; }
+table.summary td.worse { color: #a50f15; font-weight: 600; }
+table.summary td.notable { font-weight: 600; }
+header ul.about { margin: 10px 0 0; padding-left: 18px; font-size: 14px; }
+header ul.about li { margin: 2px 0; }
+.summary-text { color: var(--muted); font-size: 14px; }
+details.table-details summary { cursor: pointer; color: var(--accent); margin: 14px 0 6px; }
+h3.table-heading { font-size: 16px; margin: 22px 0 6px; }
 #manifest details { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px; }
 #manifest details pre { overflow-x: auto; font-size: 12.5px; }
 footer { color: var(--muted); font-size: 13px; text-align: center; padding: 24px; }
@@ -258,7 +288,15 @@ export function buildReportHtml(input: ReportInput): string {
       return `<section id="${sectionIds[i]}">\n<h2>${escapeHtml(s.heading)}</h2>\n${text}\n${figures}\n</section>`;
     })
     .join('\n');
-  const summary = input.summaryTable ? `<section id="summary">\n<h2>Summary</h2>\n${summaryTableHtml(input.summaryTable)}\n</section>` : '';
+  const extra = (input.summaryTables ?? [])
+    .map((t) => {
+      const body = `${t.text !== undefined ? `<p class="summary-text">${escapeHtml(t.text)}</p>\n` : ''}${summaryTableHtml(t.table)}`;
+      return t.collapsed === true ? `<details class="table-details"><summary>${escapeHtml(t.heading)}</summary>\n${body}\n</details>` : `<h3 class="table-heading">${escapeHtml(t.heading)}</h3>\n${body}`;
+    })
+    .join('\n');
+  const summaryText = input.summaryText !== undefined ? `<p class="summary-text">${escapeHtml(input.summaryText)}</p>\n` : '';
+  const summary = input.summaryTable ? `<section id="summary">\n<h2>Summary</h2>\n${summaryText}${summaryTableHtml(input.summaryTable)}\n${extra}\n</section>` : '';
+  const about = input.header !== undefined && input.header.length > 0 ? `<ul class="about">${input.header.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '';
   const manifest =
     input.manifest !== undefined
       ? `<section id="manifest">\n<h2>Manifest</h2>\n<details><summary>Resolved configuration, seeds and versions</summary><pre>${escapeHtml(JSON.stringify(input.manifest, null, 2))}</pre></details>\n</section>`
@@ -277,6 +315,7 @@ ${inlineLibraries()}
 <header>
 <h1>${escapeHtml(input.title)}</h1>
 ${input.subtitle ? `<p class="subtitle">${escapeHtml(input.subtitle)}</p>` : ''}
+${about}
 <nav>${nav}</nav>
 </header>
 <main>

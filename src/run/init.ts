@@ -25,7 +25,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import type { EnvShape } from '../core/family.ts';
-import type { Space, SpaceJSON } from '../core/spaces.ts';
+import { spaceDifference } from '../core/spaces.ts';
 import { show } from '../core/validate.ts';
 import type { CheckpointManifest } from '../../agents/common/checkpoint.ts';
 import { RUN_KIND } from './manifest.ts';
@@ -56,22 +56,6 @@ function isDirectory(path: string): boolean {
 export function readCheckpointManifest(dir: string): CheckpointManifest | undefined {
   const m = readJson(join(dir, 'manifest.json')) as Partial<CheckpointManifest> | undefined;
   return m !== undefined && m !== null && m.format === CHECKPOINT_FORMAT ? (m as CheckpointManifest) : undefined;
-}
-
-/**
- * How a saved space (a checkpoint's `Space.toJSON()`) differs from `space`, briefly ("shape [27]
- * vs [15]", "element 0's bounds [0, 2.1] vs [0, 1.3]"); undefined when they are equal.
- */
-export function spaceDifference(saved: SpaceJSON, space: Space): string | undefined {
-  const now = space.toJSON();
-  if (JSON.stringify(saved) === JSON.stringify(now)) return undefined;
-  if (saved.type !== now.type) return `${saved.type} vs ${now.type}`;
-  if (saved.type === 'Discrete' || now.type === 'Discrete') return `Discrete(${(saved as { n: number }).n}) vs Discrete(${(now as { n: number }).n})`;
-  if (JSON.stringify(saved.shape) !== JSON.stringify(now.shape)) return `shape [${saved.shape.join(', ')}] vs [${now.shape.join(', ')}]`;
-  if (saved.dtype !== now.dtype) return `dtype ${saved.dtype} vs ${now.dtype}`;
-  const i = saved.low.findIndex((lo, k) => lo !== now.low[k] || saved.high[k] !== now.high[k]);
-  const bounds = (b: { low: (number | null)[]; high: (number | null)[] }) => `[${b.low[i] ?? '-inf'}, ${b.high[i] ?? 'inf'}]`;
-  return `element ${i}'s bounds ${bounds(saved)} vs ${bounds(now)}`;
 }
 
 /** The checkpoint directory (absolute) the policy of (seed, patient) starts from; see the header. */

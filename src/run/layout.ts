@@ -16,12 +16,15 @@ export const runFiles = (dir: string) => ({
   summaryJson: join(dir, 'summary.json'),
   aggregatesJson: join(dir, 'aggregates.json'),
   dailyProfileJson: join(dir, 'daily-profile.json'),
+  stateSampleJson: join(dir, 'state-sample.json'),
   episodesCsv: join(dir, 'episodes.csv'),
   trainingCsv: join(dir, 'training.csv'),
   /** A trained policy's rows of training.csv: per seed, or with train.perPatient per seed and patient. */
   trainingSeedCsv: (seed: number, patient: string | null = null) => join(dir, 'training', patient === null ? `seed-${seed}.csv` : join(`seed-${seed}`, `${patient}.csv`)),
   /** A trained policy's checkpoint: policies/<seed>/, or with train.perPatient policies/<seed>/<patient id>/. */
   policyDir: (seed: number, patient: string | null = null) => (patient === null ? join(dir, 'policies', String(seed)) : join(dir, 'policies', String(seed), patient)),
+  /** The latest training checkpoint of a policy (train.checkpointEvery): checkpoints/<seed>/, or per seed and patient. */
+  checkpointDir: (seed: number, patient: string | null = null) => (patient === null ? join(dir, 'checkpoints', String(seed)) : join(dir, 'checkpoints', String(seed), patient)),
   evaluationJson: (method: string, seed: number | null) => join(dir, 'evaluation', seed === null ? `${method}.json` : `${method}-seed-${seed}.json`),
   trajectoriesCsv: (method: string) => join(dir, 'trajectories', `${method}.csv`),
   chartsDir: join(dir, 'charts'),
@@ -34,8 +37,8 @@ export const runFiles = (dir: string) => ({
  * when it holds nothing else (src/run/manifest.ts whyNotRunDir): ADD A NEW TOP-LEVEL OUTPUT HERE.
  */
 export const RUN_ENTRIES: readonly string[] = [
-  RUN_MANIFEST, 'summary.csv', 'summary.json', 'aggregates.json', 'episodes.csv', 'training.csv',
-  'training', 'policies', 'evaluation', 'trajectories', 'charts', 'report.html', STAGING_DIR,
+  RUN_MANIFEST, 'summary.csv', 'summary.json', 'aggregates.json', 'daily-profile.json', 'state-sample.json', 'episodes.csv', 'training.csv',
+  'training', 'policies', 'checkpoints', 'evaluation', 'trajectories', 'charts', 'report.html', STAGING_DIR,
   'tasks.json',
 ];
 

@@ -153,8 +153,12 @@ export function parseTaskMessage(data: unknown): TaskMessage {
   return result.data;
 }
 
-/** The folders of a run a task reads from or writes to (src/run/layout.ts). */
-const TASK_FOLDERS = ['policies', 'training', 'evaluation'];
+/**
+ * The folders of a run a task reads from or writes to (src/run/layout.ts). A training checkpoint
+ * (train.checkpointEvery) comes back with its task's result; a task retried on another worker
+ * starts from its beginning (a lost worker's checkpoints are lost with it), with identical results.
+ */
+const TASK_FOLDERS = ['policies', 'training', 'evaluation', 'checkpoints'];
 
 /** A relative path inside those folders, with no '..', '.', empty or absolute parts. */
 export function checkTaskPath(path: string): string {

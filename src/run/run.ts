@@ -11,7 +11,8 @@
  */
 import { cpSync, existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { readCheckpointManifest, spaceDifference } from './init.ts';
+import { readCheckpointManifest } from './init.ts';
+import { spaceDifference } from '../core/spaces.ts';
 import { UserError } from '../core/errors.ts';
 import { parseExperiment, type ExperimentConfig } from '../config/experiment.ts';
 import { readConfigFile } from '../config/load.ts';
@@ -30,6 +31,7 @@ import { commitStaging, discardStaging, openStaging, recoverStaging } from './st
 import { isTaskDone, readEvaluation, taskOutput, trainingColumns, type Task, type TaskContext } from './tasks.ts';
 import { listTasks, missingTasks, openPlannedDir, writeTaskList } from './task-list.ts';
 import { mergeProfiles, type DailyProfile, type RunDailyProfile } from '../evaluation/profile.ts';
+import { runStateSample } from '../evaluation/state-sample.ts';
 
 export interface RunFlags {
   out?: string | undefined;
@@ -409,6 +411,9 @@ function writeEvaluationOutputs(dir: string, plan: ExperimentPlan): void {
   const baselines = plan.methods.filter((m) => !m.trained).map((m) => m.name);
   writeJsonAtomic(files.aggregatesJson, aggregateByMethod(episodes, family, baselines, plan.config.evaluate.bootstrap, plan.config.evaluate.seed));
   writeDailyProfile(dir, plan, tasks);
+  const sample = runStateSample(tasks.flatMap((t) => (t.kind === 'evaluate' && t.seed !== null ? [{ method: t.method, seed: t.seed, sample: readEvaluation(dir, t).stateSample }] : [])));
+  rmSync(files.stateSampleJson, { force: true });
+  if (sample !== undefined) writeFileAtomic(files.stateSampleJson, JSON.stringify(sample) + '\n');
   for (const method of plan.methods) {
     const rows = tasks.filter((t) => t.kind === 'evaluate' && t.method === method.name).flatMap((t) => readEvaluation(dir, t).trajectories);
     if (rows.length === 0) continue;
@@ -452,7 +457,7 @@ export function readSummary(dir: string): { summary: Record<string, Cell>[]; col
 }
 
 /** What `dosegym evaluate <run-dir>` rewrites (with REPORT_ENTRIES), swapped in only when all are written. */
-const EVALUATION_ENTRIES = ['evaluation', 'summary.csv', 'summary.json', 'episodes.csv', 'aggregates.json', 'daily-profile.json', 'trajectories'];
+const EVALUATION_ENTRIES = ['evaluation', 'summary.csv', 'summary.json', 'episodes.csv', 'aggregates.json', 'daily-profile.json', 'state-sample.json', 'trajectories'];
 /** What `dosegym report <run-dir>` rewrites. */
 const REPORT_ENTRIES = ['charts', 'report.html'];
 
@@ -502,7 +507,7 @@ export async function runStagesOnDir(dirInput: string, flags: Pick<RunFlags, 'jo
   process.once('SIGINT', onSigint);
   try {
     // The staging directory is a shadow run: it holds what the stages read.
-    copyInto(dir, staging, ['manifest.json', 'training.csv', ...(evaluate ? ['policies'] : EVALUATION_ENTRIES.filter((e) => e !== 'evaluation'))]);
+    copyInto(dir, staging, ['manifest.json', 'training.csv', 'policies', ...(evaluate ? [] : EVALUATION_ENTRIES.filter((e) => e !== 'evaluation'))]);
     if (evaluate) {
       const ctx: TaskContext = { config: plan.config, runDir: staging, backend: flags.backend };
       await runTasks(evaluateTasks(plan), flags.jobs, ctx, progress, () => 'episodes');

@@ -5,6 +5,7 @@
  * a worker process (`--jobs`), and a finished task is skipped on `--resume`.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { envSpec } from '../core/registry.ts';
 import type { Action, Env, Observation } from '../core/env.ts';
 import { buildEnv } from '../evaluation/env-stack.ts';
@@ -17,6 +18,8 @@ import { planExperiment, planInit, trainingEnvOptions, unitKey, type ExperimentP
 import { readCheckpointManifest, weightsDigest } from './init.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
+import type { TrainedPolicy } from '../../agents/common/policy.ts';
+import type { TrainingState } from '../../agents/common/training-state.ts';
 import { TRAINING_COLUMNS, algorithm, trainingRow } from '../../agents/index.ts';
 import { trainAgent } from './trainer.ts';
 
@@ -71,16 +74,25 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const plan = planExperiment(ctx.config);
   const files = runFiles(ctx.runDir);
   if (task.kind === 'train') {
-    const rows: Record<string, number | string | null>[] = [];
     const algo = algorithm(ctx.config.train.algo);
     const columns = trainingColumns(plan);
     onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
     const { loadPolicy, savePolicy } = await checkpoints();
     const initDir = planInit(plan)?.get(unitKey(task));
+    const source = initDir !== undefined ? readCheckpointManifest(initDir) : undefined;
+    const provenance = {
+      envOptions: { ...envSpec(ctx.config.env.id).defaults, ...trainingEnvOptions(plan, task.patient) },
+      init: initDir === undefined || source === undefined ? null : { dir: initDir, algorithm: source.algorithm, seed: source.seed, totalSteps: source.totalSteps, weightsSha256: weightsDigest(initDir) },
+    };
+    // train.checkpointEvery: the latest training checkpoint, continued from when a run resumes.
+    const checkpoint = await trainingCheckpoint(ctx, task, (policy) => (dir) => savePolicy(dir, policy, provenance));
+    const rows = checkpoint?.rows ?? [];
+    for (const row of rows) appendLiveRow(files.trainingCsv, columns, row); // the resumed policy's rows so far
     const policy = await trainAgent(plan, trainingEnvFactory(plan, task.patient), {
       seed: task.seed,
       backend: ctx.backend,
       ...(initDir !== undefined ? { init: { source: initDir, policy: loadPolicy(initDir) } } : {}),
+      ...(checkpoint !== undefined ? { checkpoint: { ...checkpoint.options, save: (state, live) => checkpoint.options.save(state, live, rows) } } : {}),
       onUpdate: (stats) => {
         // steps_per_s is left empty: a timing would make training.csv differ between identical runs.
         const row = { ...trainingRow(algo, task.seed, stats), ...(task.patient !== null ? { patient: task.patient } : {}), steps_per_s: null };
@@ -92,11 +104,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
         onProgress({ done: stats.steps, total: stats.totalSteps, recentReturn: stats.recentReturn, ...(note !== undefined ? { note } : {}) });
       },
     });
-    const source = initDir !== undefined ? readCheckpointManifest(initDir) : undefined;
-    savePolicy(files.policyDir(task.seed, task.patient), policy, {
-      envOptions: { ...envSpec(ctx.config.env.id).defaults, ...trainingEnvOptions(plan, task.patient) },
-      init: initDir === undefined || source === undefined ? null : { dir: initDir, algorithm: source.algorithm, seed: source.seed, totalSteps: source.totalSteps, weightsSha256: weightsDigest(initDir) },
-    });
+    savePolicy(files.policyDir(task.seed, task.patient), policy, provenance);
     // Written last: its existence marks the policy as trained (for --resume).
     writeFileAtomic(files.trainingSeedCsv(task.seed, task.patient), toCsv(columns, rows));
     return;
@@ -125,6 +133,30 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   onProgress({ done: total, total });
   // Compact: the daily profile's histograms are thousands of [value index, count] pairs.
   writeFileAtomic(taskOutput(ctx.runDir, task), JSON.stringify(result) + '\n');
+}
+
+type Row = Record<string, number | string | null>;
+
+/**
+ * With train.checkpointEvery: where the policy's training checkpoint goes (the latest replaces the
+ * one before, atomically, with the policy as a dosegym-policy checkpoint beside and training.csv's
+ * rows so far), and the checkpoint to continue from if an interrupted run left one (undefined
+ * without checkpointEvery).
+ */
+async function trainingCheckpoint(
+  ctx: TaskContext,
+  task: Extract<Task, { kind: 'train' }>,
+  policyWriter: (policy: TrainedPolicy) => (dir: string) => void,
+): Promise<{ rows: Row[] | undefined; options: { every: number; from: TrainingState | undefined; save: (state: TrainingState, policy: TrainedPolicy, rows: Row[]) => void } } | undefined> {
+  const every = ctx.config.train.checkpointEvery;
+  if (every === undefined) return undefined;
+  const { readTrainingState, writeTrainingState } = await import('../../agents/common/training-state.ts');
+  const dir = runFiles(ctx.runDir).checkpointDir(task.seed, task.patient);
+  const saved = existsSync(join(dir, 'state.json')) ? readTrainingState(dir) : undefined;
+  return {
+    rows: saved !== undefined ? (saved.extra['trainingRows'] as Row[]) : undefined,
+    options: { every, from: saved?.state, save: (state, policy, rows) => void writeTrainingState(dir, state, { trainingRows: rows }, policyWriter(policy)) },
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { BackendName } from '../../agents/common/backend.ts';
 import type { TrainedPolicy } from '../../agents/common/policy.ts';
 import type { InitialPolicy } from '../../agents/common/learner.ts';
 import type { UpdateStats } from '../../agents/common/training.ts';
+import type { CheckpointOptions } from '../../agents/common/training-state.ts';
 import type { ExperimentPlan } from './plan.ts';
 
 export interface TrainerOptions {
@@ -14,6 +15,8 @@ export interface TrainerOptions {
   onUpdate: (stats: UpdateStats) => void;
   /** The saved policy to start from (train.init), loaded. */
   init?: InitialPolicy | undefined;
+  /** Training checkpoints (train.checkpointEvery) and the one to continue from. */
+  checkpoint?: CheckpointOptions | undefined;
 }
 
 export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Observation, Action>, options: TrainerOptions): Promise<TrainedPolicy> {
@@ -32,6 +35,7 @@ export async function trainAgent(plan: ExperimentPlan, envFactory: () => Env<Obs
     ...(plan.family.dose !== undefined ? { deliveredDose: plan.family.dose.read } : {}),
     rewardSource: reward !== undefined ? `env.reward ${JSON.stringify(reward)}` : `the reward of ${plan.config.env.id}`,
     ...(options.init !== undefined ? { init: options.init } : {}),
+    ...(options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {}),
   });
   // Every agent starts from TrainOptions.init through createLearner (agents/common/learner.ts); one
   // that did not would have trained from fresh weights while the run says otherwise.

@@ -6,7 +6,7 @@
  *   bolus [U] = grams / CR + [CGM > 150] * (CGM - 140) / CF
  * (CR g/U and CF mg/dL/U from Quest.csv), as simglucose's BBController (target 140 mg/dL).
  *
- * Difference from simglucose (uva-padova.md §6.9): simglucose's controller only sees the previous
+ * Difference from simglucose (simglucose/controller/basal_bolus_ctrller.py): simglucose's controller only sees the previous
  * env step's AVERAGE carbs, so it delivers the bolus during the step after the meal (3 minutes late
  * with Dexcom, computed from the step-averaged CGM). Here the bolus is delivered AT the meal:
  * - minute controller (`dosegym simulate`): starting in the meal's minute, at most the pump's bolus

@@ -117,25 +117,23 @@ export function returnsByMethod(rows: readonly ReturnsByMethodRow[], opts: Chart
   requireRows('returnsByMethod', rows);
   return metricByMethod(
     rows.map((r) => ({ method: r.method, seed: r.seed, value: r.meanReturn })),
-    {
-      ...opts,
-      title: opts.title ?? 'Evaluation return by method',
-      subtitle: 'Bars: mean over seeds; whiskers: +- 1 SD; dots: one per training seed (each the mean over its evaluation episodes).',
-      yTitle: 'Mean episode return (dimensionless)',
-      valueName: 'return',
-    },
+    { ...opts, title: opts.title ?? 'Evaluation return by method', yTitle: 'Mean episode return (dimensionless)', valueName: 'return' },
   );
 }
 
 export interface MetricByMethodRow {
   method: string;
-  /** Training seed, or a label for baselines. */
+  /** Training seed, or BASELINE_SEED for a method without one (one evaluation). */
   seed: number | string;
   value: number;
 }
 
+/** The `seed` of a row of a method evaluated once, without a training seed (a clinical baseline). */
+export const BASELINE_SEED = 'baseline';
+
 export interface MetricByMethodOptions extends ChartOptions {
-  subtitle: string;
+  /** What the value is, put before the generated description of bars, whiskers and dots. */
+  subtitle?: string;
   yTitle: string;
   /** Tooltip name of the value. */
   valueName: string;
@@ -143,7 +141,42 @@ export interface MetricByMethodOptions extends ChartOptions {
   thresholds?: { value: number; label: string }[];
 }
 
-/** One bar per method (mean over seeds) with +- 1 SD whiskers and a dot per seed; optional reference lines. */
+/** What a per-method bar chart draws, from its rows (its subtitle and the report's caption say this and nothing more). */
+export interface MethodBarsShape {
+  /** Methods with several training seeds that differ (bar = mean, whiskers +- 1 SD, a dot per seed), with their seed counts. */
+  multiSeed: { method: string; seeds: number }[];
+  /** Methods with several training seeds that all gave the same value (bar only). */
+  agreeing: { method: string; seeds: number }[];
+  /** Methods with one training seed (bar only). */
+  oneSeed: string[];
+  /** Methods evaluated once without a seed (bar only). */
+  baselines: string[];
+}
+
+export function methodBarsShape(rows: readonly MetricByMethodRow[]): MethodBarsShape {
+  const out: MethodBarsShape = { multiSeed: [], agreeing: [], oneSeed: [], baselines: [] };
+  for (const [method, list] of groupBy(rows, (r) => r.method)) {
+    if (list.every((r) => String(r.seed) === BASELINE_SEED)) out.baselines.push(method);
+    else if (list.length > 1) (list.every((r) => r.value === list[0]?.value) ? out.agreeing : out.multiSeed).push({ method, seeds: list.length });
+    else out.oneSeed.push(method);
+  }
+  return out;
+}
+
+/** One sentence per kind of bar in the chart (shared by the chart subtitle and the report caption). */
+export function describeMethodBars(shape: MethodBarsShape): string {
+  const parts: string[] = [];
+  if (shape.multiSeed.length > 0) {
+    const seeds = [...new Set(shape.multiSeed.map((m) => m.seeds))];
+    parts.push(`${shape.multiSeed.map((m) => m.method).join(', ')}: bar = mean over ${seeds.join(' / ')} training seeds, whiskers +- 1 SD across seeds, one dot per seed.`);
+  }
+  if (shape.agreeing.length > 0) parts.push(`${shape.agreeing.map((m) => m.method).join(', ')}: all ${[...new Set(shape.agreeing.map((m) => m.seeds))].join(' / ')} training seeds gave the same value, a bar without spread.`);
+  if (shape.oneSeed.length > 0) parts.push(`${shape.oneSeed.join(', ')}: one training seed, so a bar without spread.`);
+  if (shape.baselines.length > 0) parts.push(`${shape.baselines.join(', ')}: evaluated once (no training seed), a bar without spread.`);
+  return parts.join(' ');
+}
+
+/** One bar per method; for methods with several seeds, the mean with +- 1 SD whiskers and a dot per seed; optional reference lines. */
 export function metricByMethod(rows: readonly MetricByMethodRow[], opts: MetricByMethodOptions): Spec {
   requireRows('metricByMethod', rows);
   const byMethod = groupBy(rows, (r) => r.method);
@@ -151,16 +184,19 @@ export function metricByMethod(rows: readonly MetricByMethodRow[], opts: MetricB
   const summary = methods.map((method) => {
     const vs = byMethod.get(method)!.map((r) => r.value);
     const m = mean(vs);
-    const s = sd(vs);
-    return { method, mean: round(m, 3), lo: round(m - s, 3), hi: round(m + s, 3), sd: round(s, 3), seeds: vs.length };
+    return { method, mean: round(m, 3), seeds: vs.length, ...(vs.length > 1 && sd(vs) > 0 ? { lo: round(m - sd(vs), 3), hi: round(m + sd(vs), 3), sd: round(sd(vs), 3) } : {}) };
   });
-  const points = rows.map((r) => ({ method: r.method, seed: String(r.seed), value: round(r.value, 3) }));
+  // Whiskers and per-seed dots only where the seeds differ (methodBarsShape's multiSeed).
+  const differing = new Set(methodBarsShape(rows).multiSeed.map((m) => m.method));
+  const spread = summary.filter((s) => differing.has(s.method));
+  const points = rows.filter((r) => differing.has(r.method)).map((r) => ({ method: r.method, seed: String(r.seed), value: round(r.value, 3) }));
   const x = { field: 'method', type: 'nominal', title: 'Method', sort: methods, axis: { labelAngle: methods.length > 5 ? -30 : 0 } };
   const color = colorEncoding(methods, opts);
   const step = Math.max(60, Math.min(110, 440 / methods.length));
   const thresholds = (opts.thresholds ?? []).map((t) => ({ ...t, text: t.label }));
+  const description = describeMethodBars(methodBarsShape(rows));
   return finish({
-    title: titleOf(opts.title ?? opts.valueName, opts.subtitle, opts, Math.max(380, step * methods.length + 60)),
+    title: titleOf(opts.title ?? opts.valueName, opts.subtitle !== undefined ? [opts.subtitle, description] : description, opts, Math.max(380, step * methods.length + 60)),
     width: { step },
     height: 300,
     layer: [
@@ -171,15 +207,19 @@ export function metricByMethod(rows: readonly MetricByMethodRow[], opts: MetricB
           x,
           y: { field: 'mean', type: 'quantitative', title: opts.yTitle },
           color: { ...color, legend: null },
-          tooltip: [{ field: 'method' }, { field: 'mean', format: '.2f' }, { field: 'sd', title: 'SD', format: '.2f' }, { field: 'seeds' }],
+          tooltip: [{ field: 'method' }, { field: 'mean', format: '.2f' }, { field: 'sd', title: 'SD across seeds', format: '.2f' }, { field: 'seeds', title: 'rows (seeds)' }],
         },
       },
-      { data: { values: summary }, mark: { type: 'rule', color: '#333' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-      {
-        data: { values: points },
-        mark: { type: 'point', filled: true, size: 55, stroke: '#222', strokeWidth: 0.6, opacity: 0.95 },
-        encoding: { x, y: { field: 'value', type: 'quantitative' }, color, tooltip: [{ field: 'method' }, { field: 'seed' }, { field: 'value', title: opts.valueName, format: '.2f' }] },
-      },
+      ...(spread.length > 0 ? [{ data: { values: spread }, mark: { type: 'rule', color: '#333' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } }] : []),
+      ...(points.length > 0
+        ? [
+            {
+              data: { values: points },
+              mark: { type: 'point', filled: true, size: 55, stroke: '#222', strokeWidth: 0.6, opacity: 0.95 },
+              encoding: { x, y: { field: 'value', type: 'quantitative' }, color, tooltip: [{ field: 'method' }, { field: 'seed' }, { field: 'value', title: opts.valueName, format: '.2f' }] },
+            },
+          ]
+        : []),
       ...(thresholds.length
         ? [
             { data: { values: thresholds }, mark: { type: 'rule', color: '#c0392b', strokeDash: [5, 3] }, encoding: { y: { field: 'value', type: 'quantitative' } } },
@@ -189,4 +229,3 @@ export function metricByMethod(rows: readonly MetricByMethodRow[], opts: MetricB
     ],
   });
 }
-

@@ -58,6 +58,47 @@ export function mealMarkers(rows: readonly GlucoseTraceRow[]): { hour: number; g
   return meals.map((m) => ({ hour: round(m.hour, 3), grams: round(m.grams, 1) }));
 }
 
+/** Estimated width of a meal label in px (10.5 px text, about 0.6 em per character) plus the triangle and gap. */
+export function mealLabelWidthPx(label: string): number {
+  return 14 + 6.5 * label.length;
+}
+
+/**
+ * Where the meal labels go so that no two overlap and none leaves the plot: each label sits right of
+ * its triangle, or left of it when it would cross the plot's right edge, in the first row whose
+ * previous label ends before it starts. `hour`s are measured from the plot's left edge.
+ */
+export function layoutMealLabels(meals: readonly { hour: number; label: string }[], pxPerHour: number, widthPx = 640): { row: number; side: 'right' | 'left' }[] {
+  const rowEnds: number[] = [];
+  return meals.map((m) => {
+    const at = m.hour * pxPerHour;
+    const w = mealLabelWidthPx(m.label);
+    const side = at + w > widthPx ? 'left' : 'right';
+    const start = side === 'right' ? at - 6 : at - w;
+    const end = side === 'right' ? at + w : at + 6;
+    let row = rowEnds.findIndex((e) => e <= start);
+    if (row < 0) row = rowEnds.push(end + 4) - 1;
+    else rowEnds[row] = end + 4;
+    return { row, side };
+  });
+}
+
+/** The 70-180 mg/dL target range behind a glucose panel: a shaded band and dashed lines at its edges. */
+function targetRangeLayers(yScale: Obj, opacity: { band: number; lines?: number }): Obj[] {
+  return [
+    {
+      data: { values: [{ lo: 70, hi: 180 }] },
+      mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: opacity.band },
+      encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
+    },
+    {
+      data: { values: [{ y: 70 }, { y: 180 }] },
+      mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3], ...(opacity.lines !== undefined ? { opacity: opacity.lines } : {}) },
+      encoding: { y: { field: 'y', type: 'quantitative', scale: yScale } },
+    },
+  ];
+}
+
 function medianStep(minutes: readonly number[]): number {
   const sorted = [...new Set(minutes)].sort((a, b) => a - b);
   const diffs: number[] = [];
@@ -99,7 +140,9 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
     // Each method gets its own insulin scale: meal boluses (~100 U/h) would flatten a basal-only trace.
     const insulinMax = Math.max(...mRows.map((r) => r.insulin), 1e-9);
     const insulin = mRows.map((r) => ({ hour: round(r.minute / 60, 4), hour2: round(r.minute / 60 + stepH, 4), insulin: roundSig(r.insulin, 4) }));
-    const meals = mealMarkers(mRows).map((m) => ({ ...m, y: yMax - (yMax - yMin) * 0.06, label: `${m.grams} g` }));
+    const markers = mealMarkers(mRows).map((m) => ({ ...m, label: `${m.grams} g` }));
+    const places = layoutMealLabels(markers.map((m) => ({ ...m, hour: m.hour - xDomain[0]! })), 640 / (xDomain[1]! - xDomain[0]!));
+    const meals = markers.map((m, j) => ({ ...m, y: yMax - (yMax - yMin) * (0.06 + 0.09 * places[j]!.row), side: places[j]!.side }));
     const death = deaths.get(method);
     const deathMark = death === undefined ? [] : [{ hour: round(death.minute / 60, 4), y: yMin + (yMax - yMin) * 0.5, label: `terminated: BG ${Math.round(death.bg)} mg/dL` }];
     // Only the bottom insulin panel carries the time-axis title; every insulin panel keeps its labels.
@@ -109,16 +152,7 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
       width: 640,
       height: 190,
       layer: [
-        {
-          data: { values: [{ lo: 70, hi: 180 }] },
-          mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: 0.12 },
-          encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
-        },
-        {
-          data: { values: [{ y: 70 }, { y: 180 }] },
-          mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3], opacity: 0.7 },
-          encoding: { y: { field: 'y', type: 'quantitative', scale: yScale } },
-        },
+        ...targetRangeLayers(yScale, { band: 0.12, lines: 0.7 }),
         {
           data: { values: glucose },
           mark: { type: 'line', color: colour, interpolate: 'monotone' },
@@ -147,11 +181,13 @@ export function glucoseTrace(rows: readonly GlucoseTraceRow[], opts: GlucoseTrac
                   tooltip: [{ field: 'hour', title: 'meal time (h)', format: '.2f' }, { field: 'grams', title: 'carbohydrate (g)' }],
                 },
               },
-              {
-                data: { values: meals },
-                mark: { type: 'text', dx: 8, align: 'left', baseline: 'middle', fontSize: 10.5, color: '#444' },
-                encoding: { x: { field: 'hour', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', scale: yScale }, text: { field: 'label' } },
-              },
+              ...(['right', 'left'] as const)
+                .filter((side) => meals.some((m) => m.side === side))
+                .map((side) => ({
+                  data: { values: meals.filter((m) => m.side === side) },
+                  mark: { type: 'text', dx: side === 'right' ? 8 : -8, align: side === 'right' ? 'left' : 'right', baseline: 'middle', fontSize: 10.5, color: '#444' },
+                  encoding: { x: { field: 'hour', type: 'quantitative' }, y: { field: 'y', type: 'quantitative', scale: yScale }, text: { field: 'label' } },
+                })),
             ]
           : []),
         ...(deathMark.length
@@ -314,16 +350,7 @@ export function agpChart(data: readonly AgpBin[], opts: AgpOptions = {}): Spec {
       width: 300,
       height: 200,
       layer: [
-        {
-          data: { values: [{ lo: 70, hi: 180 }] },
-          mark: { type: 'rect', color: RANGE_COLORS.from70to180, opacity: 0.1 },
-          encoding: { y: { field: 'lo', type: 'quantitative', scale: yScale }, y2: { field: 'hi' } },
-        },
-        {
-          data: { values: [{ y: 70 }, { y: 180 }] },
-          mark: { type: 'rule', color: RANGE_COLORS.from70to180, strokeDash: [4, 3] },
-          encoding: { y: { field: 'y', type: 'quantitative', scale: yScale } },
-        },
+        ...targetRangeLayers(yScale, { band: 0.1 }),
         {
           data: { values: data.filter((d) => d.method === method) },
           layer: [

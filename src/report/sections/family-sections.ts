@@ -7,4 +7,8 @@ export interface FamilySections {
   sections(data: RunReportData): ReportSection[];
   /** The family's panels in the Safety section, after the common ones. */
   safetyPanels?(data: RunReportData): ReportChart[];
+  /** Unit of the dose the family's envs deliver (training.csv's dose_mean), e.g. 'U/h'. */
+  doseUnit?: string;
+  /** The protocol lines of the report's header: what the evaluation's patients faced (meal announcement, therapy errors, ...). */
+  protocol?(data: RunReportData): string[];
 }

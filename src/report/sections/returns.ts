@@ -2,17 +2,25 @@
  * The chart every family's report shows (the mean evaluation return per method and seed) and the
  * sections of a family whose report is that chart alone (classic control, Zhao).
  */
-import { returnsByMethod } from '../charts/common.ts';
+import { describeMethodBars, methodBarsShape, returnsByMethod } from '../charts/common.ts';
 import type { ReportChart } from '../html.ts';
 import type { FamilySections } from './family-sections.ts';
-import type { RunReportData } from './run-data.ts';
+import { valuesByMethod, type RunReportData } from './run-data.ts';
 
-export const RETURNS_CAPTION =
-  'Mean evaluation return per method: bars are the mean over training seeds, whiskers one standard deviation and dots the individual seeds. Overlapping dots mean the difference may not be reliable.';
+/** How to read a per-method bar chart of `rows` (what its bars, whiskers and dots are for this run). */
+export function methodBarsCaption(what: string, rows: Parameters<typeof methodBarsShape>[0]): string {
+  const shape = methodBarsShape(rows);
+  const compare = shape.multiSeed.length > 0 ? ' Where the dots of two methods overlap, their difference may not be reliable; the summary table gives the confidence intervals.' : ' The summary table gives each mean with its 95 % confidence interval.';
+  return `${what} ${describeMethodBars(shape)}${compare}`;
+}
 
 export function returnsChart(data: RunReportData): ReportChart {
-  const rows = data.summary.rows.map((r) => ({ method: String(r['method']), seed: String(r['seed'] ?? 'baseline'), meanReturn: Number(r['mean_return']) }));
-  return { name: 'returns-by-method', spec: returnsByMethod(rows, { colors: data.colors }), caption: RETURNS_CAPTION };
+  const rows = valuesByMethod(data.summary.rows, 'mean_return');
+  return {
+    name: 'returns-by-method',
+    spec: returnsByMethod(rows.map((r) => ({ method: r.method, seed: r.seed, meanReturn: r.value })), { colors: data.colors }),
+    caption: methodBarsCaption('Mean evaluation return per method (higher is better).', rows),
+  };
 }
 
 /** A family with no outcome charts of its own: the evaluation returns only. */

@@ -1,31 +1,81 @@
 /**
  * What a run's report sections are drawn from: the files the run wrote (summary.json,
- * episodes.csv, training.csv, trajectories/*.csv), read once by src/run/report-builder.ts, and
- * small readers of their rows. CSV rows are strings; `cell` reads a number (NaN when empty).
+ * aggregates.json, episodes.csv, training.csv, trajectories/*.csv, daily-profile.json,
+ * state-sample.json) and its saved policies, read once by src/run/report-builder.ts, and small
+ * readers of their rows. CSV rows are strings; `cell` reads a number (NaN when empty).
  */
 import type { ExperimentConfig } from '../../config/experiment.ts';
-import type { Family } from '../../core/family.ts';
+import type { Action, Info, Observation } from '../../core/env.ts';
+import type { AnyPolicy, Family } from '../../core/family.ts';
+import type { Space } from '../../core/spaces.ts';
+import type { MethodAggregate } from '../../evaluation/evaluate.ts';
 import type { RunDailyProfile } from '../../evaluation/profile.ts';
+import type { RunStateSample } from '../../evaluation/state-sample.ts';
+import { BASELINE_SEED, type MetricByMethodRow } from '../charts/common.ts';
 import { groupBy, mean } from '../stats.ts';
 
 export type Row = Record<string, string>;
 export type SummaryRow = Record<string, string | number | null>;
 
+/** A method as the run evaluated it (src/run/plan.ts). */
+export interface ReportMethod {
+  name: string;
+  type: string;
+  params: Record<string, unknown>;
+  /** The config's trained algorithm (evaluated once per training seed). */
+  trained: boolean;
+  /** Evaluated behind the shield (`<method>+shield`). */
+  shielded: boolean;
+}
+
+/** A learned method's saved policy for one training seed. */
+export interface ReportPolicy {
+  /** The method's name without a `+shield` suffix (the shielded variant acts with the same policy). */
+  method: string;
+  seed: number;
+  policy: AnyPolicy;
+  /** The action space the policy acts in. */
+  actionSpace: Space;
+}
+
+/** One evaluation episode replayed with its policy: what it saw, did and was told at each decision. */
+export interface ReplayedEpisode {
+  observations: Observation[];
+  actions: Action[];
+  /** The info each decision was taken on (reset info first). */
+  infos: Info[];
+}
+
 export interface RunReportData {
   config: ExperimentConfig;
   family: Family;
+  /** Every method evaluated, in the plan's order. */
+  methods: ReportMethod[];
   /** Run-wide method colours (every chart of the report uses the same map). */
   colors: Record<string, string>;
   summary: { columns: string[]; rows: SummaryRow[] };
   episodes: Row[];
   /** The trajectory rows of every method, in the plan's method order. */
   trajectories: Row[];
-  /** The rows of training.csv with a finite episode return (updates after the first finished episode). */
+  /** The rows of training.csv. */
   training: Row[];
   /** ppo-lagrangian's episode cost budget, if any. */
   costLimit?: number;
   /** daily-profile.json (families with a daily profile; absent for runs evaluated before it existed). */
   dailyProfile?: RunDailyProfile;
+  /** aggregates.json: means with clustered-bootstrap CIs, IQMs and paired differences (absent for older runs). */
+  aggregates?: MethodAggregate[];
+  /** state-sample.json: the learned policies' sampled evaluation states (absent for older runs). */
+  stateSample?: RunStateSample;
+  /** The saved policies of the learned methods, one per training seed (none for a baselines-only run). */
+  policies: ReportPolicy[];
+  /** The env's description of its action (metadata.actionUnits). */
+  actionUnits: string;
+  /**
+   * Replays evaluation episode `episode` of `patient` with the learned `method`'s policy of training
+   * `seed` (the same seeded episode the evaluation ran: identical observations and actions).
+   */
+  replay(method: string, seed: number, patient: string | null, episode: number): ReplayedEpisode;
 }
 
 /** A CSV cell as a number (NaN when empty or absent). */
@@ -51,3 +101,9 @@ export function representativeEpisode(rows: readonly Row[]): Row[] {
   return out;
 }
 
+
+/** One value per summary row that has `column` (a baseline's seed is BASELINE_SEED). */
+export function valuesByMethod(rows: readonly SummaryRow[], column: string): MetricByMethodRow[] {
+  const seedOf = (r: SummaryRow) => (r['seed'] === null || r['seed'] === '' ? BASELINE_SEED : String(r['seed']));
+  return rows.filter((r) => r[column] !== null && r[column] !== undefined && r[column] !== '').map((r) => ({ method: String(r['method']), seed: seedOf(r), value: Number(r[column]) }));
+}

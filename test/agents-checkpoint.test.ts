@@ -1,0 +1,86 @@
+/**
+ * Training checkpoints (agents/common/training-state.ts): an agent continued from the state it
+ * handed out at a checkpoint ends exactly where the uninterrupted run ends (every weight bit for
+ * bit, every later training statistic), the envs brought back by replaying their actions; the
+ * state survives the disk format; a state with a non-finite weight is never written; another
+ * format version is refused naming the version needed.
+ */
+import test from 'ava';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import '../envs/index.ts';
+import { initBackend } from '../agents/common/backend.ts';
+import { readTrainingState, writeTrainingState, TRAINING_STATE_VERSION, type TrainingState } from '../agents/common/training-state.ts';
+import type { UpdateStats } from '../agents/common/training.ts';
+import { ALGORITHM_NAMES, algorithm } from '../agents/index.ts';
+import { make } from '../src/core/registry.ts';
+import { tempDir } from './fixtures/experiments/helpers.ts';
+
+const dir = tempDir('dosegym-training-state-');
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+test.before(async () => {
+  await initBackend('wasm');
+});
+
+/** Small runs on real envs with autoresets (two envs; DQN and SAC past learningStarts and through a full replay buffer). */
+const RUNS: Record<string, { env: string; steps: number; every: number; hyperparameters: Record<string, unknown>; costLimit?: number }> = {
+  ppo: { env: 'CartPole-v1', steps: 256, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, normalizeObservations: true } },
+  'ppo-lagrangian': { env: 'CartPole-v1', steps: 256, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2 }, costLimit: 1 },
+  dqn: { env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, normalizeObservations: true } },
+  sac: { env: 'Pendulum-v1', steps: 300, every: 100, hyperparameters: { learningStarts: 40, bufferSize: 150, batchSize: 16, netArch: [16, 16], numEnvs: 2 } },
+};
+
+async function train(name: string, checkpoint: { save?: (s: TrainingState) => void; from?: TrainingState }) {
+  const r = RUNS[name] as (typeof RUNS)[string];
+  const rows: UpdateStats[] = [];
+  const policy = await algorithm(name).train(() => make(r.env), {
+    totalSteps: r.steps,
+    seed: 7,
+    hyperparameters: r.hyperparameters,
+    logInterval: 50,
+    ...(r.costLimit !== undefined ? { costLimit: r.costLimit } : {}),
+    onUpdate: (stats) => rows.push(stats),
+    checkpoint: { every: r.every, save: checkpoint.save ?? (() => {}), from: checkpoint.from },
+  });
+  // Timings differ between any two runs; everything else must not.
+  return { policy, rows: rows.map(({ stepsPerSecond: _s, elapsedSeconds: _e, ...rest }) => rest) };
+}
+
+for (const name of ALGORITHM_NAMES) {
+  test.serial(`${name}: continued from a checkpoint, training ends exactly where the uninterrupted run ends`, async (t) => {
+    if (RUNS[name] === undefined) return t.fail(`no run for ${name}: add one to RUNS`);
+    const states: TrainingState[] = [];
+    const whole = await train(name, { save: (s) => states.push(s) });
+    const every = (RUNS[name] as (typeof RUNS)[string]).every;
+    t.true(states.length >= 2, 'checkpoints during training');
+    t.deepEqual(states.map((s) => Math.floor(s.steps / every)), states.map((_, k) => k + 1), 'one after each multiple of checkpointEvery steps');
+
+    const mid = states[1] as TrainingState;
+    const path = writeTrainingState(join(dir, name), mid, { note: 'kept' }, (p) => writeFileSync(join(p + '.marker'), ''));
+    const { state, extra } = readTrainingState(path);
+    t.deepEqual(extra, { note: 'kept' });
+    const resumed = await train(name, { from: state });
+
+    t.deepEqual(Array.from(resumed.policy.params.data), Array.from(whole.policy.params.data), 'every weight, bit for bit');
+    t.deepEqual(resumed.policy.normalization?.getState(), whole.policy.normalization?.getState());
+    t.is(resumed.policy.totalSteps, whole.policy.totalSteps);
+    t.deepEqual(resumed.rows, whole.rows.filter((row) => row.steps > mid.steps), 'the training statistics after the checkpoint');
+  });
+}
+
+test.serial('a state with a non-finite weight is never written', (t) => {
+  const state: TrainingState = { algorithm: 'ppo', seed: 1, steps: 10, values: {}, arrays: { params: Float32Array.of(1, NaN) } };
+  const target = join(dir, 'diverged');
+  const err = t.throws(() => writeTrainingState(target, state, {}, () => {}), { name: 'UserError' });
+  t.regex(err?.message ?? '', /refusing to write .*diverged: params\[1\] is NaN \(training diverged\)$/);
+  t.false(existsSync(target));
+});
+
+test.serial('another format version is refused, naming the version this dosegym reads', (t) => {
+  const state: TrainingState = { algorithm: 'ppo', seed: 1, steps: 10, values: { x: 1 }, arrays: { params: Float32Array.of(1, 2) } };
+  const path = writeTrainingState(join(dir, 'old'), state, {}, () => {});
+  const json = JSON.parse(readFileSync(join(path, 'state.json'), 'utf8')) as { formatVersion: number };
+  writeFileSync(join(path, 'state.json'), JSON.stringify({ ...json, formatVersion: 0 }));
+  const err = t.throws(() => readTrainingState(path), { name: 'UserError' });
+  t.regex(err?.message ?? '', new RegExp(`training checkpoint version 0; this dosegym reads version ${TRAINING_STATE_VERSION} `));
+});

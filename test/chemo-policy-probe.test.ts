@@ -1,0 +1,21 @@
+/** The chemotherapy policy probe (envs/chemo/policy-probe.ts) shows the observation the env shows for the same state. */
+import test from 'ava';
+import { chemoPolicyProbe } from '../envs/chemo/policy-probe.ts';
+import { DePillisEnv } from '../envs/chemo/depillis-env.ts';
+
+for (const options of [{ setting: 2 }, { setting: 2, observeN: true }, { setting: 1, levels: 5 }]) {
+  test(`probe observations equal the env's without noise: ${JSON.stringify(options)}`, (t) => {
+    const env = new DePillisEnv(options);
+    const probe = chemoPolicyProbe(options);
+    t.deepEqual(probe.labels, options.observeN === true ? ['N', 'T', 'I', 'B'] : ['T', 'I', 'B']);
+    let { observation, info } = env.reset({ seed: 4 });
+    for (let step = 0; step < 120; step++) {
+      const state = { N: info['N'] as number, T: info['T'] as number, I: info['I'] as number, B: info['B'] as number };
+      t.deepEqual(Array.from(probe.observe(state)), Array.from(observation), `step ${step}`);
+      t.deepEqual(probe.stateOf(observation, { N: -1, T: -1, I: -1, B: -1 }), options.observeN === true ? { N: Math.fround(state.N), T: Math.fround(state.T), I: Math.fround(state.I), B: Math.fround(state.B) } : { N: -1, T: Math.fround(state.T), I: Math.fround(state.I), B: Math.fround(state.B) });
+      const action = options.levels === undefined ? Float32Array.of((step % 7) / 6) : step % 5;
+      t.is(probe.dose(action), options.levels === undefined ? Math.fround((step % 7) / 6) : (step % 5) / 4);
+      ({ observation, info } = env.step(action));
+    }
+  });
+}
