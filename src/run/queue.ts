@@ -19,8 +19,8 @@
  *
  * Sizes: each file travels as one Redis hash field (binary, not base64), so a file is limited by
  * Redis's proto-max-bulk-len (512 MB by default) and a task's files by Redis's memory (maxmemory);
- * the coordinator holds one task's files in memory at a time while writing them. A policy is a few
- * hundred kB to tens of MB (test/queue.test.ts moves a 10+ MB one). Keys expire after a week if no
+ * the coordinator holds one task's files in memory at a time while writing them. A policy with the default networks
+ * is about 50 kB, larger networks tens of MB (test/queue.test.ts moves an 11.6 MB one). Keys expire after a week if no
  * coordinator collects them.
  *
  * Security: anyone who can write to the Redis server can queue tasks, so the queue must be on a
@@ -231,8 +231,10 @@ export async function runQueuedTasks(tasks: readonly Task[], target: QueueTarget
     const jobs: { task: Task; job: Job }[] = [];
     for (const [id, task] of byId) {
       let job = await Promise.race([Job.fromId(queue, id), lost]);
-      // A task that failed before (e.g. a worker of another version refused it) is tried again.
-      if (job !== undefined && (await job.getState()) === 'failed') {
+      // A task that failed before (e.g. a worker of another version refused it), or finished so long
+      // ago that its result expired, is run again.
+      const state = job === undefined ? undefined : await job.getState();
+      if (job !== undefined && (state === 'failed' || (state === 'completed' && (await connection.exists((job.data as TaskMessage).resultKey)) === 0))) {
         await job.remove();
         job = undefined;
       }

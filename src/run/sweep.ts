@@ -22,7 +22,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { printable } from '../core/validate.ts';
-import { gitCommit } from './manifest.ts';
 import { packageVersion } from '../core/package.ts';
 import { loadSweep, overrideText, type LoadedSweep, type SweepSpec } from '../config/sweep.ts';
 import { writeJsonAtomic, writeFileAtomic } from '../io/atomic.ts';
@@ -30,7 +29,7 @@ import { toCsv, type Cell } from '../io/csv.ts';
 import type { MethodAggregate } from '../evaluation/evaluate.ts';
 import { checkOutputPath, claimNewDir, prepareOutputDir, type OutputKind } from './output-dir.ts';
 import { checkQueueFlags, evaluateRunInto, planInput, runExperiment, runId, type RunFlags } from './run.ts';
-import { readManifest } from './manifest.ts';
+import { gitCommit, readManifest } from './manifest.ts';
 import { runFiles } from './layout.ts';
 import { stopWorkers } from './pool.ts';
 
