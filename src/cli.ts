@@ -49,6 +49,13 @@ function outputOptions<T extends Y>(y: T, out = 'Run directory (default: results
   );
 }
 
+/** --queue and --queue-name (run, sweep). */
+function queueOptions<T extends Y>(y: T) {
+  return y
+    .option('queue', { type: 'string', describe: 'Run the tasks on dosegym worker processes through Redis and BullMQ: redis://[:password@]host:port or rediss:// (TLS); a trusted network only (README "Running on many machines")' })
+    .option('queue-name', { type: 'string', default: 'dosegym', describe: 'The BullMQ queue (one Redis can serve several)' });
+}
+
 /** The options of the commands that train (run, train). */
 function trainingOptions<T extends Y>(y: T) {
   return outputOptions(y)
@@ -74,6 +81,9 @@ function runFlags(args: Record<string, unknown>): RunFlags {
     resume: Boolean(args['resume']),
     force: Boolean(args['force']),
     set: setFlags(args),
+    queue: once<string>(args, 'queue'),
+    queueName: once<string>(args, 'queue-name'),
+    planOnly: Boolean(once<boolean>(args, 'plan-only')),
   };
 }
 
@@ -95,11 +105,14 @@ function buildParser(argv: string[]) {
         .example('$0 simulate experiments/simulate-adult001.yaml --out day.csv', 'Simulate adult#001 for one day with basal-bolus'),
     )
     .command('run <config>', 'Train every seed, evaluate every method on the same seeded episodes, write results and the report', async (y) =>
-      trainingOptions(y.positional('config', { type: 'string', describe: 'Experiment config (.yaml/.json); see README "Experiment configs"' }))
+      queueOptions(trainingOptions(y.positional('config', { type: 'string', describe: 'Experiment config (.yaml/.json); see README "Experiment configs"' })))
         .example('$0 run experiments/quickstart.yaml', 'The quick start: PPO vs basal-bolus and PID on one T1D patient')
         .example('$0 run experiments/quickstart.yaml --set train.steps=20000 --set train.seeds=[1,2]', 'The same with fewer steps and two seeds')
         .example('$0 run experiments/cartpole-ppo.yaml --jobs 2', 'Three seeds, two at a time')
+        .option('plan-only', { type: 'boolean', default: false, describe: 'Write the run directory (--out) and its task list (tasks.json) and run nothing: then dosegym task DIR --index I for every task, and dosegym collect DIR (Slurm: scripts/slurm/run.sbatch)' })
         .example('$0 run experiments/quickstart.yaml --resume', 'Continue an interrupted run')
+        .example('$0 run experiments/quickstart.yaml --plan-only --out /shared/qs', 'The task list for a Slurm job array')
+        .example('$0 run experiments/quickstart.yaml --queue redis://10.0.0.5:6379', 'Tasks on the workers of that Redis (dosegym worker --queue ...)')
         .epilog(await configHelp()),
     )
     .command('train <config>', 'Only train (policies/<seed>/ in a new run directory); evaluate it later with dosegym evaluate <run-dir>', async (y) =>
@@ -116,6 +129,30 @@ function buildParser(argv: string[]) {
           .example('$0 evaluate results/quickstart/<run-id>', 'Re-evaluate a run in place')
           .example('$0 evaluate results/quickstart/<run-id> --set evaluate.seed=2000 --set env.options.therapy.carbEstimateSd=0.3 --out results/qs-carb30', 'Its policies on other days and a worse carb count, without retraining')
           .epilog(await configHelp()),
+    )
+    .command('sweep <sweep>', 'Run every variant of an experiment config (a grid or random samples of --set overrides), select one on the validation seed, report it again on a test seed; sweep.csv and report.html', (y) =>
+      queueOptions(outputOptions(y.positional('sweep', { type: 'string', describe: 'Sweep file (.yaml/.json): name, base, set, grid | random, select; see README "Sweeps"' }), 'Sweep directory (default: results/<name>/<UTC date-time>/)'))
+        .option('resume', { type: 'boolean', default: false, describe: 'Continue the latest incomplete sweep of this file (or the one at --out)' })
+        .example('$0 sweep experiments/sweeps/quickstart-lr.yaml --jobs 2', 'Two learning rates of the quick start'),
+    )
+    .command('task <dir>', 'Run one task of a run planned with run --plan-only (a Slurm array element); a task already done is skipped', (y) =>
+      y
+        .positional('dir', { type: 'string', describe: 'The run directory written by dosegym run <config> --plan-only --out DIR' })
+        .option('index', { type: 'number', describe: 'Task index (tasks.json); default: $SLURM_ARRAY_TASK_ID' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'No progress output' })
+        .example('$0 task /shared/qs --index $SLURM_ARRAY_TASK_ID', 'In a Slurm job array'),
+    )
+    .command('collect <dir>', 'Once every task of a --plan-only run is done: training.csv, summaries, aggregates, charts and report.html (else a list of the missing tasks)', (y) =>
+      y.positional('dir', { type: 'string', describe: 'The run directory written by dosegym run <config> --plan-only --out DIR' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
+    )
+    .command('worker', 'Take tasks from a queue (dosegym run|sweep --queue) until stopped: Ctrl-C finishes the tasks in progress, a second Ctrl-C hands them back', (y) =>
+      y
+        .option('queue', { type: 'string', demandOption: true, describe: 'redis://[:password@]host:port or rediss:// (TLS), as given to dosegym run --queue' })
+        .option('queue-name', { type: 'string', default: 'dosegym', describe: 'The BullMQ queue (as given to dosegym run --queue-name)' })
+        .option('concurrency', { type: 'number', default: 1, describe: 'Tasks at once (one process each; the wasm backend uses one core per task)' })
+        .option('lock-seconds', { type: 'number', default: 30, describe: 'A task whose worker stops renewing its lock this long (killed, machine lost) is given to another worker' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'No log lines' })
+        .example('$0 worker --queue redis://10.0.0.5:6379 --concurrency 2', 'On each machine'),
     )
     .command('report <dir>', 'Redraw the charts and report.html of a run directory from its result files (never changes its status)', (y) =>
       y.positional('dir', { type: 'string', describe: 'A run directory' }).option('quiet', { type: 'boolean', default: false, describe: 'No progress output' }),
@@ -143,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
     await registerEnvs();
     // The experiment commands say once, at the end, which backend trained (src/cli/run-commands.ts);
     // the agents' own note (agents/common/backend.ts) would repeat it in every worker process.
-    if (['run', 'train', 'evaluate'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
+    if (['run', 'train', 'evaluate', 'sweep', 'task', 'collect', 'worker'].includes(command)) process.env['DOSEGYM_BACKEND_NOTE'] = 'off';
     switch (command) {
       case 'envs':
         (await import('./cli/envs-command.ts')).envsCommand(Boolean(args['json']));
@@ -159,6 +196,24 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'evaluate':
         await (await runCommands()).evaluateCommand(String(args['target']), runFlags(args));
+        break;
+      case 'sweep': {
+        const { out, jobs, backend, quiet, resume, force, queue, queueName } = runFlags(args);
+        await (await runCommands()).sweepCommand(String(args['sweep']), { out, jobs, backend, quiet, resume, force, queue, queueName });
+        break;
+      }
+      case 'worker': {
+        for (const name of ['queue', 'queue-name', 'concurrency', 'lock-seconds']) once(args, name);
+        const { parseQueueTarget } = await import('./run/queue.ts');
+        const { runQueueWorker } = await import('./run/queue-worker.ts');
+        await runQueueWorker(parseQueueTarget(String(args['queue']), String(args['queue-name'] ?? 'dosegym')), { concurrency: Number(args['concurrency']), lockSeconds: Number(args['lock-seconds']), quiet: Boolean(args['quiet']) });
+        break;
+      }
+      case 'task':
+        await (await runCommands()).taskCommand(String(args['dir']), once<number>(args, 'index'), Boolean(args['quiet']));
+        break;
+      case 'collect':
+        await (await runCommands()).collectCommand(String(args['dir']), Boolean(args['quiet']));
         break;
       case 'report':
         await (await runCommands()).reportCommand(String(args['dir']), { ...runFlags({ quiet: args['quiet'] }) });

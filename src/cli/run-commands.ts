@@ -1,9 +1,12 @@
 /** `dosegym run|train|evaluate|report|validate`: the experiment commands (see src/run/run.ts). */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TaskList } from '../run/task-list.ts';
 import { UserError } from '../core/errors.ts';
 import { familyOf } from '../core/family.ts';
 import { evaluateRunInto, planInput, runExperiment, runStagesOnDir, type RunFlags, type RunResult } from '../run/run.ts';
 import { runFiles } from '../run/layout.ts';
+import type { SweepFlags } from '../run/sweep.ts';
 import { BACKEND_NAMES, backendNote, type BackendName } from '../../agents/common/backend.ts';
 import { formatTable } from './output.ts';
 import { readConfigFile } from '../config/load.ts';
@@ -34,7 +37,29 @@ function backendLine(result: Pick<RunResult, 'manifest'>): string {
 
 export async function runCommand(config: string, flags: RunFlags): Promise<void> {
   parseBackend(flags.backend);
-  printResult(await runExperiment(config, flags, ['train', 'evaluate', 'report']));
+  const result = await runExperiment(config, flags, ['train', 'evaluate', 'report']);
+  if (flags.planOnly !== true) return printResult(result);
+  const { TASKS_FILE } = await import('../run/task-list.ts');
+  const list = JSON.parse(readFileSync(join(result.dir, TASKS_FILE), 'utf8')) as TaskList;
+  const n = list.tasks.length;
+  process.stdout.write(
+    `planned ${n} task(s) in ${result.dir}/${TASKS_FILE}: training ${list.arrays.train ?? 'none'}, evaluation ${list.arrays.evaluate ?? 'none'} (the evaluation needs the training first)\n` +
+      `next: dosegym task ${result.dir} --index I for I in 0..${n - 1}, then dosegym collect ${result.dir}\n`,
+  );
+}
+
+export async function taskCommand(dir: string, index: number | undefined, quiet: boolean): Promise<void> {
+  const { planTasks } = await import('../run/run.ts');
+  const { openPlannedDir, runListedTask, taskIndex } = await import('../run/task-list.ts');
+  const planned = await openPlannedDir(dir, planTasks);
+  const i = taskIndex(index, process.env, planned.list.tasks.length);
+  const { label, skipped } = await runListedTask(planned, i, { quiet });
+  process.stdout.write(`task ${label}: ${skipped ? 'already done, skipped' : 'done'}\n`);
+}
+
+export async function collectCommand(dir: string, quiet: boolean): Promise<void> {
+  const { collectRun } = await import('../run/run.ts');
+  printResult(await collectRun(dir, { quiet, backend: 'auto' }));
 }
 
 export async function trainCommand(config: string, flags: RunFlags): Promise<void> {
@@ -68,6 +93,18 @@ export async function evaluateCommand(target: string, flags: RunFlags): Promise<
 export async function reportCommand(dir: string, flags: RunFlags): Promise<void> {
   if (!isDirectory(dir)) throw new UserError(`run directory: ${dir === '' ? "''" : dir} is not a directory; give a run directory made by dosegym run`);
   printResult(await runStagesOnDir(dir, flags, ['report']));
+}
+
+export async function sweepCommand(file: string, flags: SweepFlags): Promise<void> {
+  parseBackend(flags.backend);
+  const { runSweep } = await import('../run/sweep.ts');
+  const { dir, manifest } = await runSweep(file, flags);
+  const s = manifest.selection;
+  const ci = (x: { mean: number; ci95: { low: number; high: number } }) => `${x.mean.toPrecision(4)} [${x.ci95.low.toPrecision(4)}, ${x.ci95.high.toPrecision(4)}]`;
+  if (s !== null) {
+    process.stdout.write(`\nselected ${s.variant} (${s.goal} ${s.metric} of ${s.method}): validation seed ${s.validationSeed} ${ci(s.validation)}; test seed ${s.testSeed} ${s.test === null ? 'not evaluated' : ci(s.test)}\n`);
+  }
+  process.stdout.write(`status: ${manifest.status}\nsweep:   ${dir}\nreport:  ${runFiles(dir).report}\ntable:   ${dir}/sweep.csv\n`);
 }
 
 export async function validateCommand(config: string, set: readonly string[] = []): Promise<void> {

@@ -10,12 +10,12 @@ import { parseWithSchema } from '../core/validate.ts';
 import { readConfigFile } from './load.ts';
 import { ALGORITHM_NAMES } from '../../agents/index.ts';
 
-const positiveInt = z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
-const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).nonnegative({ error: 'expected a non-negative integer' });
+export const positiveInt = z.number({ error: 'expected a positive integer' }).int({ error: 'expected a positive integer' }).positive({ error: 'expected a positive integer' });
+export const nonNegativeInt = z.number({ error: 'expected a non-negative integer' }).int({ error: 'expected a non-negative integer' }).nonnegative({ error: 'expected a non-negative integer' });
 
 /** Experiment names: one folder name under results/ (not '.' or '..'), at most 100 characters. */
 export const NAME_RULE = 'a single folder name of letters, digits, - _ . (not . or .., at most 100 characters)';
-const nameSchema = z
+export const nameSchema = z
   .string({ error: `expected ${NAME_RULE}` })
   .regex(/^[A-Za-z0-9._-]+$/, { error: `expected ${NAME_RULE}` })
   .max(100, { error: `expected ${NAME_RULE}` })

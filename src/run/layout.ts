@@ -39,6 +39,7 @@ export const runFiles = (dir: string) => ({
 export const RUN_ENTRIES: readonly string[] = [
   RUN_MANIFEST, 'summary.csv', 'summary.json', 'aggregates.json', 'daily-profile.json', 'state-sample.json', 'episodes.csv', 'training.csv',
   'training', 'policies', 'checkpoints', 'evaluation', 'trajectories', 'charts', 'report.html', STAGING_DIR,
+  'tasks.json',
 ];
 
 /** An entry of RUN_ENTRIES, or a temporary file of src/io/atomic.ts (`.<name>.<pid>.<n>.tmp`, left by a killed process). */

@@ -27,8 +27,11 @@ export function stopWorkers(): void {
   liveWorkers.clear();
 }
 
-/** One worker process that runs the tasks it is given, one at a time. */
-class Worker {
+/**
+ * One worker process that runs the tasks it is given, one at a time (also the process a queue
+ * worker runs its tasks in, src/run/queue-worker.ts, so that its own event loop stays free).
+ */
+export class TaskProcess {
   private readonly child: ChildProcess;
   private current: { task: Task; onProgress: (p: TaskProgress) => void; resolve: () => void; reject: (err: Error) => void } | undefined;
   private exited: Error | undefined;
@@ -67,6 +70,17 @@ class Worker {
     });
   }
 
+  /** True once the process has exited (killed, crashed): it takes no more tasks. */
+  get dead(): boolean {
+    return this.exited !== undefined;
+  }
+
+  /** Stop the process now (a task in progress is lost; its results are never half-written). */
+  kill(): void {
+    liveWorkers.delete(this.child);
+    this.child.kill('SIGKILL');
+  }
+
   /** Let the worker exit (it exits when its IPC channel closes). */
   close(): void {
     liveWorkers.delete(this.child);
@@ -79,7 +93,7 @@ export async function runTasks(tasks: readonly Task[], jobs: number, ctx: TaskCo
   const noted = new Set<string>();
   let failed = false;
   let firstError: unknown;
-  const runOne = async (task: Task, worker: Worker | undefined) => {
+  const runOne = async (task: Task, worker: TaskProcess | undefined) => {
     let bar: ReturnType<Progress['task']> | undefined;
     const onProgress = (p: TaskProgress) => {
       if (p.note !== undefined && !noted.has(p.note)) {
@@ -94,7 +108,7 @@ export async function runTasks(tasks: readonly Task[], jobs: number, ctx: TaskCo
     bar?.finish();
   };
   const lanes = Array.from({ length: Math.min(jobs, queue.length) }, async () => {
-    const worker = jobs === 1 ? undefined : new Worker();
+    const worker = jobs === 1 ? undefined : new TaskProcess();
     try {
       // Stop taking tasks once any lane failed: the run stops with the first error.
       for (let task = queue.shift(); task !== undefined && !failed; task = queue.shift()) {

@@ -29,6 +29,7 @@ import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import { commitStaging, discardStaging, openStaging, recoverStaging } from './staging.ts';
 import { isTaskDone, readEvaluation, taskOutput, trainingColumns, type Task, type TaskContext } from './tasks.ts';
+import { listTasks, missingTasks, openPlannedDir, writeTaskList } from './task-list.ts';
 import { mergeProfiles, type DailyProfile, type RunDailyProfile } from '../evaluation/profile.ts';
 import { runStateSample } from '../evaluation/state-sample.ts';
 
@@ -42,11 +43,17 @@ export interface RunFlags {
   force: boolean;
   /** `--set dotted.path=value` overrides, as given (src/config/overrides.ts). */
   set?: readonly string[] | undefined;
+  /** `--queue redis://host:port`: run the tasks on BullMQ workers (src/run/queue.ts) instead of local processes. */
+  queue?: string | undefined;
+  /** `--queue-name`: the BullMQ queue (default dosegym). */
+  queueName?: string | undefined;
+  /** `--plan-only`: write the run directory and its task list (tasks.json) and run nothing (src/run/task-list.ts). */
+  planOnly?: boolean | undefined;
 }
 
 export type Stage = 'train' | 'evaluate' | 'report';
 
-function runId(): string {
+export function runId(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
 }
 
@@ -178,8 +185,19 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
   if (stages.includes('evaluate') && !stages.includes('train') && plan.methods.some((m) => m.trained)) {
     throw new UserError(`evaluate.methods: '${plan.methods.find((m) => m.trained)?.name}' needs trained policies; use dosegym run, or dosegym evaluate <run-dir> after dosegym train`);
   }
+  if (flags.planOnly === true) {
+    if (flags.out === undefined) throw new UserError('--plan-only: give --out DIR, the run directory on the file system every node shares', 2);
+    if (flags.resume) throw new UserError('--plan-only: not used with --resume (dosegym task skips the tasks already done)', 2);
+    if (flags.queue !== undefined) throw new UserError('--plan-only and --queue: give one of them (a task list for Slurm, or a queue)', 2);
+  }
+  if (flags.queue !== undefined) await checkQueueFlags(flags, config);
   const { dir, resumed } = chooseRunDir(config, flags, configFile, overrides);
   const manifest = resumed ? readManifest(runFiles(dir).manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), init);
+  if (flags.planOnly === true) {
+    writeManifest(runFiles(dir).manifest, manifest);
+    writeTaskList(dir, listTasks(plan, trainTasks(plan), evaluateTasks(plan), flags.backend));
+    return { dir, manifest, summary: [], columns: [] };
+  }
   return runInDir(dir, plan, manifest, flags, stages, `${resumed ? 'resuming' : 'run'} ${config.name} -> ${dir}`, `continue with --resume${flags.out ? ` --out ${flags.out}` : ''}`);
 }
 
@@ -187,7 +205,7 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
  * Run `stages` into the run directory `dir` (chosen and checked) with its manifest, marked
  * incomplete until every stage is done; Ctrl-C leaves it incomplete and says `howToContinue`.
  */
-async function runInDir(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: RunFlags, stages: readonly Stage[], label: string, howToContinue: string): Promise<RunResult> {
+export async function runInDir(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: RunFlags, stages: readonly Stage[], label: string, howToContinue: string): Promise<RunResult> {
   const files = runFiles(dir);
   manifest.status = 'incomplete';
   manifest.finishedAt = null;
@@ -209,6 +227,27 @@ async function runInDir(dir: string, plan: ExperimentPlan, manifest: RunManifest
   }
   const { summary, columns } = readSummary(dir);
   return { dir, manifest, summary, columns };
+}
+
+/** The tasks of a run's config, for src/run/task-list.ts (planned as `dosegym run` plans them). */
+export function planTasks(config: ExperimentConfig): { plan: ExperimentPlan; train: Task[]; evaluate: Task[] } {
+  const plan = planRun(config);
+  return { plan, train: trainTasks(plan), evaluate: evaluateTasks(plan) };
+}
+
+/**
+ * `dosegym collect DIR`: when every task of a `--plan-only` run is done, write what `dosegym run`
+ * writes after its tasks (training.csv, summaries, aggregates, report) and mark it complete;
+ * otherwise a one-line error listing the missing tasks.
+ */
+export async function collectRun(dirInput: string, flags: Pick<RunFlags, 'quiet' | 'backend'>): Promise<RunResult> {
+  const planned = await openPlannedDir(dirInput, planTasks);
+  const missing = missingTasks(planned);
+  if (missing.length > 0) {
+    throw new UserError(`collect: ${missing.length} of ${planned.list.tasks.length} tasks of ${planned.dir} are not done: ${missing.join(', ')}; run dosegym task ${dirInput} --index <i> for each`);
+  }
+  recoverStaging(planned.dir);
+  return runInDir(planned.dir, planned.plan, planned.manifest, { jobs: 1, backend: planned.list.backend, quiet: flags.quiet, resume: false, force: false }, ['train', 'evaluate', 'report'], `collect ${planned.dir}`, `run dosegym collect ${dirInput} again`);
 }
 
 /** What `evaluate <run-dir> --out DIR` copies from the source run into the new one (the source is only read). */
@@ -280,8 +319,25 @@ export async function evaluateRunInto(sourceInput: string, flags: RunFlags): Pro
   return runInDir(dir, plan, manifest, flags, ['evaluate', 'report'], label, `run the same command with --force to start it again`);
 }
 
+/** --queue: the URL, the flags it cannot be combined with, and Redis reachable (before anything is written). */
+export async function checkQueueFlags(flags: Pick<RunFlags, 'queue' | 'queueName' | 'jobs'>, config?: ExperimentConfig): Promise<void> {
+  const { parseQueueTarget, checkRedis } = await import('./queue.ts');
+  const target = parseQueueTarget(flags.queue as string, flags.queueName);
+  if (flags.jobs !== 1) throw new UserError('--jobs: not used with --queue (the workers\' --concurrency decides how many tasks run at once)', 2);
+  if (config?.train.init !== undefined) throw new UserError('train.init: not supported with --queue yet (the starting checkpoints would have to travel to the workers); use --jobs or the Slurm task list', 2);
+  await checkRedis(target);
+}
+
+/** Run tasks locally (`--jobs`) or on the queue's workers (`--queue`). */
+async function executeTasks(tasks: readonly Task[], plan: ExperimentPlan, flags: Pick<RunFlags, 'jobs' | 'queue' | 'queueName'>, ctx: TaskContext, progress: Progress, unit: string): Promise<void> {
+  if (flags.queue === undefined) return runTasks(tasks, flags.jobs, ctx, progress, () => unit);
+  const { parseQueueTarget, runQueuedTasks } = await import('./queue.ts');
+  const trained = (t: Task) => t.kind === 'evaluate' && plan.methods.some((m) => m.name === t.method && m.trained);
+  return runQueuedTasks(tasks, parseQueueTarget(flags.queue, flags.queueName), ctx, progress, () => unit, trained);
+}
+
 /** Run the remaining stages of the run in `dir` (used by run, train, evaluate <run-dir> and report). */
-export async function continueRun(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: Pick<RunFlags, 'jobs' | 'backend' | 'quiet'>, progress: Progress, stages: readonly Stage[]): Promise<void> {
+export async function continueRun(dir: string, plan: ExperimentPlan, manifest: RunManifest, flags: Pick<RunFlags, 'jobs' | 'backend' | 'quiet' | 'queue' | 'queueName'>, progress: Progress, stages: readonly Stage[]): Promise<void> {
   const files = runFiles(dir);
   const ctx: TaskContext = { config: plan.config, runDir: dir, backend: flags.backend };
   if (stages.includes('train')) {
@@ -289,7 +345,7 @@ export async function continueRun(dir: string, plan: ExperimentPlan, manifest: R
     // training.csv grows as the policies train (each task appends its rows, tasks.ts) from the
     // rows of the policies already trained; when all are, it is rewritten in training order.
     writeTrainingCsv(dir, plan);
-    await runTasks(todo, flags.jobs, ctx, progress, () => 'steps');
+    await executeTasks(todo, plan, flags, ctx, progress, 'steps');
     writeTrainingCsv(dir, plan);
     const policies = policyManifests(dir, plan);
     manifest.backend = policies[0]?.backend ?? manifest.backend;
@@ -298,7 +354,7 @@ export async function continueRun(dir: string, plan: ExperimentPlan, manifest: R
   }
   if (stages.includes('evaluate')) {
     const todo = evaluateTasks(plan).filter((t) => !isTaskDone(dir, t));
-    await runTasks(todo, flags.jobs, ctx, progress, () => 'episodes');
+    await executeTasks(todo, plan, flags, ctx, progress, 'episodes');
     writeEvaluationOutputs(dir, plan);
     markStage(files.manifest, manifest, 'evaluate');
   }
