@@ -80,7 +80,7 @@ export const ppoSchema = z.strictObject({
    * are always categorical.
    */
   distribution: z.enum(['beta', 'gaussian-clip'], { error: "expected 'beta' or 'gaussian-clip'" }).default('beta'),
-  /** Initial log standard deviation of the Gaussian ('gaussian-clip' only). */
+  /** Initial log standard deviation of the Gaussian; only with distribution 'gaussian-clip' (refused with the Beta, which would ignore it). */
   logStdInit: z.number({ error: 'expected a number' }).default(0),
   /** Adam epsilon (SB3 sets 1e-5 for its actor-critic policies). */
   adamEps: positive().default(1e-5),
@@ -187,8 +187,21 @@ export type SacHyperparameters = z.infer<typeof sacSchema>;
 export type PpoHyperparametersInput = z.input<typeof ppoSchema>;
 export type DqnHyperparametersInput = z.input<typeof dqnSchema>;
 
+/**
+ * `logStdInit` sets the clipped Gaussian's initial spread; the Beta (PPO's default) has none, so
+ * giving it without `distribution: gaussian-clip` would be silently ignored: refused instead. Checked
+ * on what the user wrote, before defaults fill in (a default logStdInit is not the user's).
+ */
+function refuseGaussianOnlyFields(raw: unknown, prefix: string): void {
+  if (raw === null || typeof raw !== 'object' || !('logStdInit' in raw)) return;
+  const distribution = (raw as Record<string, unknown>)['distribution'];
+  if (distribution === 'gaussian-clip' || (distribution !== undefined && distribution !== 'beta')) return; // a bad value is the schema's to report
+  throw new UserError(`${prefix}logStdInit: only used with ${prefix}distribution: gaussian-clip (the default, beta, has no log-std); set the distribution to gaussian-clip or remove logStdInit`);
+}
+
 /** Validate user hyperparameters (missing fields take SB3's defaults); errors name the field. */
 export function parsePpoHyperparameters(raw: unknown = {}, prefix = HYPERPARAMETER_PREFIX): PpoHyperparameters {
+  refuseGaussianOnlyFields(raw, prefix);
   return parseWithSchema(ppoSchema, raw ?? {}, prefix);
 }
 
@@ -197,6 +210,7 @@ export function parseDqnHyperparameters(raw: unknown = {}, prefix = HYPERPARAMET
 }
 
 export function parsePpoLagrangianHyperparameters(raw: unknown = {}, prefix = HYPERPARAMETER_PREFIX): PpoLagrangianHyperparameters {
+  refuseGaussianOnlyFields(raw, prefix);
   return parseWithSchema(ppoLagrangianSchema, raw ?? {}, prefix);
 }
 

@@ -10,7 +10,7 @@ import { Adam, clipGradNorm } from '../agents/common/adam.ts';
 import { initBackend } from '../agents/common/backend.ts';
 import { categoricalLogProb, gaussianLogProb, sampleCategorical } from '../agents/common/distributions.ts';
 import { computeGae } from '../agents/common/gae.ts';
-import { DQN_DEFAULTS, PPO_DEFAULTS, parseDqnHyperparameters, parsePpoHyperparameters } from '../agents/index.ts';
+import { DQN_DEFAULTS, PPO_DEFAULTS, parseDqnHyperparameters, parsePpoHyperparameters, parsePpoLagrangianHyperparameters } from '../agents/index.ts';
 import { glorotUniform, orthogonal } from '../agents/common/init.ts';
 import { huberLoss, ppoClipLoss, valueLoss } from '../agents/common/losses.ts';
 import { NetworksTf, NetworksTyped, initNetworks, type NetworkDescription } from '../agents/common/networks.ts';
@@ -218,6 +218,16 @@ test('distributions: categorical log-prob/sampling and Gaussian log-density', (t
   close(t, ones / 4000, 0.75, 0.03, 'frequency of action 1');
   // N(1, 2^2) at x = 2: -0.5*(0.5)^2 - log 2 - 0.5 log 2pi
   close(t, gaussianLogProb([1], 0, [Math.log(2)], [2], 0), -0.125 - Math.log(2) - 0.5 * Math.log(2 * Math.PI), 1e-12);
+});
+
+test('logStdInit is refused unless the distribution is gaussian-clip (the Beta would ignore it silently)', (t) => {
+  const message = 'train.hyperparameters.logStdInit: only used with train.hyperparameters.distribution: gaussian-clip (the default, beta, has no log-std); set the distribution to gaussian-clip or remove logStdInit';
+  t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5 }), { message });
+  t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'beta' }), { message });
+  t.throws(() => parsePpoLagrangianHyperparameters({ logStdInit: -1.5 }), { message });
+  t.is(parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'gaussian-clip' }).logStdInit, -1.5);
+  t.is(parsePpoHyperparameters({}).logStdInit, 0, 'the default is not the user\'s and passes');
+  t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'normal' }), { message: /distribution: expected 'beta' or 'gaussian-clip'/ });
 });
 
 test('hyperparameters: SB3 defaults and errors that name the field', (t) => {
