@@ -31,6 +31,9 @@ const nonNegativeInt = () =>
   z.number({ error: 'expected an integer >= 0' }).int({ error: 'expected an integer >= 0' }).min(0, { error: 'expected an integer >= 0' });
 const unit = (what = 'a number in [0, 1]') =>
   z.number({ error: `expected ${what}` }).min(0, { error: `expected ${what}` }).max(1, { error: `expected ${what}` });
+/** A target-update coefficient: in (0, 1] (1 = hard copy). */
+const coefficient = () =>
+  z.number({ error: 'expected a number in (0, 1]' }).gt(0, { error: 'expected a number in (0, 1]' }).max(1, { error: 'expected a number in (0, 1]' });
 const netArch = () => z.array(positiveInt(), { error: 'expected a list of positive integers, e.g. [64, 64]' }).min(1, { error: 'expected at least one hidden layer' });
 const activation = () => z.enum(['tanh', 'relu'], { error: "expected 'tanh' or 'relu'" });
 const bool = () => z.boolean({ error: 'expected true or false' });
@@ -98,7 +101,7 @@ export const dqnSchema = z.strictObject({
   learningStarts: nonNegativeInt().default(100),
   batchSize: positiveInt().default(32),
   /** Target update coefficient: 1 = hard copy, < 1 = Polyak averaging. */
-  tau: z.number({ error: 'expected a number in (0, 1]' }).gt(0, { error: 'expected a number in (0, 1]' }).max(1, { error: 'expected a number in (0, 1]' }).default(1.0),
+  tau: coefficient().default(1.0),
   gamma: unit().default(0.99),
   /** Train every this many environment steps (per env). */
   trainFreq: positiveInt().default(4),
@@ -160,7 +163,7 @@ export const sacSchema = z.strictObject({
   /** Transitions per gradient step, drawn uniformly with replacement; at most bufferSize. */
   batchSize: positiveInt().default(128),
   /** Polyak coefficient of the target critics, updated after every gradient step: target <- tau * online + (1 - tau) * target. */
-  tau: z.number({ error: 'expected a number in (0, 1]' }).gt(0, { error: 'expected a number in (0, 1]' }).max(1, { error: 'expected a number in (0, 1]' }).default(0.005),
+  tau: coefficient().default(0.005),
   gamma: unit().default(0.99),
   /** Train every this many environment steps (per env). */
   trainFreq: positiveInt().default(1),
