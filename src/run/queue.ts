@@ -81,6 +81,9 @@ export function parseQueueTarget(url: string, name: string = DEFAULT_QUEUE_NAME,
   return { url, shown: shown.toString(), name, flag };
 }
 
+/** How long closing the queue may take before its connections are dropped (Redis may be gone). */
+const CLOSE_TIMEOUT_MS = 3000;
+
 /** A Redis client for BullMQ: blocking commands allowed; a lost connection is retried for about 10 s, then the client ends. */
 export function redisClient(target: QueueTarget, options: { retryForever?: boolean } = {}): Redis {
   const client = new Redis(target.url, {
@@ -270,7 +273,11 @@ export async function runQueuedTasks(tasks: readonly Task[], target: QueueTarget
       }),
     );
   } finally {
-    await Promise.allSettled([events.close(), queue.close()]);
+    // With Redis gone, BullMQ's close() can wait for replies that never come, and with nothing else
+    // pending Node would exit mid-await (code 13) instead of reporting the lost connection: bound it.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([events.close(), queue.close()]), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
+    clearTimeout(timer);
     connection.disconnect();
     eventsConnection.disconnect();
   }
