@@ -136,6 +136,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
       }
 
       // ---- learn ----
+      const learningRate = hp.annealLr ? hp.learningRate * (1 - run.steps / totalSteps) : hp.learningRate;
       if (run.learns(hp)) {
         for (let g = 0; g < hp.gradientSteps; g++) {
           const batch = run.replay.sample(hp.batchSize, replayRng);
@@ -143,7 +144,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
           const { grads, loss } = qLossAndGradients(netsTf, params, targetTensors, batch, hp);
           guard.value('loss', loss);
           guard.value('gradient norm', clipGradNorm(grads, hp.maxGradNorm));
-          adam.apply(params.data, grads, hp.learningRate);
+          adam.apply(params.data, grads, learningRate);
           guard.values('weight', params.data);
           run.gradientSteps++;
           lossSum += loss;
@@ -151,7 +152,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
         }
       }
 
-      const fields = { algorithm: 'dqn', losses: { q: lossCount > 0 ? lossSum / lossCount : NaN }, entropy: NaN, learningRate: hp.learningRate, explorationRate: epsilon };
+      const fields = { algorithm: 'dqn', losses: { q: lossCount > 0 ? lossSum / lossCount : NaN }, entropy: NaN, learningRate, explorationRate: epsilon };
       if (await run.maybeReport(fields)) {
         lossSum = 0;
         lossCount = 0;

@@ -95,6 +95,11 @@ export const ppoSchema = z.strictObject({
 
 export const dqnSchema = z.strictObject({
   learningRate: positive().default(1e-4),
+  /**
+   * Linearly anneal the learning rate to 0 over training, as PPO's annealLr (SB3 default: constant).
+   * Damps the late oscillation of the greedy return (chemo-dtrbench-setting1, BENCHMARKS.md).
+   */
+  annealLr: bool().default(false),
   /** Replay buffer capacity in transitions. */
   bufferSize: positiveInt().default(1_000_000),
   /** Environment steps with uniformly random actions before learning starts; less than train.steps. */

@@ -64,6 +64,16 @@ test('DQN finds the better arm of a two-armed bandit', async (t) => {
   close(t, q[0] as number, 0, 0.2, 'Q(arm 0)');
 });
 
+test('DQN with annealLr steps its learning rate linearly down to 0 over training and still finds the better arm', async (t) => {
+  const stats: UpdateStats[] = [];
+  const hyperparameters = { learningRate: 1e-3, annealLr: true, learningStarts: 50, trainFreq: 1, targetUpdateInterval: 50, explorationFraction: 0.3 };
+  const policy = await trainDqn(() => new TwoArmedBandit(0.1), { totalSteps: 600, seed: 1, logInterval: 100, hyperparameters, onUpdate: (s) => stats.push(s) });
+  t.is(policy.act(one, greedy), 1);
+  // The rate of the gradient steps taken after env step k: lr x (1 - k / total).
+  t.deepEqual(stats.map((s) => s.steps), [100, 200, 300, 400, 500, 600]);
+  for (const s of stats) close(t, s.learningRate, 1e-3 * (1 - s.steps / 600), 1e-12, `learning rate at ${s.steps}`);
+});
+
 test('PPO walks the chain MDP to its rewarding end', async (t) => {
   const policy = await trainPpo(() => new ChainMDP(5, 20), { totalSteps: 2048, seed: 2, hyperparameters: { ...small, numEnvs: 2 } });
   for (let s = 0; s < 4; s++) t.is(policy.act(chainObs(s), greedy), 1, `state ${s}`);
