@@ -125,6 +125,28 @@ test('initial state W0, M0 ~ U(0, 2) per seed; six months then truncation', (t) 
   t.deepEqual(env.metadata.stepDuration, { value: 1, unit: 'month' });
 });
 
+test('observeBaseline adds W0, M0 and observeMonth adds month / months; the dynamics and rewards are unchanged', (t) => {
+  const plain = make(ID, { deaths: 'expected' });
+  const full = make(ID, { deaths: 'expected', observeBaseline: true, observeMonth: true });
+  t.deepEqual(full.metadata.observationLabels, ['W', 'M', 'W0', 'M0', 'month_fraction']);
+  t.deepEqual(full.observationSpace.shape, [5]);
+  t.deepEqual(make(ID, { observeMonth: true }).metadata.observationLabels, ['W', 'M', 'month_fraction']);
+  const a = plain.reset({ seed: 3 }).observation as Float32Array;
+  const b = full.reset({ seed: 3 }).observation as Float32Array;
+  t.deepEqual(Array.from(b), [a[0], a[1], a[0], a[1], 0]);
+  for (let k = 1; k <= 6; k++) {
+    const p = plain.step(dose(0.7));
+    const f = full.step(dose(0.7));
+    t.is(f.reward, p.reward);
+    const o = f.observation as Float32Array;
+    t.deepEqual(Array.from(o.subarray(0, 2)), Array.from(p.observation as Float32Array));
+    // The baseline stays the enrolment values; the month fraction counts the months given.
+    t.deepEqual(Array.from(o.subarray(2)), [a[0], a[1], Math.fround(k / 6)]);
+    t.is(f.truncated, k === 6);
+  }
+  t.is(t.throws(() => make(ID, { observeMonth: 'yes' }))?.message, 'Chemo-Zhao2009-v0: observeMonth: expected true (the observation adds month / months) or false, got "yes"');
+});
+
 test('discrete levels map to doses i/(n-1)', (t) => {
   const env = make(ID, { levels: 3, mu0: -20 });
   env.reset({ seed: 0, options: { W0: 1, M0: 1 } });
@@ -133,7 +155,7 @@ test('discrete levels map to doses i/(n-1)', (t) => {
   t.is(env.step(0).info['cumulativeDose'], 1.5);
 });
 
-for (const options of [{}, { levels: 5 }, { mu0: -2, months: 12 }]) {
+for (const options of [{}, { levels: 5 }, { mu0: -2, months: 12 }, { observeBaseline: true, observeMonth: true }]) {
   test(`checkEnv passes for ${ID} ${JSON.stringify(options)}`, (t) => {
     const report = checkEnv(make(ID, options), { steps: 100, seed: 1 });
     t.deepEqual(report.skipped, []);

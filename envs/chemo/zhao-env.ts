@@ -2,7 +2,12 @@
  * `Chemo-Zhao2009-v0`: six monthly dose decisions on the clinical-trial model of Zhao, Kosorok &
  * Zeng (Stat. Med. 28 (2009) 3294-3315); equations, mu0 default and reward in zhao-model.ts.
  *
- * Observation [W, M] (toxicity, tumour size). Action: dose fraction D in [0, 1], continuous or
+ * Observation [W, M] (toxicity, tumour size), followed by [W0, M0] with `observeBaseline` and by
+ * month / months (0 at reset, 1 at the end) with `observeMonth`. Both default to false (the earlier
+ * configs' [W, M]). Why they exist: the transitions depend on the patient's baseline W0, M0 (the
+ * max(M, M0) and max(W, W0) terms of zhao-model.ts), so [W, M] alone is not a Markov state, and
+ * Zhao et al. fit one Q-function per month (their decision stages), which the month gives a single
+ * network; a trial clinician knows both the enrolment values and the month. Action: dose fraction D in [0, 1], continuous or
  * `levels` discrete doses. Each step: update W and M, compute the month's survival probability, then
  * sample death from the episode's seeded stream (child 'death'); death terminates the episode
  * (terminated = true, reward -60). Cure (M = 0) is absorbing for M but does not end the episode
@@ -39,6 +44,8 @@ export const ZHAO_DEFAULTS = {
   months: 6,
   levels: null as number | null,
   deaths: 'sampled' as 'sampled' | 'expected',
+  observeBaseline: false,
+  observeMonth: false,
 };
 
 const optionsSchema = z
@@ -47,6 +54,8 @@ const optionsSchema = z
     months: z.int({ error: 'expected an integer number of months in [1, 120]' }).min(1, { error: 'expected an integer number of months in [1, 120]' }).max(120, { error: 'expected an integer number of months in [1, 120]' }),
     levels: z.int({ error: 'expected null (continuous dose) or an integer number of dose levels >= 2' }).min(2, { error: 'expected null (continuous dose) or an integer number of dose levels >= 2' }).max(1001, { error: 'expected at most 1001 dose levels' }).nullable(),
     deaths: z.enum(['sampled', 'expected'], { error: "expected 'sampled' (drawn each month) or 'expected' (none drawn; rewards in expectation)" }),
+    observeBaseline: z.boolean({ error: 'expected true (the observation adds W0, M0) or false' }),
+    observeMonth: z.boolean({ error: 'expected true (the observation adds month / months) or false' }),
   })
   .strict();
 
@@ -56,7 +65,7 @@ const resetSchema = z.object({ W0: level.optional(), M0: level.optional() }).str
 export type ZhaoOptions = z.infer<typeof optionsSchema>;
 
 export class ZhaoEnv extends BaseEnv<Float32Array, Action> {
-  readonly observationSpace = new Box(0, Infinity, [2], 'float32');
+  readonly observationSpace: Box;
   readonly actionSpace: Box | Discrete;
   readonly metadata: EnvMetadata;
   readonly options: ZhaoOptions;
@@ -74,11 +83,13 @@ export class ZhaoEnv extends BaseEnv<Float32Array, Action> {
     this.options = parseWithSchema(optionsSchema, { ...ZHAO_DEFAULTS, ...options }, `${ZHAO_ENV_ID}: `);
     this.params = { ...ZHAO_PARAMS, mu0: this.options.mu0 };
     this.actionSpace = doseActionSpace(this.options.levels);
+    const labels = ['W', 'M', ...(this.options.observeBaseline ? ['W0', 'M0'] : []), ...(this.options.observeMonth ? ['month_fraction'] : [])];
+    this.observationSpace = new Box(0, Infinity, [labels.length], 'float32');
     this.metadata = {
       id: ZHAO_ENV_ID,
       stepDuration: { value: 1, unit: 'month' },
       actionUnits: 'dose fraction [0, 1] of the maximum dose for the month',
-      observationLabels: ['W', 'M'],
+      observationLabels: labels,
       maxEpisodeSteps: this.options.months,
       constraints: ['toxicityRise'],
     };
@@ -121,7 +132,13 @@ export class ZhaoEnv extends BaseEnv<Float32Array, Action> {
   }
 
   private observe(): Float32Array {
-    return Float32Array.of(this.state.W, this.state.M);
+    const o = this.options;
+    return Float32Array.from([
+      this.state.W,
+      this.state.M,
+      ...(o.observeBaseline ? [this.initial.W, this.initial.M] : []),
+      ...(o.observeMonth ? [this.month / o.months] : []),
+    ]);
   }
 
   private info(dose: number, survivalProb: number, dead: boolean, cost: number): Info {
