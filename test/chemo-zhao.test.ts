@@ -2,6 +2,7 @@ import test from 'ava';
 import '../envs/chemo/register.ts';
 import { checkEnv } from '../src/core/check-env.ts';
 import { make } from '../src/core/registry.ts';
+import { Box } from '../src/core/spaces.ts';
 import { ZHAO_PARAMS, zhaoMonthlySurvival, zhaoReward, zhaoTransition } from '../envs/chemo/zhao-model.ts';
 
 const ID = 'Chemo-Zhao2009-v0';
@@ -129,7 +130,7 @@ test('observeBaseline adds W0, M0 and observeMonth adds month / months; the dyna
   const plain = make(ID, { deaths: 'expected' });
   const full = make(ID, { deaths: 'expected', observeBaseline: true, observeMonth: true });
   t.deepEqual(full.metadata.observationLabels, ['W', 'M', 'W0', 'M0', 'month_fraction']);
-  t.deepEqual(full.observationSpace.shape, [5]);
+  t.deepEqual((full.observationSpace as Box).shape, [5]);
   t.deepEqual(make(ID, { observeMonth: true }).metadata.observationLabels, ['W', 'M', 'month_fraction']);
   const a = plain.reset({ seed: 3 }).observation as Float32Array;
   const b = full.reset({ seed: 3 }).observation as Float32Array;
