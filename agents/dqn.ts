@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../src/core/errors.ts';
 import { Rng } from '../src/core/rng.ts';
 import { Discrete } from '../src/core/spaces.ts';
-import { clipGradNorm } from './common/adam.ts';
+import { annealedLearningRate, clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { argmax } from './common/distributions.ts';
 import { DivergenceGuard } from './common/divergence.ts';
@@ -136,7 +136,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
       }
 
       // ---- learn ----
-      const learningRate = hp.annealLr ? hp.learningRate * (1 - run.steps / totalSteps) : hp.learningRate;
+      const learningRate = annealedLearningRate(hp, run.steps / totalSteps);
       if (run.learns(hp)) {
         for (let g = 0; g < hp.gradientSteps; g++) {
           const batch = run.replay.sample(hp.batchSize, replayRng);

@@ -36,7 +36,7 @@
 
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../src/core/errors.ts';
-import { Adam, clipGradNorm } from './common/adam.ts';
+import { Adam, annealedLearningRate, clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { DivergenceGuard } from './common/divergence.ts';
 import { createLearner } from './common/learner.ts';
@@ -138,7 +138,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   const schedule = new CheckpointSchedule(options.checkpoint, run.steps, learner.policy);
 
   for (; update <= run.numUpdates; update++) {
-    const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;
+    const lr = annealedLearningRate(hp, (update - 1) / run.numUpdates);
 
     // ---- 1. rollout (PPO's, with costs and cost values) ----
     const buf = run.collect();

@@ -44,7 +44,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Box, Discrete } from '../src/core/spaces.ts';
 import type { VectorEnv } from '../src/core/vector.ts';
-import { clipGradNorm } from './common/adam.ts';
+import { annealedLearningRate, clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { UserError } from '../src/core/errors.ts';
 import { betaConcentration, betaLogProb, betaEntropy, digamma, gaussianEntropy, gaussianEntropyTf, gaussianLogProbTf, sigmoid, trigamma } from './common/distributions.ts';
@@ -290,7 +290,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const schedule = new CheckpointSchedule(options.checkpoint, run.steps, learner.policy);
 
   for (; update <= run.numUpdates; update++) {
-    const lr = hp.annealLr ? hp.learningRate * (1 - (update - 1) / run.numUpdates) : hp.learningRate;
+    const lr = annealedLearningRate(hp, (update - 1) / run.numUpdates);
 
     // ---- 1. rollout ----
     const buf = run.collect();

@@ -74,6 +74,12 @@ test('DQN with annealLr steps its learning rate linearly down to 0 over training
   for (const s of stats) close(t, s.learningRate, 1e-3 * (1 - s.steps / 600), 1e-12, `learning rate at ${s.steps}`);
 });
 
+test('PPO with annealLr uses learningRate x (1 - finished updates / updates) in each update', async (t) => {
+  const stats: UpdateStats[] = [];
+  await trainPpo(() => new TwoArmedBandit(0.1), { totalSteps: 256, seed: 1, hyperparameters: { ...small, annealLr: true }, onUpdate: (s) => stats.push(s) });
+  t.deepEqual(stats.map((s) => s.learningRate), [1, 0.75, 0.5, 0.25].map((f) => small.learningRate * f));
+});
+
 test('PPO walks the chain MDP to its rewarding end', async (t) => {
   const policy = await trainPpo(() => new ChainMDP(5, 20), { totalSteps: 2048, seed: 2, hyperparameters: { ...small, numEnvs: 2 } });
   for (let s = 0; s < 4; s++) t.is(policy.act(chainObs(s), greedy), 1, `state ${s}`);

@@ -44,6 +44,15 @@ export class Adam {
   }
 }
 
+/**
+ * The step size at `progress` in [0, 1) of training: with `annealLr`, decayed linearly from
+ * `learningRate` towards 0 (CleanRL's anneal_lr), else constant. One schedule for PPO,
+ * PPO-Lagrangian (progress = finished updates / updates) and DQN (env steps / train.steps).
+ */
+export function annealedLearningRate(hp: { learningRate: number; annealLr: boolean }, progress: number): number {
+  return hp.annealLr ? hp.learningRate * (1 - progress) : hp.learningRate;
+}
+
 /** Scale `grads` in place so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
 export function clipGradNorm(grads: Float32Array, maxNorm: number): number {
   let sq = 0;

@@ -7,9 +7,10 @@
  * configs' [W, M]). Why they exist: the transitions depend on the patient's baseline W0, M0 (the
  * max(M, M0) and max(W, W0) terms of zhao-model.ts), so [W, M] alone is not a Markov state, and
  * Zhao et al. fit one Q-function per month (their decision stages), which the month gives a single
- * network; a trial clinician knows both the enrolment values and the month. Action: dose fraction D in [0, 1], continuous or
- * `levels` discrete doses. Each step: update W and M, compute the month's survival probability, then
- * sample death from the episode's seeded stream (child 'death'); death terminates the episode
+ * network; a trial clinician knows both the enrolment values and the month.
+ * Action: dose fraction D in [0, 1], continuous or `levels` discrete doses. Each step: update W and M,
+ * compute the month's survival probability, then sample death from the episode's seeded stream
+ * (child 'death'); death terminates the episode
  * (terminated = true, reward -60). Cure (M = 0) is absorbing for M but does not end the episode
  * (toxicity and death risk continue). After `months` (default 6) decisions the episode is truncated.
  *
