@@ -7,9 +7,11 @@
  *   every env step: epsilon-greedy action (uniformly random before learningStarts), store the
  *     transition in the replay buffer (the next observation of an ended episode is its final
  *     observation, and only `terminated` is stored, so a time-limit truncation still bootstraps);
+ *     with nStep = n > 1 the stored transition is (s_t, a_t, sum_{k<m} gamma^k r_{t+k}, s_{t+m}),
+ *     m = n or fewer at an episode end (common/replay.ts NStepWriter);
  *     every targetUpdateInterval steps: target <- tau * online + (1 - tau) * target
  *   every trainFreq steps after learningStarts: gradientSteps times
- *     y = r + gamma * (1 - terminated) * Q_target(s', argmax_a Q_online(s', a))
+ *     y = r + gamma^m * (1 - terminated) * Q_target(s', argmax_a Q_online(s', a))   (m = 1 one-step)
  *     minimise Huber(Q_online(s, a), y); clip the global grad norm; Adam
  *
  * Discrete action spaces only. Parameters live in one flat Float32Array; tfjs computes gradients.
@@ -43,16 +45,17 @@ export function epsilonAt(progress: number, hp: Pick<DqnHyperparameters, 'explor
 }
 
 /**
- * TD targets y = r + gamma * (1 - terminated) * Q_target(s', a*), with a* = argmax Q_online(s', .)
+ * TD targets y = r + discount * (1 - terminated) * Q_target(s', a*), with a* = argmax Q_online(s', .)
  * (double DQN) or argmax Q_target(s', .) (plain DQN when `qNextOnline` is null). [B] tensors,
- * [B, n] Q-values. Exported for the unit tests.
+ * [B, n] Q-values; `discount` is gamma, or [B] values gamma^m for n-step transitions. Exported for
+ * the unit tests.
  */
-export function dqnTargets(rewards: tf.Tensor, terminated: tf.Tensor, qNextTarget: tf.Tensor, qNextOnline: tf.Tensor | null, gamma: number): tf.Tensor {
+export function dqnTargets(rewards: tf.Tensor, terminated: tf.Tensor, qNextTarget: tf.Tensor, qNextOnline: tf.Tensor | null, discount: number | tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const n = qNextTarget.shape[1] as number;
     const best = tf.argMax(qNextOnline ?? qNextTarget, 1);
     const nextQ = tf.sum(tf.mul(qNextTarget, oneHotFloat(best, n)), 1);
-    return tf.add(rewards, tf.mul(tf.mul(tf.sub(1, terminated), gamma), nextQ));
+    return tf.add(rewards, tf.mul(tf.mul(tf.sub(1, terminated), discount), nextQ));
   });
 }
 
@@ -97,7 +100,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   const target = params.clone();
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
   // The replay, episode statistics and schedule (common/off-policy.ts).
-  const run = new OffPolicyRun({ envs, learner: { numEnvs, obsSize, rms, policy }, guard, seed, totalSteps, bufferSize: hp.bufferSize, actionSize: 1, options });
+  const run = new OffPolicyRun({ envs, learner: { numEnvs, obsSize, rms, policy }, guard, seed, totalSteps, bufferSize: hp.bufferSize, actionSize: 1, nStep: { n: hp.nStep, gamma: hp.gamma }, options });
   let lossSum = 0;
   let lossCount = 0;
   let epsilon = hp.explorationInitialEps;
@@ -192,7 +195,7 @@ export function qLossAndGradients(
   params: ParamStore,
   targetTensors: Record<string, tf.Tensor>,
   batch: ReplayBatch,
-  hp: Pick<DqnHyperparameters, 'gamma' | 'doubleQ'>,
+  hp: Pick<DqnHyperparameters, 'gamma' | 'doubleQ'> & Partial<Pick<DqnHyperparameters, 'nStep'>>,
 ): { grads: Float32Array; loss: number } {
   const d = netsTf.d;
   let result: { loss: number; grads: Float32Array } = { loss: 0, grads: new Float32Array(0) };
@@ -207,7 +210,7 @@ export function qLossAndGradients(
       tf.tensor1d(batch.terminated),
       netsTf.q(targetTensors, nextObs),
       hp.doubleQ ? netsTf.q(online, nextObs) : null,
-      hp.gamma,
+      (hp.nStep ?? 1) === 1 ? hp.gamma : tf.tensor1d(Float32Array.from(batch.steps, (m) => hp.gamma ** m)),
     ).dataSync();
     const head = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [q, save] = args as [tf.Tensor, tf.GradSaveFunc];

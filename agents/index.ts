@@ -108,6 +108,12 @@ export const dqnSchema = z.strictObject({
   /** Target update coefficient: 1 = hard copy, < 1 = Polyak averaging. */
   tau: coefficient().default(1.0),
   gamma: unit().default(0.99),
+  /**
+   * n-step returns (Rainbow's multi-step targets, Hessel et al. 2018): the target sums n discounted
+   * rewards and bootstraps from the state n steps on with gamma^n (fewer at an episode end). SB3's
+   * DQN uses 1.
+   */
+  nStep: positiveInt().max(255, { error: 'expected an integer from 1 to 255' }).default(1),
   /** Train every this many environment steps (per env). */
   trainFreq: positiveInt().default(4),
   /** Gradient steps per training round. */

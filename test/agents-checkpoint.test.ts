@@ -23,17 +23,19 @@ test.before(async () => {
 });
 
 /** Small runs on real envs with autoresets (two envs; DQN and SAC past learningStarts and through a full replay buffer). */
-const RUNS: Record<string, { env: string; steps: number; every: number; hyperparameters: Record<string, unknown>; costLimit?: number }> = {
+const RUNS: Record<string, { env: string; steps: number; every: number; hyperparameters: Record<string, unknown>; costLimit?: number; algo?: string }> = {
   ppo: { env: 'CartPole-v1', steps: 256, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, normalizeObservations: true } },
   'ppo-lagrangian': { env: 'CartPole-v1', steps: 256, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2 }, costLimit: 1 },
   dqn: { env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, normalizeObservations: true } },
+  // n-step returns keep transitions pending across a checkpoint.
+  'dqn, 3-step returns': { algo: 'dqn', env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, nStep: 3 } },
   sac: { env: 'Pendulum-v1', steps: 300, every: 100, hyperparameters: { learningStarts: 40, bufferSize: 150, batchSize: 16, netArch: [16, 16], numEnvs: 2 } },
 };
 
 async function train(name: string, checkpoint: { save?: (s: TrainingState) => void; from?: TrainingState }) {
   const r = RUNS[name] as (typeof RUNS)[string];
   const rows: UpdateStats[] = [];
-  const policy = await algorithm(name).train(() => make(r.env), {
+  const policy = await algorithm(r.algo ?? name).train(() => make(r.env), {
     totalSteps: r.steps,
     seed: 7,
     hyperparameters: r.hyperparameters,
@@ -46,7 +48,7 @@ async function train(name: string, checkpoint: { save?: (s: TrainingState) => vo
   return { policy, rows: rows.map(({ stepsPerSecond: _s, elapsedSeconds: _e, ...rest }) => rest) };
 }
 
-for (const name of ALGORITHM_NAMES) {
+for (const name of [...ALGORITHM_NAMES, 'dqn, 3-step returns']) {
   test.serial(`${name}: continued from a checkpoint, training ends exactly where the uninterrupted run ends`, async (t) => {
     if (RUNS[name] === undefined) return t.fail(`no run for ${name}: add one to RUNS`);
     const states: TrainingState[] = [];

@@ -99,6 +99,18 @@ test('DQN walks the chain MDP to its rewarding end; Q-values follow gamma^distan
   close(t, policy.nets.q(chainObs(2), 1)[1] as number, 0.9, 0.15, 'Q(2, right)');
 });
 
+test('DQN with 3-step returns walks the chain MDP; Q-values still follow gamma^distance', async (t) => {
+  const policy = await trainDqn(() => new ChainMDP(5, 20), {
+    totalSteps: 3000,
+    seed: 3,
+    hyperparameters: { learningRate: 1e-3, learningStarts: 200, trainFreq: 1, targetUpdateInterval: 100, explorationFraction: 0.5, gamma: 0.9, nStep: 3 },
+  });
+  for (let s = 0; s < 4; s++) t.is(policy.act(chainObs(s), greedy), 1, `state ${s}`);
+  t.is(chainEpisodeReturn(policy), 1);
+  close(t, policy.nets.q(chainObs(3), 1)[1] as number, 1, 0.15, 'Q(3, right)');
+  close(t, policy.nets.q(chainObs(1), 1)[1] as number, 0.81, 0.15, 'Q(1, right)');
+});
+
 test("PPO's clipped Gaussian (distribution: gaussian-clip) moves its mean to the best continuous action", async (t) => {
   const policy = await trainPpo(() => new ContinuousBandit(0.5), { totalSteps: 2048, seed: 4, hyperparameters: { ...small, numEnvs: 4, nSteps: 32, distribution: 'gaussian-clip' } });
   t.is(policy.network.distribution, 'gaussian-clip');

@@ -14,7 +14,7 @@ import { DQN_DEFAULTS, PPO_DEFAULTS, parseDqnHyperparameters, parsePpoHyperparam
 import { glorotUniform, orthogonal } from '../agents/common/init.ts';
 import { huberLoss, ppoClipLoss, valueLoss } from '../agents/common/losses.ts';
 import { NetworksTf, NetworksTyped, initNetworks, type NetworkDescription } from '../agents/common/networks.ts';
-import { ReplayBuffer, storeTransitions } from '../agents/common/replay.ts';
+import { NStepWriter, ReplayBuffer, storeTransitions } from '../agents/common/replay.ts';
 import { TwoArmedBandit } from '../agents/common/toy-envs.ts';
 import { dqnHead, dqnTargets, epsilonAt, train as trainDqn } from '../agents/dqn.ts';
 import { categoricalPpoHead, normalizeAdvantages, ppoHead } from '../agents/ppo.ts';
@@ -143,6 +143,68 @@ test('storeTransitions keeps the final observation and stores only terminated', 
   t.deepEqual(Array.from(replay.terminated.subarray(0, 3)), [0, 1, 0]); // truncated row 0 still bootstraps
   t.deepEqual(Array.from(replay.obs.subarray(0, 6)), [1, 1, 2, 2, 3, 3]);
   t.deepEqual(Array.from(replay.actions.subarray(0, 3)), [0, 1, 1]);
+});
+
+/** One vector step of `n` envs with observation [obs value, obs value], for the n-step writer. */
+function vectorStep(next: number[], rewards: number[], terminated: number[], truncated: number[], finals: Array<number | null>): VectorStepResult {
+  return {
+    observations: new Float32Array(next.flatMap((v) => [v, v])),
+    rewards: new Float64Array(rewards),
+    terminated: new Uint8Array(terminated),
+    truncated: new Uint8Array(truncated),
+    infos: finals.map((f) => (f === null ? {} : { finalObservation: new Float32Array([f, f]) })),
+  };
+}
+
+test('NStepWriter stores n-step discounted sums, flushing every pending transition at an episode end', (t) => {
+  // gamma 0.5, n 3. Env 0: rewards 1, 2, 4, 8, 16 on obs 0..4, terminated at the 5th step (final obs 50).
+  // Env 1: rewards 1, 1 on obs 100, 101, truncated at its 2nd step (final obs 150), then obs 200.
+  const replay = new ReplayBuffer(20, 2);
+  const writer = new NStepWriter(replay, 3, 0.5, 2);
+  const obs = (a: number, b: number) => new Float32Array([a, a, b, b]);
+  writer.write(obs(0, 100), [0, 1], vectorStep([1, 101], [1, 1], [0, 0], [0, 0], [null, null]));
+  t.is(replay.size, 0, 'nothing complete after one step');
+  writer.write(obs(1, 101), [1, 0], vectorStep([2, 200], [2, 1], [0, 0], [0, 1], [null, 150]));
+  // Env 1 truncated: both pending transitions stored, bootstrapping from the final observation.
+  t.is(replay.size, 2);
+  writer.write(obs(2, 200), [0, 1], vectorStep([3, 201], [4, 3], [0, 0], [0, 0], [null, null]));
+  writer.write(obs(3, 201), [1, 1], vectorStep([4, 202], [8, 3], [0, 0], [0, 0], [null, null]));
+  writer.write(obs(4, 202), [0, 1], vectorStep([0, 203], [16, 3], [1, 0], [0, 0], [50, null]));
+  const rows = Array.from({ length: replay.size }, (_, i) => [replay.obs[2 * i], replay.actions[i], replay.rewards[i], replay.nextObs[2 * i], replay.terminated[i], replay.steps[i]]);
+  t.deepEqual(rows, [
+    [100, 1, 1 + 0.5 * 1, 150, 0, 2], // truncated: gamma^2 bootstrap from the final observation
+    [101, 0, 1, 150, 0, 1],
+    [0, 0, 1 + 0.5 * 2 + 0.25 * 4, 3, 0, 3],
+    [1, 1, 2 + 0.5 * 4 + 0.25 * 8, 4, 0, 3],
+    [2, 0, 4 + 0.5 * 8 + 0.25 * 16, 50, 1, 3], // terminated: every pending transition stops the bootstrap
+    [3, 1, 8 + 0.5 * 16, 50, 1, 2],
+    [4, 0, 16, 50, 1, 1],
+    [200, 1, 3 + 0.5 * 3 + 0.25 * 3, 203, 0, 3],
+  ]);
+  // The pending transitions survive a checkpoint: a restored writer completes them identically.
+  const other = new ReplayBuffer(20, 2);
+  const restored = new NStepWriter(other, 3, 0.5, 2);
+  restored.setState(JSON.parse(JSON.stringify(writer.getState())));
+  const last = vectorStep([1, 204], [0, 5], [0, 0], [0, 0], [null, null]);
+  writer.write(obs(0, 203), [1, 1], last);
+  restored.write(obs(0, 203), [1, 1], last);
+  t.deepEqual([other.obs[0], other.rewards[0], other.steps[0]], [replay.obs[16], replay.rewards[8], replay.steps[8]]);
+  t.deepEqual([other.obs[0], other.rewards[0], other.steps[0]], [201, 3 + 0.5 * 3 + 0.25 * 5, 3]);
+});
+
+test('NStepWriter with n = 1 stores exactly what storeTransitions does', (t) => {
+  const a = new ReplayBuffer(10, 2);
+  const b = new ReplayBuffer(10, 2);
+  const step = vectorStep([10, 20], [0.5, 1], [0, 1], [1, 0], [7, 8]);
+  storeTransitions(a, new Float32Array([1, 1, 2, 2]), [0, 1], step);
+  new NStepWriter(b, 1, 0.99, 2).write(new Float32Array([1, 1, 2, 2]), [0, 1], step);
+  t.deepEqual(b.getState(), a.getState());
+  t.deepEqual(Array.from(b.steps.subarray(0, 2)), [1, 1]);
+});
+
+test('DQN targets take a per-transition discount gamma^m for n-step transitions', (t) => {
+  const y = dqnTargets(tf.tensor1d([1, 1]), tf.tensor1d([0, 0]), tf.tensor2d([[2, 4], [2, 4]]), null, tf.tensor1d([0.5, 0.125])).dataSync();
+  t.deepEqual(Array.from(y), [1 + 0.5 * 4, 1 + 0.125 * 4]);
 });
 
 test('replay buffer wraps around and samples only stored transitions', (t) => {

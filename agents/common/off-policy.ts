@@ -10,7 +10,7 @@ import type { VectorEnv } from '../../src/core/vector.ts';
 import type { DivergenceGuard } from './divergence.ts';
 import { EpisodeTracker, costOf } from './episode-stats.ts';
 import type { Learner } from './learner.ts';
-import { ReplayBuffer, storeTransitions } from './replay.ts';
+import { NStepWriter, ReplayBuffer } from './replay.ts';
 import { DoseActionStats, UpdateReporter, type TrainOptions, type UpdateFields } from './training.ts';
 import { ActionLog, replayEnvs, stateArray, type StateParts } from './training-state.ts';
 import type { Box, Discrete } from '../../src/core/spaces.ts';
@@ -25,11 +25,14 @@ export interface OffPolicyRunOptions {
   /** Replay capacity (never more than totalSteps is allocated) and values stored per action (1: an index). */
   bufferSize: number;
   actionSize: number;
+  /** n-step returns (DQN's nStep) and their discount; default one-step. */
+  nStep?: { n: number; gamma: number };
   options: Pick<TrainOptions, 'onUpdate' | 'deliveredDose' | 'logInterval' | 'checkpoint'>;
 }
 
 export class OffPolicyRun {
   readonly replay: ReplayBuffer;
+  private readonly writer: NStepWriter;
   readonly tracker: EpisodeTracker;
   /** The observations the envs returned last (raw). */
   observations: ArrayLike<number>;
@@ -50,6 +53,7 @@ export class OffPolicyRun {
     const { numEnvs, obsSize, rms, policy } = o.learner;
     // Never allocate more than the run can fill (the default buffers hold 1e6 transitions).
     this.replay = new ReplayBuffer(Math.min(o.bufferSize, o.totalSteps), obsSize, o.actionSize);
+    this.writer = new NStepWriter(this.replay, o.nStep?.n ?? 1, o.nStep?.gamma ?? 1, numEnvs);
     this.tracker = new EpisodeTracker(numEnvs);
     this.doses = new DoseActionStats(o.options.deliveredDose);
     this.reporter = new UpdateReporter(o.options.onUpdate, this.tracker, policy, this.doses);
@@ -71,6 +75,8 @@ export class OffPolicyRun {
 
   /** What a checkpoint holds of the run: counters, the replay buffer, episode and dose statistics, the envs' actions. */
   stateParts(parts: StateParts): StateParts {
+    // The transitions still gathering their n-step return (none with one-step returns, whose checkpoints predate them).
+    if (this.writer.n > 1) parts.value('replay.pending', () => this.writer.getState(), (v) => this.writer.setState(v));
     return parts
       .value('run.counters', () => [this.steps, this.calls, this.gradientSteps, this.nextLog, this.reports], (v) => {
         [this.steps, this.calls, this.gradientSteps, this.nextLog, this.reports] = v as [number, number, number, number, number];
@@ -109,7 +115,7 @@ export class OffPolicyRun {
     this.actionLog.record(actions);
     const res = envs.step(actions);
     for (let e = 0; e < n; e++) guard.reward(res.rewards[e] as number, e);
-    storeTransitions(this.replay, this.observations, stored, res);
+    this.writer.write(this.observations, stored, res);
     for (let e = 0; e < n; e++) {
       const done = res.terminated[e] === 1 || res.truncated[e] === 1;
       const info = res.infos[e];

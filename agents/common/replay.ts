@@ -5,6 +5,11 @@
  * `terminated` is stored, not `done`: a transition cut by a time limit (truncated) keeps
  * terminated = 0 and its `nextObs` is the real final observation, so the target bootstraps from it;
  * only a true terminal state stops the bootstrap.
+ *
+ * n-step returns (Sutton 1988; the "multi-step" part of Rainbow, Hessel et al. 2018): `NStepWriter`
+ * stores (s_t, a_t, R = sum_{k<m} gamma^k r_{t+k}, s_{t+m}, terminated, m) with m = n, or fewer
+ * steps when the episode ended first; the target then bootstraps with gamma^m (`steps` per
+ * transition; 1 for every one-step transition).
  */
 import type { Rng } from '../../src/core/rng.ts';
 import type { VectorStepResult } from '../../src/core/vector.ts';
@@ -16,6 +21,8 @@ export interface ReplayBatch {
   actions: Float32Array;
   rewards: Float32Array;
   terminated: Float32Array;
+  /** Env steps m the reward sums and the bootstrap lies ahead (1 unless n-step). */
+  steps: Float32Array;
   size: number;
 }
 
@@ -25,6 +32,7 @@ export class ReplayBuffer {
   readonly actions: Float32Array;
   readonly rewards: Float32Array;
   readonly terminated: Uint8Array;
+  readonly steps: Uint8Array;
   private pos = 0;
   private full = false;
 
@@ -38,6 +46,7 @@ export class ReplayBuffer {
     this.actions = new Float32Array(capacity * actionSize);
     this.rewards = new Float32Array(capacity);
     this.terminated = new Uint8Array(capacity);
+    this.steps = new Uint8Array(capacity);
   }
 
   /** The stored transitions and the write position, for a training checkpoint (only the filled part). */
@@ -50,6 +59,7 @@ export class ReplayBuffer {
       actions: this.actions.slice(0, n * this.actionSize),
       rewards: this.rewards.slice(0, n),
       terminated: this.terminated.slice(0, n),
+      steps: this.steps.slice(0, n),
     };
   }
 
@@ -59,6 +69,11 @@ export class ReplayBuffer {
       if (source === undefined || source.length > target.length || source.constructor !== target.constructor) throw new Error(`ReplayBuffer.setState: ${name} does not fit a buffer of ${this.capacity} transitions`);
       target.set(source);
     }
+    // Checkpoints written before n-step returns hold one-step transitions only.
+    const steps = a['steps'];
+    if (steps !== undefined && (steps.length > this.capacity || !(steps instanceof Uint8Array))) throw new Error(`ReplayBuffer.setState: steps does not fit a buffer of ${this.capacity} transitions`);
+    if (steps !== undefined) this.steps.set(steps);
+    else this.steps.fill(1);
     const position = a['position'];
     this.pos = position?.[0] as number;
     this.full = position?.[1] === 1;
@@ -68,8 +83,8 @@ export class ReplayBuffer {
     return this.full ? this.capacity : this.pos;
   }
 
-  /** Store one transition; `action` is an index (actionSize 1) or actionSize values. */
-  add(obs: ArrayLike<number>, obsOffset: number, action: number | ArrayLike<number>, reward: number, nextObs: ArrayLike<number>, nextOffset: number, terminated: boolean): void {
+  /** Store one transition; `action` is an index (actionSize 1) or actionSize values; `steps` = m of an n-step transition. */
+  add(obs: ArrayLike<number>, obsOffset: number, action: number | ArrayLike<number>, reward: number, nextObs: ArrayLike<number>, nextOffset: number, terminated: boolean, steps = 1): void {
     const o = this.pos * this.obsSize;
     for (let j = 0; j < this.obsSize; j++) {
       this.obs[o + j] = obs[obsOffset + j] as number;
@@ -79,6 +94,7 @@ export class ReplayBuffer {
     else this.actions.set(action, this.pos * this.actionSize);
     this.rewards[this.pos] = reward;
     this.terminated[this.pos] = terminated ? 1 : 0;
+    this.steps[this.pos] = steps;
     this.pos++;
     if (this.pos === this.capacity) {
       this.pos = 0;
@@ -98,6 +114,7 @@ export class ReplayBuffer {
       actions: new Float32Array(batchSize * m),
       rewards: new Float32Array(batchSize),
       terminated: new Float32Array(batchSize),
+      steps: new Float32Array(batchSize),
       size: batchSize,
     };
     for (let k = 0; k < batchSize; k++) {
@@ -108,6 +125,7 @@ export class ReplayBuffer {
       else b.actions.set(this.actions.subarray(i * m, i * m + m), k * m);
       b.rewards[k] = this.rewards[i] as number;
       b.terminated[k] = this.terminated[i] as number;
+      b.steps[k] = this.steps[i] as number;
     }
     return b;
   }
@@ -125,6 +143,76 @@ export function storeTransitions(replay: ReplayBuffer, obs: ArrayLike<number>, a
     const ended = result.terminated[i] === 1 || result.truncated[i] === 1;
     const next = ended ? (result.infos[i]?.finalObservation as ArrayLike<number>) : result.observations;
     replay.add(obs, i * d, actions[i] as number | ArrayLike<number>, result.rewards[i] as number, next, ended ? 0 : i * d, result.terminated[i] === 1);
+  }
+}
+
+/** One transition waiting for its n-step return. */
+interface Pending {
+  obs: Float32Array;
+  action: number | Float32Array;
+  reward: number;
+  steps: number;
+}
+
+/**
+ * Writes n-step transitions into a replay buffer, one FIFO of pending transitions per env. Each
+ * env step adds gamma^k r to every pending transition of that env (k = its steps so far); the oldest
+ * is stored once it has n steps, and when the episode ends every pending one is stored with the
+ * final observation and the episode's `terminated` (a truncated episode still bootstraps, with
+ * gamma^m for its m < n steps). With n = 1 it stores exactly what `storeTransitions` does.
+ */
+export class NStepWriter {
+  private readonly pending: Pending[][];
+
+  constructor(
+    private readonly replay: ReplayBuffer,
+    readonly n: number,
+    readonly gamma: number,
+    numEnvs: number,
+  ) {
+    if (!Number.isInteger(n) || n < 1 || n > 255) throw new Error(`NStepWriter: n must be an integer in [1, 255], got ${n}`);
+    this.pending = Array.from({ length: numEnvs }, () => []);
+  }
+
+  /** Store one vector step, as `storeTransitions`. */
+  write(obs: ArrayLike<number>, actions: readonly (number | ArrayLike<number>)[], result: VectorStepResult): void {
+    if (this.n === 1) {
+      storeTransitions(this.replay, obs, actions, result);
+      return;
+    }
+    const d = this.replay.obsSize;
+    for (let i = 0; i < actions.length; i++) {
+      const queue = this.pending[i] as Pending[];
+      const a = actions[i] as number | ArrayLike<number>;
+      queue.push({ obs: Float32Array.from({ length: d }, (_, j) => obs[i * d + j] as number), action: typeof a === 'number' ? a : Float32Array.from(a), reward: 0, steps: 0 });
+      const r = result.rewards[i] as number;
+      for (const p of queue) {
+        p.reward += this.gamma ** p.steps * r;
+        p.steps++;
+      }
+      const terminated = result.terminated[i] === 1;
+      if (terminated || result.truncated[i] === 1) {
+        const final = result.infos[i]?.finalObservation as ArrayLike<number>;
+        for (const p of queue) this.replay.add(p.obs, 0, p.action, p.reward, final, 0, terminated, p.steps);
+        queue.length = 0;
+      } else if ((queue[0] as Pending).steps === this.n) {
+        const p = queue.shift() as Pending;
+        this.replay.add(p.obs, 0, p.action, p.reward, result.observations, i * d, false, p.steps);
+      }
+    }
+  }
+
+  /** The pending transitions, for a training checkpoint. */
+  getState(): unknown {
+    return this.pending.map((queue) => queue.map((p) => ({ obs: Array.from(p.obs), action: typeof p.action === 'number' ? p.action : Array.from(p.action), reward: p.reward, steps: p.steps })));
+  }
+
+  setState(state: unknown): void {
+    const queues = state as Array<Array<{ obs: number[]; action: number | number[]; reward: number; steps: number }>>;
+    if (!Array.isArray(queues) || queues.length !== this.pending.length) throw new Error(`NStepWriter.setState: expected ${this.pending.length} queues of pending transitions`);
+    queues.forEach((queue, i) => {
+      this.pending[i] = queue.map((p) => ({ obs: Float32Array.from(p.obs), action: typeof p.action === 'number' ? p.action : Float32Array.from(p.action), reward: p.reward, steps: p.steps }));
+    });
   }
 }
 
