@@ -199,6 +199,34 @@ test('multiplicative observation noise: observed / true in [1 - w/2, 1 + w/2], v
   t.true(Math.min(...ratios) < 0.8 && Math.max(...ratios) > 1.2);
 });
 
+test("tumorScale 'log' shows T as (log10 T + 12) / 12 (noise applied to T first); the other elements are unchanged", (t) => {
+  const linear = make(ID, { setting: 1 });
+  const log = make(ID, { setting: 1, tumorScale: 'log' });
+  linear.reset({ seed: 3 });
+  log.reset({ seed: 3 });
+  let lowest = { T: Infinity, read: NaN };
+  for (let k = 0; k < 600; k++) {
+    const u = k < 300 ? 1 : 0; // MTD for 75 days, then nothing
+    const a = linear.step(dose(u));
+    const b = log.step(dose(u));
+    const T = b.info['T'] as number;
+    const obs = b.observation as Float32Array;
+    t.true(Math.abs(obs[0]! - (Math.log10(Math.max(Math.fround(T), 1e-12)) + 12) / 12) < 1e-6, `step ${k}: T ${T} read ${obs[0]}`);
+    t.deepEqual(Array.from(obs.subarray(1)), Array.from((a.observation as Float32Array).subarray(1)));
+    if (T < lowest.T) lowest = { T, read: obs[0]! };
+    if (b.terminated || b.truncated) break;
+  }
+  // MTD takes the tumour far below 1e-3, where a linear reading is ~0 and the log one still resolves it.
+  t.true(lowest.T < 1e-6 && lowest.read < 0.5, `lowest T ${lowest.T} read ${lowest.read}`);
+  const noisy = make(ID, { setting: 4, tumorScale: 'log' });
+  noisy.reset({ seed: 5 });
+  for (let k = 0; k < 100; k++) {
+    const r = noisy.step(dose(0.5));
+    const shift = 12 * (r.observation as Float32Array)[0]! - 12 - Math.log10(r.info['T'] as number);
+    t.true(shift >= Math.log10(0.75) - 1e-5 && shift <= Math.log10(1.25) + 1e-5, `step ${k}: log10 noise factor ${shift}`);
+  }
+});
+
 test('missing observations: the last delivered observation is carried forward, at the given rate', (t) => {
   const env = make(ID, { missingProb: 0.5, obsNoise: 0.2 });
   let { observation: prev } = env.reset({ seed: 4 });
@@ -268,6 +296,7 @@ const badOptions: [Record<string, unknown>, string][] = [
   [{ terminateBelow: 1 }, 'Chemo-DePillis-v0: terminateBelow: expected a fraction of N0 in [0, 1), got 1'],
   [{ costBelow: 2 }, 'Chemo-DePillis-v0: costBelow: expected a normal-cell level in [0, 1], got 2'],
   [{ subSteps: 0 }, 'Chemo-DePillis-v0: subSteps: expected an integer in [1, 1000], got 0'],
+  [{ tumorScale: 'ln' }, "Chemo-DePillis-v0: tumorScale: expected 'linear' (T itself) or 'log' (log10 scale), got \"ln\""],
 ];
 for (const [options, message] of badOptions) {
   test(`bad option ${JSON.stringify(options)} -> one-line error naming it`, (t) => {

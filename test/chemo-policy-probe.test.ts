@@ -19,3 +19,17 @@ for (const options of [{ setting: 2 }, { setting: 2, observeN: true }, { setting
     }
   });
 }
+
+test("with tumorScale 'log' the probe shows the env's log reading of T and reads it back", (t) => {
+  const options = { setting: 2, tumorScale: 'log' };
+  const env = new DePillisEnv(options);
+  const probe = chemoPolicyProbe(options);
+  let { observation, info } = env.reset({ seed: 4 });
+  for (let step = 0; step < 300; step++) {
+    const state = { N: info['N'] as number, T: info['T'] as number, I: info['I'] as number, B: info['B'] as number };
+    t.deepEqual(Array.from(probe.observe(state)), Array.from(observation), `step ${step}`);
+    const back = probe.stateOf(observation, { N: -1, T: -1, I: -1, B: -1 });
+    t.true(Math.abs(Math.log10(back.T) - Math.log10(Math.max(state.T, 1e-12))) < 1e-5, `step ${step}: T ${state.T} read back as ${back.T}`);
+    ({ observation, info } = env.step(Float32Array.of(1)));
+  }
+});

@@ -18,6 +18,12 @@
  *   factor uniform in [1 - w/2, 1 + w/2] (DTR-Bench's form), then clipped to the observation space.
  * - missingProb: probability that a step's whole observation is missing; the agent then sees the
  *   last delivered observation again (last value carried forward). The first observation is never missing.
+ * - tumorScale: 'linear' (default, DTR-Bench's observation: T itself) or 'log': the observed T (after
+ *   the noise and clipping above) is shown as (log10(max(T, 1e-12)) + 12) / 12, 0 at T <= 1e-12 and
+ *   1 at T = 1. Why: eradication (T < 1e-3, the `tumor_cleared` column) is decided orders of
+ *   magnitude below the initial burden, where a linear T reads as 0 whether 1e-2 or 1e-9 of it is
+ *   left; clinicians follow tumour burden on a log scale ("log kill", Skipper et al. 1964). The
+ *   multiplicative noise becomes an additive +-0.02 at most on this scale (obsNoise 0.5).
  * - setting: null or 1..5, DTR-Bench's five settings (below); explicit options override a preset.
  * - reward: 'clinical' (default, below) or 'dtrbench'.
  * - terminateBelow (0.7): terminated when N < terminateBelow * N0 (0 disables); costBelow (0.75):
@@ -102,7 +108,21 @@ export const DEPILLIS_DEFAULTS = {
   reward: 'clinical' as 'clinical' | 'dtrbench',
   terminateBelow: 0.7,
   costBelow: 0.75,
+  tumorScale: 'linear' as 'linear' | 'log',
 };
+
+/** Smallest tumour the log scale tells apart from 0 (tumorScale 'log'). */
+const LOG_TUMOR_FLOOR = 1e-12;
+
+/** The observed tumour value for a (noisy, clipped) T: T itself, or its log-scale reading. */
+export function observedTumor(T: number, scale: 'linear' | 'log'): number {
+  return scale === 'linear' ? T : (Math.log10(Math.max(T, LOG_TUMOR_FLOOR)) + 12) / 12;
+}
+
+/** The T an observed tumour value shows (the inverse of `observedTumor`; 1e-12 for any log reading of 0). */
+export function tumorFromObservation(value: number, scale: 'linear' | 'log'): number {
+  return scale === 'linear' ? value : 10 ** (12 * value - 12);
+}
 
 const width = (name: string) =>
   z.number({ error: `expected a width in [0, 1] or null` }).min(0, { error: `${name} must be in [0, 1]` }).max(1, { error: `${name} must be in [0, 1]` }).nullable();
@@ -122,6 +142,7 @@ const optionsSchema = z
     reward: z.enum(['clinical', 'dtrbench'], { error: "expected 'clinical' or 'dtrbench'" }),
     terminateBelow: z.number({ error: 'expected a fraction of N0 in [0, 1)' }).min(0, { error: 'expected a fraction of N0 in [0, 1)' }).lt(1, { error: 'expected a fraction of N0 in [0, 1)' }),
     costBelow: z.number({ error: 'expected a normal-cell level in [0, 1]' }).min(0, { error: 'expected a normal-cell level in [0, 1]' }).max(1, { error: 'expected a normal-cell level in [0, 1]' }),
+    tumorScale: z.enum(['linear', 'log'], { error: "expected 'linear' (T itself) or 'log' (log10 scale)" }),
   })
   .strict();
 
@@ -137,6 +158,7 @@ export interface DePillisConfig extends DtrBenchPreset {
   reward: 'clinical' | 'dtrbench';
   terminateBelow: number;
   costBelow: number;
+  tumorScale: 'linear' | 'log';
 }
 
 /** Validate options (merged over the defaults) and resolve the preset. Throws UserError naming the option. */
@@ -157,6 +179,7 @@ export function resolveDePillisOptions(options: Record<string, unknown>): DePill
     reward: o.reward,
     terminateBelow: o.terminateBelow,
     costBelow: o.costBelow,
+    tumorScale: o.tumorScale,
     variability: o.variability ?? preset.variability,
     initialVariability: o.initialVariability ?? preset.initialVariability,
     obsNoise: o.obsNoise ?? preset.obsNoise,
@@ -277,6 +300,7 @@ export class DePillisEnv extends BaseEnv<Float32Array, Action> {
       if (c.obsNoise > 0) v *= (this.obsRng as Rng).uniformRange(1 - c.obsNoise / 2, 1 + c.obsNoise / 2);
       out[i - first] = Math.min(OBS_HIGH[i] as number, Math.max(0, v));
     }
+    if (c.tumorScale === 'log') out[1 - first] = observedTumor(out[1 - first] as number, 'log');
     this.lastObservation = out;
     return Float32Array.from(out);
   }

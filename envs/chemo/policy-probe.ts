@@ -8,7 +8,7 @@
  */
 import type { Action } from '../../src/core/env.ts';
 import type { Box, Space } from '../../src/core/spaces.ts';
-import { DePillisEnv } from './depillis-env.ts';
+import { DePillisEnv, observedTumor, tumorFromObservation } from './depillis-env.ts';
 import { DEPILLIS_INITIAL_STATE } from './depillis-model.ts';
 import { actionToDose } from './dose-action.ts';
 
@@ -45,6 +45,7 @@ export function chemoPolicyProbe(envOptions: Record<string, unknown>): ChemoProb
   const env = new DePillisEnv(envOptions);
   const space = env.observationSpace;
   const observeN = env.config.observeN;
+  const scale = env.config.tumorScale;
   const keys = observeN ? STATE_KEYS : STATE_KEYS.slice(1);
   const labels = [...(env.metadata.observationLabels ?? keys)];
   env.close();
@@ -53,10 +54,14 @@ export function chemoPolicyProbe(envOptions: Record<string, unknown>): ChemoProb
     labels,
     observationSpace: space,
     actionSpace: env.actionSpace,
-    observe: (state) => Float32Array.from(keys, (key, i) => Math.min(space.high[i] as number, Math.max(space.low[i] as number, state[key]))),
+    observe: (state) =>
+      Float32Array.from(keys, (key, i) => {
+        const v = Math.min(space.high[i] as number, Math.max(space.low[i] as number, state[key]));
+        return key === 'T' ? observedTumor(Math.fround(v), scale) : v; // the env takes the log of the float32 reading
+      }),
     stateOf: (o, fallback) => {
       const out = { ...fallback };
-      keys.forEach((key, i) => (out[key] = o[i] as number));
+      keys.forEach((key, i) => (out[key] = key === 'T' ? tumorFromObservation(o[i] as number, scale) : (o[i] as number)));
       return out;
     },
     dose: (action) => actionToDose(action, env.actionSpace),
