@@ -195,7 +195,7 @@ export function qLossAndGradients(
   params: ParamStore,
   targetTensors: Record<string, tf.Tensor>,
   batch: ReplayBatch,
-  hp: Pick<DqnHyperparameters, 'gamma' | 'doubleQ'> & Partial<Pick<DqnHyperparameters, 'nStep'>>,
+  hp: Pick<DqnHyperparameters, 'gamma' | 'doubleQ' | 'nStep'>,
 ): { grads: Float32Array; loss: number } {
   const d = netsTf.d;
   let result: { loss: number; grads: Float32Array } = { loss: 0, grads: new Float32Array(0) };
@@ -210,7 +210,7 @@ export function qLossAndGradients(
       tf.tensor1d(batch.terminated),
       netsTf.q(targetTensors, nextObs),
       hp.doubleQ ? netsTf.q(online, nextObs) : null,
-      (hp.nStep ?? 1) === 1 ? hp.gamma : tf.tensor1d(Float32Array.from(batch.steps, (m) => hp.gamma ** m)),
+      hp.nStep === 1 ? hp.gamma : tf.tensor1d(Float32Array.from(batch.steps, (m) => hp.gamma ** m)),
     ).dataSync();
     const head = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const [q, save] = args as [tf.Tensor, tf.GradSaveFunc];
