@@ -5,6 +5,7 @@ import { checkEnv } from '../src/core/check-env.ts';
 import { SyncVectorEnv } from '../src/core/vector.ts';
 import { make } from '../src/core/registry.ts';
 import type { Action, Env, Info, Observation } from '../src/core/env.ts';
+import type { Box } from '../src/core/spaces.ts';
 import { parseCsv } from '../src/io/csv.ts';
 import { DEPILLIS_PARAMS, PARAM_NAMES } from '../envs/chemo/depillis-model.ts';
 import { DTRBENCH_SETTINGS, DePillisEnv, resolveDePillisOptions } from '../envs/chemo/depillis-env.ts';
@@ -242,6 +243,30 @@ test('missing observations: the last delivered observation is carried forward, a
   t.true(missing > 160 && missing < 240, `${missing} of 400 missing`);
 });
 
+test('observeDay appends the exact day over the horizon, current even when the measurements are missing; the rest is unchanged', (t) => {
+  const plain = make(ID, { setting: 5 });
+  const timed = make(ID, { setting: 5, observeDay: true });
+  t.deepEqual(timed.metadata.observationLabels, ['T', 'I', 'B', 'day']);
+  t.deepEqual(Array.from((timed.observationSpace as Box).high), [2, 3, 2, 1]);
+  const a = plain.reset({ seed: 8 });
+  const b = timed.reset({ seed: 8 });
+  t.deepEqual(Array.from(b.observation as Float32Array), [...Array.from(a.observation as Float32Array), 0]);
+  let missing = 0;
+  for (let k = 1; k <= 600; k++) {
+    const ra = plain.step(dose(0.4));
+    const rb = timed.step(dose(0.4));
+    const obs = rb.observation as Float32Array;
+    t.deepEqual(Array.from(obs.subarray(0, 3)), Array.from(ra.observation as Float32Array), `step ${k}`);
+    t.is(obs[3], Math.fround(k / 600), `step ${k}: day ${rb.info['day']} of 150`);
+    if (rb.info['observationMissing'] === true) missing++;
+    if (rb.terminated || rb.truncated) {
+      t.true(rb.truncated && k === 600 && obs[3] === 1);
+      break;
+    }
+  }
+  t.true(missing > 100, `${missing} missing steps, each still showing the current day`);
+});
+
 test('seeded reproducibility under setting 5, and different seeds differ', (t) => {
   const a = runConstant(make(ID, { setting: 5 }), dose(0.4), 11);
   const b = runConstant(make(ID, { setting: 5 }), dose(0.4), 11);
@@ -268,6 +293,7 @@ const checkCases: Record<string, unknown>[] = [
   { setting: 5 },
   { setting: 5, levels: 5 },
   { setting: 3, observeN: true, reward: 'dtrbench' },
+  { setting: 5, observeDay: true, observeN: true },
   { variability: 0.3, initialVariability: 0.3, obsNoise: 1, missingProb: 0.9 },
   { stepDays: 1, horizonDays: 20, terminateBelow: 0, costBelow: 0.9, subSteps: 40 },
 ];
@@ -293,6 +319,7 @@ const badOptions: [Record<string, unknown>, string][] = [
   [{ missingProb: 1 }, 'Chemo-DePillis-v0: missingProb: expected a probability in [0, 1), got 1'],
   [{ reward: 'sparse' }, "Chemo-DePillis-v0: reward: expected 'clinical' or 'dtrbench', got \"sparse\""],
   [{ observeN: 'yes' }, 'Chemo-DePillis-v0: observeN: expected true or false, got "yes"'],
+  [{ observeDay: 1 }, 'Chemo-DePillis-v0: observeDay: expected true or false, got 1'],
   [{ terminateBelow: 1 }, 'Chemo-DePillis-v0: terminateBelow: expected a fraction of N0 in [0, 1), got 1'],
   [{ costBelow: 2 }, 'Chemo-DePillis-v0: costBelow: expected a normal-cell level in [0, 1], got 2'],
   [{ subSteps: 0 }, 'Chemo-DePillis-v0: subSteps: expected an integer in [1, 1000], got 0'],

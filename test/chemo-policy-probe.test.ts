@@ -33,3 +33,20 @@ test("with tumorScale 'log' the probe shows the env's log reading of T and reads
     ({ observation, info } = env.step(Float32Array.of(1)));
   }
 });
+
+test('with observeDay the probe shows the day of treatment as the env does, and reads it back', (t) => {
+  const options = { setting: 2, observeDay: true };
+  const env = new DePillisEnv(options);
+  const probe = chemoPolicyProbe(options);
+  t.true(probe.observeDay);
+  t.deepEqual(probe.labels, ['T', 'I', 'B', 'day']);
+  let { observation, info } = env.reset({ seed: 4 });
+  for (let step = 0; step < 200; step++) {
+    const state = { N: info['N'] as number, T: info['T'] as number, I: info['I'] as number, B: info['B'] as number, day: info['day'] as number };
+    t.deepEqual(Array.from(probe.observe(state)), Array.from(observation), `step ${step}`);
+    t.is(probe.stateOf(observation, { N: -1, T: -1, I: -1, B: -1 }).day, Math.fround(step / 600) * 150);
+    ({ observation, info } = env.step(Float32Array.of(0.5)));
+  }
+  // A state without a day is probed at the start of treatment.
+  t.is(probe.observe({ N: 0.9, T: 0.2, I: 0.005, B: 0 })[3], 0);
+});

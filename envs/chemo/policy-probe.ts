@@ -4,7 +4,7 @@
  * an action stands for. The report's chemotherapy policy map (src/report/sections/chemo.ts) uses
  * it; test/chemo-policy-probe.test.ts checks it against the env's own observations. Built from the
  * real env, so the observed elements and their bounds are the env's (N is observed only with
- * `observeN: true`, as in DTR-Bench).
+ * `observeN: true`, as in DTR-Bench; the day of treatment only with `observeDay: true`).
  */
 import type { Action } from '../../src/core/env.ts';
 import type { Box, Space } from '../../src/core/spaces.ts';
@@ -18,11 +18,15 @@ export interface ChemoState {
   T: number;
   I: number;
   B: number;
+  /** Days since the start of treatment (observed only with `observeDay: true`; 0 when absent). */
+  day?: number;
 }
 
 export interface ChemoProbe {
   /** Whether N is part of the observation. */
   observeN: boolean;
+  /** Whether the day of treatment is part of the observation. */
+  observeDay: boolean;
   /** The observation's labels (the env's metadata). */
   labels: string[];
   observationSpace: Box;
@@ -46,22 +50,30 @@ export function chemoPolicyProbe(envOptions: Record<string, unknown>): ChemoProb
   const space = env.observationSpace;
   const observeN = env.config.observeN;
   const scale = env.config.tumorScale;
+  const observeDay = env.config.observeDay;
+  const horizonDays = env.config.horizonSteps * env.config.stepDays;
   const keys = observeN ? STATE_KEYS : STATE_KEYS.slice(1);
   const labels = [...(env.metadata.observationLabels ?? keys)];
   env.close();
   return {
     observeN,
+    observeDay,
     labels,
     observationSpace: space,
     actionSpace: env.actionSpace,
-    observe: (state) =>
-      Float32Array.from(keys, (key, i) => {
+    observe: (state) => {
+      const out = new Float32Array(space.size);
+      keys.forEach((key, i) => {
         const v = Math.min(space.high[i] as number, Math.max(space.low[i] as number, state[key]));
-        return key === 'T' ? observedTumor(Math.fround(v), scale) : v; // the env takes the log of the float32 reading
-      }),
+        out[i] = key === 'T' ? observedTumor(Math.fround(v), scale) : v; // the env takes the log of the float32 reading
+      });
+      if (observeDay) out[keys.length] = Math.min(1, Math.max(0, (state.day ?? 0) / horizonDays));
+      return out;
+    },
     stateOf: (o, fallback) => {
       const out = { ...fallback };
       keys.forEach((key, i) => (out[key] = key === 'T' ? tumorFromObservation(o[i] as number, scale) : (o[i] as number)));
+      if (observeDay) out.day = (o[keys.length] as number) * horizonDays;
       return out;
     },
     dose: (action) => actionToDose(action, env.actionSpace),

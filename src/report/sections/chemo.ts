@@ -40,8 +40,8 @@ function typicalState(data: RunReportData, probe: ChemoProbe): ChemoState {
   const states = sampledPolicies(data).flatMap((s) => s.states);
   if (states.length === 0) return { ...CHEMO_INITIAL_STATE };
   const observed = states.map((s) => probe.stateOf(s.observation, CHEMO_INITIAL_STATE));
-  const median = (k: keyof ChemoState) => quantiles(observed.map((s) => s[k]), [0.5])[0] as number;
-  return { N: probe.observeN ? median('N') : CHEMO_INITIAL_STATE.N, T: median('T'), I: median('I'), B: median('B') };
+  const median = (k: keyof ChemoState) => quantiles(observed.map((s) => s[k] ?? 0), [0.5])[0] as number;
+  return { N: probe.observeN ? median('N') : CHEMO_INITIAL_STATE.N, T: median('T'), I: median('I'), B: median('B'), ...(probe.observeDay ? { day: median('day') } : {}) };
 }
 
 const T_GRID = Array.from({ length: 13 }, (_, i) => 10 ** (-4 + i / 3)); // 1e-4 .. 1
@@ -66,8 +66,8 @@ function chemoPolicyMap(data: RunReportData, probe: ChemoProbe): ReportChart | u
     }
   }
   const fmt = (v: number) => Number(v.toPrecision(3));
-  const fixed = xKey === 'N' ? `I = ${fmt(held.I)}, B = ${fmt(held.B)}` : `B = ${fmt(held.B)}`;
-  const heldText = `${fixed} (${xKey === 'N' ? 'their medians' : 'its median'} over the evaluation states)`;
+  const fixed = (xKey === 'N' ? `I = ${fmt(held.I)}, B = ${fmt(held.B)}` : `B = ${fmt(held.B)}`) + (probe.observeDay ? `, day ${fmt(held.day ?? 0)}` : '');
+  const heldText = `${fixed} (${xKey === 'N' || probe.observeDay ? 'their medians' : 'its median'} over the evaluation states)`;
   const hidden = probe.observeN ? '' : 'N is not part of this policy\'s observation (observeN: false, as in DTR-Bench), so its dose cannot depend on the normal cells: the map shows tumour against the immune cells instead. ';
   return {
     name: 'policy-map',
