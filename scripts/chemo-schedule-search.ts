@@ -8,7 +8,8 @@
  *   node --import=tsx scripts/chemo-schedule-search.ts [--setting 2] [--patients 100] [--seed 7000] [--budget 1]
  *
  * Prints one line per schedule, best clearing first: the share of patients whose tumour ends below
- * 1e-3 (`tumor_cleared`), the share within the budget, and the mean cumulative dose [dose-days].
+ * 1e-3 (`tumor_cleared`), the share within the budget, the mean cumulative dose [dose-days] and the
+ * mean days with N < 0.75 (`days_normal_below_075`).
  * Three families: constant doses for the first k days; rules on the observed tumour T alone; and
  * calendar rules ("dose a for the first k days, then full dose while the observed T is above a
  * threshold"), which a policy can follow only if it sees the day (`observeDay: true`).
@@ -41,8 +42,9 @@ type Schedule = (observedT: number, day: number) => number;
 
 const env = make('Chemo-DePillis-v0', { setting, reward: 'clinical' });
 
-function evaluate(schedule: Schedule): { cleared: number; within: number; dose: number } {
+function evaluate(schedule: Schedule): { cleared: number; within: number; dose: number; lowNDays: number } {
   let cleared = 0;
+  let lowNDays = 0;
   let within = 0;
   let dose = 0;
   for (let p = 0; p < patients; p++) {
@@ -54,13 +56,14 @@ function evaluate(schedule: Schedule): { cleared: number; within: number; dose: 
       const r = env.step(Float32Array.of(u));
       ({ observation, info } = r);
       cost += drugToxicityCost(info, previous);
+      if ((info['N'] as number) < 0.75) lowNDays += (info['day'] as number) - (previous['day'] as number);
       if (r.terminated || r.truncated) break;
     }
     if ((info['T'] as number) < 1e-3) cleared++;
     if (cost <= budget) within++;
     dose += info['cumulativeDose'] as number;
   }
-  return { cleared: cleared / patients, within: within / patients, dose: dose / patients };
+  return { cleared: cleared / patients, within: within / patients, dose: dose / patients, lowNDays: lowNDays / patients };
 }
 
 const schedules: Array<[string, Schedule]> = [
@@ -80,5 +83,5 @@ for (const a of [0.2, 0.25, 0.3, 0.4]) {
 console.log(`Chemo-DePillis-v0 setting ${setting}, ${patients} patients (episode seeds ${firstSeed}..${firstSeed + patients - 1}), drugToxicity budget ${budget} pp-days`);
 const rows = schedules.map(([name, schedule]) => ({ name, ...evaluate(schedule) }));
 rows.sort((a, b) => b.cleared - a.cleared || b.within - a.within);
-console.log('| schedule | tumour cleared | within budget | cumulative dose |\n|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.name} | ${r.cleared.toFixed(2)} | ${r.within.toFixed(2)} | ${r.dose.toFixed(1)} |`);
+console.log('| schedule | tumour cleared | within budget | cumulative dose | days N < 0.75 |\n|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.name} | ${r.cleared.toFixed(2)} | ${r.within.toFixed(2)} | ${r.dose.toFixed(1)} | ${r.lowNDays.toFixed(1)} |`);
