@@ -19,6 +19,7 @@ import '../envs/chemo/register.ts';
 import { make } from '../src/core/registry.ts';
 import { DRUG_TOXICITY_BUDGET, drugToxicityCost } from '../envs/chemo/family.ts';
 import type { Info } from '../src/core/env.ts';
+import { NORMAL_CELL_CONSTRAINT } from '../src/metrics/chemo.ts';
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +57,7 @@ function evaluate(schedule: Schedule): { cleared: number; within: number; dose: 
       const r = env.step(Float32Array.of(u));
       ({ observation, info } = r);
       cost += drugToxicityCost(info, previous);
-      if ((info['N'] as number) < 0.75) lowNDays += (info['day'] as number) - (previous['day'] as number);
+      if ((info['N'] as number) < NORMAL_CELL_CONSTRAINT) lowNDays += (info['day'] as number) - (previous['day'] as number);
       if (r.terminated || r.truncated) break;
     }
     if ((info['T'] as number) < 1e-3) cleared++;

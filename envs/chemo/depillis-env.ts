@@ -135,6 +135,11 @@ export function tumorFromObservation(value: number, scale: 'linear' | 'log'): nu
   return scale === 'linear' ? value : 10 ** (12 * value - 12);
 }
 
+/** The observed day element (observeDay): days of treatment over the horizon, clipped to [0, 1]. */
+export function observedDay(day: number, horizonDays: number): number {
+  return Math.min(1, Math.max(0, day / horizonDays));
+}
+
 const width = (name: string) =>
   z.number({ error: `expected a width in [0, 1] or null` }).min(0, { error: `${name} must be in [0, 1]` }).max(1, { error: `${name} must be in [0, 1]` }).nullable();
 
@@ -310,7 +315,7 @@ export class DePillisEnv extends BaseEnv<Float32Array, Action> {
     if (!c.observeDay) return Float32Array.from(state);
     const out = new Float32Array(state.length + 1);
     out.set(state);
-    out[state.length] = Math.min(1, this.stepIndex / c.horizonSteps);
+    out[state.length] = observedDay(this.stepIndex * c.stepDays, c.horizonSteps * c.stepDays);
     return out;
   }
 

@@ -8,7 +8,7 @@
  */
 import type { Action } from '../../src/core/env.ts';
 import type { Box, Space } from '../../src/core/spaces.ts';
-import { DePillisEnv, observedTumor, tumorFromObservation } from './depillis-env.ts';
+import { DePillisEnv, observedDay, observedTumor, tumorFromObservation } from './depillis-env.ts';
 import { DEPILLIS_INITIAL_STATE } from './depillis-model.ts';
 import { actionToDose } from './dose-action.ts';
 
@@ -67,7 +67,7 @@ export function chemoPolicyProbe(envOptions: Record<string, unknown>): ChemoProb
         const v = Math.min(space.high[i] as number, Math.max(space.low[i] as number, state[key]));
         out[i] = key === 'T' ? observedTumor(Math.fround(v), scale) : v; // the env takes the log of the float32 reading
       });
-      if (observeDay) out[keys.length] = Math.min(1, Math.max(0, (state.day ?? 0) / horizonDays));
+      if (observeDay) out[keys.length] = observedDay(state.day ?? 0, horizonDays);
       return out;
     },
     stateOf: (o, fallback) => {
