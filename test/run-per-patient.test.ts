@@ -14,6 +14,7 @@ import { evaluateMethod } from '../src/evaluation/evaluate.ts';
 import { parseCsv } from '../src/io/csv.ts';
 import type { Box } from '../src/core/spaces.ts';
 import { readManifest } from '../src/run/manifest.ts';
+import { statesPerEpisode, type RunStateSample } from '../src/evaluation/state-sample.ts';
 import { planExperiment } from '../src/run/plan.ts';
 import { TINY_PPO, tempDir, writeConfig } from './fixtures/experiments/helpers.ts';
 import { oneLine, runMain } from './fixtures/experiments/in-process.ts';
@@ -54,6 +55,40 @@ test.serial('one policy per seed and patient; each patient is evaluated with its
   t.deepEqual(episodes.map((e) => Number(e['episode_seed'])), expected.episodes.map((e) => e.episodeSeed));
   const other = csv(join(out, 'episodes.csv')).filter((e) => e['method'] === 'ppo' && e['seed'] === '2' && e['patient'] === 'adult#001');
   t.is(other.length, 2);
+
+  // The state sample holds every patient's states, each the action of that patient's own policy,
+  // as many per episode as a cohort policy's sample would keep.
+  const sample = JSON.parse(readFileSync(join(out, 'state-sample.json'), 'utf8')) as RunStateSample;
+  const seeds = sample.methods['ppo']!.seeds;
+  t.deepEqual(seeds.map((s) => s.seed), [1, 2]);
+  t.is(sample.methods['ppo']!.perEpisode, statesPerEpisode(PATIENTS.length * 2));
+  for (const { seed, states } of seeds) {
+    for (const p of PATIENTS) {
+      const own = states.filter((s) => s.patient === p);
+      t.true(own.length > 0, `seed ${seed}: states of ${p}`);
+      const policy = loadPolicy(join(out, 'policies', String(seed), p));
+      for (const s of own) {
+        const action = policy.act(Float32Array.from(s.observation), { deterministic: true, info: {} }) as Float32Array;
+        t.true(Math.abs(action[0]! - s.action[0]!) <= 1e-4 * Math.max(1, Math.abs(action[0]!)), `seed ${seed} ${p} step ${s.step}: ${action[0]} vs ${s.action[0]}`);
+      }
+    }
+  }
+});
+
+test.serial('the report explains the first patient\'s own policy of each seed (map, distilled rules, attribution)', async (t) => {
+  const out = join(dir, 'run');
+  t.true(existsSync(join(out, 'state-sample.json')), 'the first test wrote the run');
+  const spec = (name: string) => JSON.parse(readFileSync(join(out, 'charts', `${name}.vl.json`), 'utf8')) as Record<string, unknown>;
+  const text = JSON.stringify(spec('policy-map'));
+  for (const seed of [1, 2]) t.true(text.includes(`ppo (seed ${seed})`), `policy-map panel of seed ${seed}`);
+  t.true(readFileSync(join(out, 'report.html'), 'utf8').includes(`the panels are ${PATIENTS[0]}&#39;s`), 'the map\'s caption says whose policies it draws');
+  const rules = (spec('policy-rules')['usermeta'] as { distilled: { seed: number; heldOutDays: [string, number][] | null }[] }).distilled;
+  t.deepEqual(rules.map((r) => r.seed), [1, 2]);
+  for (const r of rules) {
+    t.truthy(r.heldOutDays, 'days held out');
+    for (const [patient] of r.heldOutDays ?? []) t.is(patient, PATIENTS[0], 'fitted and held out on the first patient\'s own states');
+  }
+  t.true(existsSync(join(out, 'charts', 'policy-attribution.vl.json')), 'policy-attribution');
 });
 
 test.serial('with train.init, every patient of seed s starts from the cohort policy of seed s', async (t) => {

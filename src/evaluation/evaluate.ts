@@ -25,6 +25,13 @@ export interface EvaluationPlan {
   seed: number;
   /** Keep per-step trajectories of the first N episodes (per patient). */
   trajectories: number;
+  /**
+   * A learned method's state sample keeps this many steps per episode; default: as many as spread
+   * the sample's target over this plan's patients x episodes (state-sample.ts). Evaluating a cohort
+   * one patient at a time (train.perPatient) passes the cohort's figure, so the task keeps the same
+   * sample size either way.
+   */
+  statesPerEpisode?: number;
 }
 
 export interface MethodUnderTest {
@@ -98,7 +105,7 @@ export async function evaluateMethod(plan: EvaluationPlan, method: MethodUnderTe
   const profile = family.dailyProfile === undefined ? undefined : new DailyProfileBuilder(family.dailyProfile);
   const patients = family.patients(plan.stack.envOptions);
   const labels = plan.stack.probe.metadata.observationLabels;
-  const sample = method.trainingSeed === null ? undefined : new StateSampleBuilder(statesPerEpisode(patients.length * plan.episodes), labels === undefined ? null : [...labels]);
+  const sample = method.trainingSeed === null ? undefined : new StateSampleBuilder(plan.statesPerEpisode ?? statesPerEpisode(patients.length * plan.episodes), labels === undefined ? null : [...labels]);
   for (const patient of patients) {
     const env = evaluationEnv(plan, patient, method.trainingSeed === null, method.shielded ?? false);
     const policy = method.makePolicy(env);

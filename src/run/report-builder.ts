@@ -31,37 +31,37 @@ function readJson<T>(path: string): T | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
 }
 
-/** The learned methods' saved policies, one per training seed (loaded only when the run has any). */
+/**
+ * The learned methods' saved policies (loaded only when the run has any): one per training seed, or
+ * with train.perPatient one per training seed and patient (policies/<seed>/<patient id>/).
+ */
 async function loadPolicies(dir: string, plan: ExperimentPlan): Promise<ReportPolicy[]> {
   const learned = plan.methods.filter((m) => m.trained && !m.shielded);
-  // With train.perPatient each patient has its own policy (policies/<seed>/<patient>/): the policy
-  // explanation (maps, rules, attribution) is drawn per seed, so it is left out for such runs.
-  if (learned.length === 0 || plan.config.train.algo === 'none' || plan.perPatient) return [];
+  if (learned.length === 0 || plan.config.train.algo === 'none') return [];
   const { loadPolicy } = await import('../../agents/common/checkpoint.ts');
   const files = runFiles(dir);
   // A policy that no longer loads (e.g. a damaged weights.bin) costs the report only its explanation
   // of that seed: every other chart is drawn from the result files, so the report is still redrawn.
-  const loaded = new Map<number, ReturnType<typeof loadPolicy>>();
-  for (const seed of plan.config.train.seeds) {
-    if (!existsSync(files.policyDir(seed))) continue;
+  const loaded: { seed: number; patient: string | null; policy: ReturnType<typeof loadPolicy> }[] = [];
+  for (const { seed, patient } of plan.units) {
+    const policyDir = files.policyDir(seed, patient);
+    if (!existsSync(policyDir)) continue;
     try {
-      loaded.set(seed, loadPolicy(files.policyDir(seed)));
+      loaded.push({ seed, patient, policy: loadPolicy(policyDir) });
     } catch (err) {
       // Paths relative to the run: the report may be built in its staging copy (src/run/staging.ts).
       const message = (err instanceof Error ? err.message : String(err)).split(`${dir}/`).join('');
-      process.stderr.write(`report: the policy explanation leaves out seed ${seed}: ${message}\n`);
+      process.stderr.write(`report: the policy explanation leaves out seed ${seed}${patient !== null ? ` (${patient})` : ''}: ${message}\n`);
     }
   }
-  return learned.flatMap((m) =>
-    [...loaded].map(([seed, policy]) => ({ method: m.name, seed, policy: policy as AnyPolicy, actionSpace: policy.actionSpace })),
-  );
+  return learned.flatMap((m) => loaded.map(({ seed, patient, policy }) => ({ method: m.name, seed, patient, policy: policy as AnyPolicy, actionSpace: policy.actionSpace })));
 }
 
 /** Replays one evaluation episode of a learned policy (the evaluation's own env and episode seed). */
 function replayer(plan: ExperimentPlan, policies: readonly ReportPolicy[]): RunReportData['replay'] {
   return (method, seed, patient, episode): ReplayedEpisode => {
-    const found = policies.find((p) => p.method === method && p.seed === seed);
-    if (found === undefined) throw new Error(`report: no saved policy of ${method} for seed ${seed}`);
+    const found = policies.find((p) => p.method === method && p.seed === seed && (p.patient === null || p.patient === patient));
+    if (found === undefined) throw new Error(`report: no saved policy of ${method} for seed ${seed}${patient !== null ? ` and ${patient}` : ''}`);
     const evaluation = { stack: plan.stack, episodes: plan.config.evaluate.episodes, seed: plan.config.evaluate.seed, trajectories: 0 };
     const env = evaluationEnv(evaluation, patient, false, false);
     const out: ReplayedEpisode = { observations: [], actions: [], infos: [] };

@@ -11,7 +11,7 @@ import type { Info } from '../../core/env.ts';
 import { policyAttribution, policyMap, type PolicyMapCell } from '../charts/explain.ts';
 import type { ReportChart } from '../html.ts';
 import { observationMean, occlusion, policyRulesChart, sampledPolicies, type ExplainProbe } from './explain.ts';
-import type { RunReportData } from './run-data.ts';
+import { policiesFor, type RunReportData } from './run-data.ts';
 
 /** The meal the basal-bolus map is drawn at (g, announced for the coming step). */
 export const MAP_MEAL_GRAMS = 50;
@@ -24,16 +24,21 @@ export function runProbe(data: RunReportData): GlucoseProbe {
 
 const half = (values: readonly number[]) => (values.length > 1 ? ((values[1] as number) - (values[0] as number)) / 2 : 1);
 
-/** The `policy-map` chart: every learned policy (one panel per training seed), then PID and basal-bolus. */
+/**
+ * The `policy-map` chart: every learned policy (one panel per training seed; with one policy per
+ * patient, the probed patient's), then PID and basal-bolus.
+ */
 export function glucosePolicyMap(data: RunReportData, probe: GlucoseProbe): ReportChart | undefined {
-  if (data.policies.length === 0) return undefined;
+  const policies = policiesFor(data, probe.patient);
+  if (policies.length === 0) return undefined;
+  const perPatient = policies.some((p) => p.patient !== null);
   const cells: PolicyMapCell[] = [];
   const dx = half(PROBE_GRID.cgmMgDl);
   const dy = half(PROBE_GRID.trendMgDlPerMin);
   const basalH = probe.clinic.basalUPerMin * 60;
   const grid = PROBE_GRID.cgmMgDl.flatMap((cgm) => PROBE_GRID.trendMgDlPerMin.map((trend) => ({ cgmMgDl: cgm, trendMgDlPerMin: trend })));
   const shieldedToo = new Set(data.methods.filter((m) => m.shielded).map((m) => m.name.replace(/\+shield$/, '')));
-  for (const { method, seed, policy } of data.policies) {
+  for (const { method, seed, policy } of policies) {
     const panel = `${method} (seed ${seed})${shieldedToo.has(method) ? ', also +shield' : ''}`;
     for (const point of grid) {
       const rate = probe.unitsPerHour(policy.act(probe.observe(point), { deterministic: true, info: {} }), point);
@@ -48,7 +53,8 @@ export function glucosePolicyMap(data: RunReportData, probe: GlucoseProbe): Repo
       cells.push({ panel, method: m.name, x: point.cgmMgDl, y: point.trendMgDlPerMin, dx, dy, value: 60 * uPerMin, note: `${((60 * uPerMin) / basalH).toFixed(2)} x basal` });
     }
   }
-  const learned = [...new Set(data.policies.map((p) => p.method))];
+  const learned = [...new Set(policies.map((p) => p.method))];
+  const seedsOf = (m: string) => policies.filter((p) => p.method === m).length;
   const flat = data.methods.filter((m) => !m.trained && !m.shielded && (m.type === 'basal' || m.type === 'constant')).map((m) => m.name);
   const subtitle = [
     `Insulin rate (U/h) each policy asks for at a CGM level (x) and trend (y), for ${probe.heldFixed}`,
@@ -57,8 +63,9 @@ export function glucosePolicyMap(data: RunReportData, probe: GlucoseProbe): Repo
       (baselines.some((m) => m.type === 'basal-bolus') ? ` Basal-bolus at a ${MAP_MEAL_GRAMS} g meal announced for the coming step (away from meals it is flat basal).` : ''),
   ];
   const caption =
-    `Where each policy is more or less aggressive than the others: ${learned.map((m) => `${m} (${data.policies.filter((p) => p.method === m).length} seed${data.policies.filter((p) => p.method === m).length === 1 ? '' : 's'}, one panel each)`).join(', ')}` +
+    `Where each policy is more or less aggressive than the others: ${learned.map((m) => `${m} (${seedsOf(m)} seed${seedsOf(m) === 1 ? '' : 's'}, one panel each)`).join(', ')}` +
     `${baselines.length > 0 ? ` beside ${baselines.map((m) => m.name).join(' and ')}` : ''}, on ${probe.patient}. ` +
+    (perPatient ? `Each patient has its own policy (train.perPatient): the panels are ${probe.patient}'s. ` : '') +
     `Everything but CGM and trend is held at stated typical values (insulin on board at basal, ${probe.layout.mealAnnouncementMin !== null ? 'no meal announced, ' : ''}noon), so the map shows how each policy reacts to glucose alone; a learned policy's dose also depends on what it holds fixed here.` +
     (flat.length > 0 ? ` Not drawn: ${flat.join(', ')} (the same rate everywhere).` : '');
   return {
@@ -80,7 +87,8 @@ export function glucoseExplainProbe(probe: GlucoseProbe): ExplainProbe {
  * evaluation states. Undefined without a state sample or a learned policy.
  */
 export function glucoseAttribution(data: RunReportData, probe: GlucoseProbe, day: { patient: string | null; hours: [number, number]; traceShown: boolean }): ReportChart | undefined {
-  const sampled = sampledPolicies(data);
+  // With one policy per patient, the day's patient's own policies (the ones that drove that day).
+  const sampled = sampledPolicies(data, day.patient);
   const firstSeed = new Map<string, (typeof sampled)[number]>();
   for (const s of sampled) if (!firstSeed.has(s.policy.method)) firstSeed.set(s.policy.method, s);
   if (firstSeed.size === 0) return undefined;
@@ -99,7 +107,7 @@ export function glucoseAttribution(data: RunReportData, probe: GlucoseProbe, day
       doseTitle: 'U/h',
       hours: day.hours,
       subtitle: [
-        `Evaluation day 0${day.patient !== null ? ` of ${day.patient}` : ''} (the glucose trace's day) replayed with each learned policy (${methods.map((m) => `${m} seed ${firstSeed.get(m)?.policy.seed}`).join(', ')}). At every decision: the commanded rate minus the rate with one input group set to its mean over the policy's evaluation states.`,
+        `Evaluation day 0${day.patient !== null ? ` of ${day.patient}` : ''} (the glucose trace's day) replayed with each learned policy (${methods.map((m) => `${m} seed ${firstSeed.get(m)?.policy.seed}${firstSeed.get(m)?.policy.patient != null ? `, ${day.patient}'s own policy` : ''}`).join(', ')}). At every decision: the commanded rate minus the rate with one input group set to its mean over the policy's evaluation states.`,
         'Above 0: that input raised the dose at that time; below 0: it lowered it; near 0: the policy ignored it.',
       ],
     }),
@@ -112,6 +120,6 @@ export function glucoseAttribution(data: RunReportData, probe: GlucoseProbe, day
 /** The Policy explanation section's charts (map, rules); the attribution goes under the trace. */
 export function glucosePolicyCharts(data: RunReportData, probe: GlucoseProbe): ReportChart[] {
   const map = glucosePolicyMap(data, probe);
-  const rules = policyRulesChart(data, glucoseExplainProbe(probe));
+  const rules = policyRulesChart(data, glucoseExplainProbe(probe), probe.patient);
   return [...(map !== undefined ? [map] : []), ...(rules !== undefined ? [rules.chart] : [])];
 }

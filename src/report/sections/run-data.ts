@@ -28,11 +28,13 @@ export interface ReportMethod {
   shielded: boolean;
 }
 
-/** A learned method's saved policy for one training seed. */
+/** A learned method's saved policy for one training seed (with train.perPatient: for one seed and patient). */
 export interface ReportPolicy {
   /** The method's name without a `+shield` suffix (the shielded variant acts with the same policy). */
   method: string;
   seed: number;
+  /** The patient this policy was trained on and acts for (train.perPatient), or null for one policy for all. */
+  patient: string | null;
   policy: AnyPolicy;
   /** The action space the policy acts in. */
   actionSpace: Space;
@@ -67,13 +69,17 @@ export interface RunReportData {
   aggregates?: MethodAggregate[];
   /** state-sample.json: the learned policies' sampled evaluation states (absent for older runs). */
   stateSample?: RunStateSample;
-  /** The saved policies of the learned methods, one per training seed (none for a baselines-only run). */
+  /**
+   * The saved policies of the learned methods, one per training seed, or with train.perPatient one
+   * per training seed and patient (none for a baselines-only run).
+   */
   policies: ReportPolicy[];
   /** The env's description of its action (metadata.actionUnits). */
   actionUnits: string;
   /**
    * Replays evaluation episode `episode` of `patient` with the learned `method`'s policy of training
-   * `seed` (the same seeded episode the evaluation ran: identical observations and actions).
+   * `seed` (with train.perPatient, that patient's own policy): the same seeded episode the
+   * evaluation ran, so identical observations and actions.
    */
   replay(method: string, seed: number, patient: string | null, episode: number): ReplayedEpisode;
 }
@@ -106,4 +112,12 @@ export function representativeEpisode(rows: readonly Row[]): Row[] {
 export function valuesByMethod(rows: readonly SummaryRow[], column: string): MetricByMethodRow[] {
   const seedOf = (r: SummaryRow) => (r['seed'] === null || r['seed'] === '' ? BASELINE_SEED : String(r['seed']));
   return rows.filter((r) => r[column] !== null && r[column] !== undefined && r[column] !== '').map((r) => ({ method: String(r['method']), seed: seedOf(r), value: Number(r[column]) }));
+}
+
+/**
+ * The policies that act for `patient`: every policy of a run with one policy per seed, or only that
+ * patient's own with train.perPatient (the explanation asks the policy the evaluation used).
+ */
+export function policiesFor(data: Pick<RunReportData, 'policies'>, patient: string | null): ReportPolicy[] {
+  return data.policies.filter((p) => p.patient === null || p.patient === patient);
 }
