@@ -86,7 +86,7 @@ test.serial('the report explains the first patient\'s own policy of each seed (m
   t.deepEqual(rules.map((r) => r.seed), [1, 2]);
   for (const r of rules) {
     t.truthy(r.heldOutDays, 'days held out');
-    for (const [patient] of r.heldOutDays ?? []) t.is(patient, PATIENTS[0], 'fitted and held out on the first patient\'s own states');
+    for (const [patient] of r.heldOutDays ?? []) t.is(patient, PATIENTS[0] as string, 'fitted and held out on the first patient\'s own states');
   }
   t.true(existsSync(join(out, 'charts', 'policy-attribution.vl.json')), 'policy-attribution');
 });
