@@ -99,6 +99,19 @@ export class StateSampleBuilder {
 }
 
 /**
+ * One task's sample from its parts, in order: a cohort evaluated one patient at a time (each state
+ * names its patient), each part kept at the same steps per episode. Undefined when a part kept no
+ * sample, as runStateSample does for a task (rather than a partial sample).
+ */
+export function mergeStateSamples(parts: readonly (StateSample | undefined)[]): StateSample | undefined {
+  const first = parts[0];
+  if (first === undefined || parts.some((p) => p === undefined)) return undefined;
+  const kept = parts as readonly StateSample[];
+  if (kept.some((p) => p.perEpisode !== first.perEpisode)) throw new RangeError('mergeStateSamples: the parts keep different numbers of steps per episode');
+  return { labels: first.labels, perEpisode: first.perEpisode, states: kept.flatMap((p) => p.states) };
+}
+
+/**
  * The run's state sample from its learned methods' evaluation tasks (in task order), or undefined
  * when there are none or a task was evaluated by a DoseGym that kept no sample (rather than a
  * partial file).

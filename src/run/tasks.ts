@@ -12,7 +12,7 @@ import { buildEnv } from '../evaluation/env-stack.ts';
 import type { ExperimentConfig } from '../config/experiment.ts';
 import { evaluateMethod, type EvaluationPlan, type MethodEvaluation, type MethodUnderTest } from '../evaluation/evaluate.ts';
 import { mergeProfiles, type DailyProfile } from '../evaluation/profile.ts';
-import { statesPerEpisode, type StateSample } from '../evaluation/state-sample.ts';
+import { mergeStateSamples, statesPerEpisode, type StateSample } from '../evaluation/state-sample.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { toCsv, type Cell } from '../io/csv.ts';
 import { planExperiment, planInit, trainingEnvOptions, unitKey, type ExperimentPlan } from './plan.ts';
@@ -176,7 +176,7 @@ async function evaluatePerPatient(
   const { loadPolicy } = await checkpoints();
   const out: MethodEvaluation = { episodes: [], trajectories: [] };
   const profiles: DailyProfile[] = [];
-  const samples: StateSample[] = [];
+  const samples: (StateSample | undefined)[] = [];
   const patients = plan.family.patients(plan.stack.envOptions) as string[];
   // The cohort's sample size per episode, so the task's state sample is as large as a cohort policy's.
   const perEpisode = statesPerEpisode(patients.length * evaluationPlan.episodes);
@@ -190,11 +190,12 @@ async function evaluatePerPatient(
     out.episodes.push(...r.episodes);
     out.trajectories.push(...r.trajectories);
     if (r.profile !== undefined) profiles.push(r.profile);
-    if (r.stateSample !== undefined) samples.push(r.stateSample);
+    samples.push(r.stateSample);
   }
   if (profiles.length > 0) out.profile = mergeProfiles(profiles);
   // Each state names its patient, so the report can ask each patient's policy about its own states.
-  if (samples.length === patients.length && samples[0] !== undefined) out.stateSample = { labels: samples[0].labels, perEpisode, states: samples.flatMap((s) => s.states) };
+  const stateSample = mergeStateSamples(samples);
+  if (stateSample !== undefined) out.stateSample = stateSample;
   return out;
 }
 
