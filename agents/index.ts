@@ -150,6 +150,13 @@ export const ppoLagrangianSchema = ppoSchema.extend({
   lagrangeInit: nonNegative().finite({ error: 'expected a number >= 0' }).default(0),
   /** Step size of the multiplier's update per rollout (per unit of episode cost above the limit). */
   lagrangeLr: nonNegative().finite({ error: 'expected a number >= 0' }).default(0.05),
+  /**
+   * Proportional gain of the PID multiplier (Stooke et al. 2020): lambda moves by lagrangeKp per unit
+   * of the current rollout's episode cost above the limit, at once. 0: the plain (integral) update.
+   */
+  lagrangeKp: nonNegative().finite({ error: 'expected a number >= 0' }).default(0),
+  /** Derivative gain of the PID multiplier, on the rise of the episode cost since the previous rollout. 0: none. */
+  lagrangeKd: nonNegative().finite({ error: 'expected a number >= 0' }).default(0),
   /** Discount of the cost returns. */
   costGamma: unit().default(0.99),
   /** GAE lambda of the cost advantages. */

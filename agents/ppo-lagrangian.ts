@@ -14,7 +14,15 @@
  *        truncated episode adds costGamma * V_C(final observation) to its last cost, as PPO does
  *        for rewards
  *     3. lambda <- max(0, lambda + lagrangeLr (J_C - d)), J_C = mean cost of the episodes that
- *        finished in this rollout (projected gradient descent on lambda; no update when none did)
+ *        finished in this rollout (projected gradient descent on lambda; no update when none did);
+ *        with lagrangeKp or lagrangeKd > 0, the PID multiplier of Stooke, Achiam & Abbeel 2020
+ *        ("Responsive Safety in Reinforcement Learning by PID Lagrangian Methods", ICML, Algorithm 2):
+ *          I <- max(0, I + lagrangeLr (J_C - d)),  lambda = max(0, I + Kp (J_C - d) + Kd max(0, J_C - J_C,prev))
+ *        The plain update is its integral term alone. Why the other two: an integral multiplier lags
+ *        the cost by many rollouts both ways, rising too late to stop an over-budget policy and
+ *        falling too late once it is within budget (which can push it on to no action at all); the
+ *        proportional term moves lambda with the current excess at once, and the one-sided
+ *        derivative term reacts to a cost that is climbing, before the excess has built up
  *     4. PPO's epochs of minibatches with the advantage  (A_R - lambda A_C) / (1 + lambda)
  *        (A_R normalised, A_C centred per minibatch, as safety-starter-agents); the (1 + lambda)
  *        keeps the step size bounded as lambda grows. The cost critic regresses the cost returns
@@ -74,6 +82,27 @@ export function updateLagrange(lambda: number, meanEpisodeCost: number, costLimi
   return Math.max(0, lambda + lr * (meanEpisodeCost - costLimit));
 }
 
+/** What the PID multiplier carries from one rollout to the next. */
+export interface PidMultiplierState {
+  /** The integral term I (the plain multiplier when Kp = Kd = 0); starts at lagrangeInit. */
+  integral: number;
+  /** J_C of the previous rollout with finished episodes; null before the first (no derivative then). */
+  previousCost: number | null;
+}
+
+/**
+ * One rollout's PID multiplier (Stooke et al. 2020, Algorithm 2, without their cost smoothing: J_C is
+ * already a mean over the rollout's episodes). Ki = `lr`; with kp = kd = 0 the multiplier is the
+ * integral, i.e. `updateLagrange`. Returns the multiplier for this update and the state to carry.
+ */
+export function pidLagrange(state: PidMultiplierState, meanEpisodeCost: number, costLimit: number, gains: { lr: number; kp: number; kd: number }): { lambda: number; state: PidMultiplierState } {
+  const excess = meanEpisodeCost - costLimit;
+  const integral = updateLagrange(state.integral, meanEpisodeCost, costLimit, gains.lr);
+  const rising = state.previousCost === null ? 0 : Math.max(0, meanEpisodeCost - state.previousCost);
+  const lambda = Math.max(0, integral + gains.kp * excess + gains.kd * rising);
+  return { lambda, state: { integral, previousCost: meanEpisodeCost } };
+}
+
 /**
  * The policy's advantage for a minibatch, in place in `reward`: (A_R - lambda A_C) / (1 + lambda),
  * with A_R normalised and A_C centred first when `normalize` (safety-starter-agents centres but does
@@ -124,6 +153,8 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   const costCritic = new MlpRunner(costParams, costSpec);
   const costAdam = new Adam(costParams.size, { beta1: 0.9, beta2: 0.999, eps: hp.adamEps });
   let lambda = hp.lagrangeInit;
+  let multiplier: PidMultiplierState = { integral: hp.lagrangeInit, previousCost: null };
+  const gains = { lr: hp.lagrangeLr, kp: hp.lagrangeKp, kd: hp.lagrangeKd };
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
 
   // The rollouts (common/on-policy.ts) record two critics: 0 the value net, 1 the cost critic.
@@ -133,7 +164,18 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   // What a training checkpoint holds (common/training-state.ts): PPO's, plus the cost critic and the multiplier.
   let update = 1;
   const parts = run.stateParts(new StateParts().learner(learner).array('costParams', costParams.data).adam('costAdam', costAdam).rng('actions', sampleRng).rng('minibatches', shuffleRng).guard(guard));
-  parts.value('lambda', () => lambda, (v) => (lambda = v as number)).value('update', () => update, (v) => (update = (v as number) + 1));
+  // 'lambda' is the integral term (the multiplier itself when Kp = Kd = 0, as checkpoints before the
+  // PID terms held it); the multiplier in use is recomputed from it at the next rollout.
+  parts.value('lambda', () => multiplier.integral, (v) => (lambda = multiplier.integral = v as number)).value('update', () => update, (v) => (update = (v as number) + 1));
+  // The PID terms' state, only where they exist (a checkpoint from a plain run has no such value):
+  // the multiplier in use (a rollout with no finished episode keeps it) and the previous cost.
+  if (hp.lagrangeKp > 0 || hp.lagrangeKd > 0) {
+    parts.value('lagrangePid', () => ({ lambda, previousCost: multiplier.previousCost }), (v) => {
+      const pid = v as { lambda: number; previousCost: number | null };
+      lambda = pid.lambda;
+      multiplier.previousCost = pid.previousCost;
+    });
+  }
   if (from !== undefined) parts.restore(from, 'ppo-lagrangian');
   const schedule = new CheckpointSchedule(options.checkpoint, run.steps, learner.policy);
 
@@ -150,7 +192,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
     // ---- 3. the multiplier, from this rollout's finished episodes ----
     const finished = buf.episodeCosts;
     const meanEpisodeCost = finished.length === 0 ? NaN : finished.reduce((a, b) => a + b, 0) / finished.length;
-    if (finished.length > 0) lambda = updateLagrange(lambda, meanEpisodeCost, costLimit, hp.lagrangeLr);
+    if (finished.length > 0) ({ lambda, state: multiplier } = pidLagrange(multiplier, meanEpisodeCost, costLimit, gains));
 
     // ---- 4. optimise: PPO's step on the penalised advantage; the cost critic regresses the cost returns ----
     const means = new LossMeans();

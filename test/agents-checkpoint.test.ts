@@ -14,6 +14,8 @@ import { readTrainingState, writeTrainingState, TRAINING_STATE_VERSION, type Tra
 import type { UpdateStats } from '../agents/common/training.ts';
 import { ALGORITHM_NAMES, algorithm } from '../agents/index.ts';
 import { make } from '../src/core/registry.ts';
+import type { Action, Env, Observation } from '../src/core/env.ts';
+import { RiskyPath } from '../envs/toy/risky-path.ts';
 import { tempDir } from './fixtures/experiments/helpers.ts';
 
 const dir = tempDir('dosegym-training-state-');
@@ -23,9 +25,13 @@ test.before(async () => {
 });
 
 /** Small runs on real envs with autoresets (two envs; DQN and SAC past learningStarts and through a full replay buffer). */
-const RUNS: Record<string, { env: string; steps: number; every: number; hyperparameters: Record<string, unknown>; costLimit?: number; algo?: string }> = {
+const RUNS: Record<string, { env: string | (() => Env<Observation, Action>); steps: number; every: number; hyperparameters: Record<string, unknown>; costLimit?: number; algo?: string }> = {
   ppo: { env: 'CartPole-v1', steps: 256, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, normalizeObservations: true } },
   'ppo-lagrangian': { env: 'CartPole-v1', steps: 256, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2 }, costLimit: 1 },
+  // The PID multiplier carries the multiplier in use and the previous cost across a checkpoint
+  // (RiskyPath's hazard costs put it over budget, and the cost rises in the rollout after the
+  // checkpoint at 128 steps that the test resumes from, so every term moves).
+  'ppo-lagrangian, PID multiplier': { algo: 'ppo-lagrangian', env: () => new RiskyPath(), steps: 512, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, lagrangeLr: 0.3, lagrangeKp: 0.5, lagrangeKd: 0.5 }, costLimit: 1 },
   dqn: { env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, normalizeObservations: true } },
   // n-step returns keep transitions pending across a checkpoint.
   'dqn, 3-step returns': { algo: 'dqn', env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, nStep: 3 } },
@@ -35,7 +41,8 @@ const RUNS: Record<string, { env: string; steps: number; every: number; hyperpar
 async function train(name: string, checkpoint: { save?: (s: TrainingState) => void; from?: TrainingState }) {
   const r = RUNS[name] as (typeof RUNS)[string];
   const rows: UpdateStats[] = [];
-  const policy = await algorithm(r.algo ?? name).train(() => make(r.env), {
+  const env = r.env;
+  const policy = await algorithm(r.algo ?? name).train(typeof env === 'string' ? () => make(env) : env, {
     totalSteps: r.steps,
     seed: 7,
     hyperparameters: r.hyperparameters,
@@ -48,7 +55,7 @@ async function train(name: string, checkpoint: { save?: (s: TrainingState) => vo
   return { policy, rows: rows.map(({ stepsPerSecond: _s, elapsedSeconds: _e, ...rest }) => rest) };
 }
 
-for (const name of [...ALGORITHM_NAMES, 'dqn, 3-step returns']) {
+for (const name of [...ALGORITHM_NAMES, 'dqn, 3-step returns', 'ppo-lagrangian, PID multiplier']) {
   test.serial(`${name}: continued from a checkpoint, training ends exactly where the uninterrupted run ends`, async (t) => {
     if (RUNS[name] === undefined) return t.fail(`no run for ${name}: add one to RUNS`);
     const states: TrainingState[] = [];

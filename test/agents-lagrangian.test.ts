@@ -17,7 +17,7 @@ import type { TrainedPolicy } from '../agents/common/policy.ts';
 import type { UpdateStats } from '../agents/common/training.ts';
 import { bootstrappedGae } from '../agents/common/gae.ts';
 import { parsePpoLagrangianHyperparameters } from '../agents/index.ts';
-import { lagrangianAdvantages, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
+import { lagrangianAdvantages, pidLagrange, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
 import { train as trainPpo } from '../agents/ppo.ts';
 import { FORWARD, RiskyPath, SWITCH_LANE } from '../envs/toy/risky-path.ts';
 import { checkEnv } from '../src/core/check-env.ts';
@@ -135,6 +135,50 @@ test('lambda update: projected step lambda + lr (J_C - d), floored at 0', (t) =>
   t.is(updateLagrange(0, 0, 1, 0.05), 0, 'stays at 0 while within budget');
   t.is(updateLagrange(2, 1, 1, 0.3), 2, 'unchanged at the budget');
   t.is(updateLagrange(1.5, 7, 1, 0), 1.5, 'lr 0 freezes it');
+});
+
+test('PID multiplier (Stooke et al. 2020): integral, proportional and one-sided derivative terms, hand-computed', (t) => {
+  const gains = { lr: 0.1, kp: 2, kd: 0.5 };
+  // Over budget: I = 1 + 0.1 (3 - 1) = 1.2; lambda = 1.2 + 2 (3 - 1) + 0.5 (3 - 1) = 6.2.
+  const over = pidLagrange({ integral: 1, previousCost: 1 }, 3, 1, gains);
+  close(t, over.lambda, 6.2, 1e-12, 'over budget, cost rising');
+  t.deepEqual(over.state, { integral: 1.2, previousCost: 3 });
+  // Under budget and falling: I = 1.2 - 0.1 x 0.8 = 1.12; lambda = max(0, 1.12 - 1.6 + 0) = 0 at once.
+  const under = pidLagrange(over.state, 0.2, 1, gains);
+  t.is(under.lambda, 0, 'the proportional term drops the multiplier as soon as the cost is within budget');
+  close(t, under.state.integral, 1.12, 1e-12, 'while the integral only steps down');
+  // No previous cost: no derivative term.
+  close(t, pidLagrange({ integral: 0, previousCost: null }, 3, 1, gains).lambda, 0.2 + 4, 1e-12, 'first rollout');
+  // The integral is floored at 0 like the plain multiplier.
+  t.is(pidLagrange({ integral: 0.01, previousCost: 5 }, 0, 1, gains).state.integral, 0);
+  // Kp = Kd = 0: the plain projected step, rollout after rollout.
+  let plain = 0.5;
+  let state = { integral: 0.5, previousCost: null as number | null };
+  for (const cost of [3, 0, 0.4, 7, 1, 0]) {
+    plain = updateLagrange(plain, cost, 1, 0.3);
+    const r = pidLagrange(state, cost, 1, { lr: 0.3, kp: 0, kd: 0 });
+    state = r.state;
+    t.is(r.lambda, plain);
+  }
+});
+
+test('with the PID multiplier PPO-Lagrangian also evaluates within budget on RiskyPath; the multiplier follows the cost both ways', async (t) => {
+  const stats: LagrangianUpdateStats[] = [];
+  const policy = await trainLagrangian(() => new RiskyPath(), {
+    totalSteps: TOTAL_STEPS,
+    seed: SEED,
+    costLimit: BUDGET,
+    hyperparameters: { ...HP, ...LAGRANGE, lagrangeKp: 1, lagrangeKd: 0.5 },
+    onUpdate: (s) => stats.push(s as LagrangianUpdateStats),
+  });
+  t.is(greedyEpisode(policy).cost, 0, 'greedy episode cost');
+  // The multiplier in use is max(0, integral + Kp (J_C - d) + Kd rise), the integral and the rise
+  // both >= 0: over budget it is at least Kp times the excess, from the first such rollout on.
+  for (const s of stats) {
+    if (Number.isNaN(s.rolloutEpisodeCost)) continue;
+    if (s.rolloutEpisodeCost > BUDGET) t.true(s.lagrange >= 1 * (s.rolloutEpisodeCost - BUDGET) - 1e-9, `over budget (${s.rolloutEpisodeCost}) with lambda ${s.lagrange}: at least Kp times the excess`);
+  }
+  t.true(stats.some((s) => s.rolloutEpisodeCost < BUDGET), 'the policy came within budget during training');
 });
 
 test('penalised advantage (A_R - lambda A_C) / (1 + lambda), A_R normalised and A_C centred', (t) => {
