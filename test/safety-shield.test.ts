@@ -356,8 +356,10 @@ test('T1D-v0 driven with random actions in every action mode under random shield
         };
         const carried = iobOf([...doses.slice(0, -1), 0]);
         // the pump rounds the commanded rate to 0.05 pmol/min (<= 4.2e-6 U/min extra)
-        if (iobOf(doses) > Math.max(maxIob, carried) + 5e-6 * dt) return false;
-        if (carried >= maxIob && delivered !== 0) return false;
+        // The IOB cap also lets an announced bolus through (allowAnnouncedBolus), on top of the room left.
+        const bolusU = (bolusUPerHour / 60) * dt;
+        if (iobOf(doses) > Math.max(maxIob, carried) + bolusU + 5e-6 * dt) return false;
+        if (carried >= maxIob && delivered > bolusU + 5e-6 * dt) return false;
         interventions += info['shieldInterventions'] as number;
         if (r.terminated || r.truncated) return true;
       }
@@ -591,6 +593,42 @@ test('T1D thresholds are strict and exact: CGM 80 passes, 79.9 suspends; a proje
   t.deepEqual(decide([100, 98], { ...flat, predictiveBelowMgDl: 85 }).reasons, []);
   // Readings older than the trend window are ignored: 200 (10 min old) is outside a 6-minute window.
   t.is(decide([200, 100, 98], { ...flat, trendWindowMin: 6 }).predictedCgm, 86);
+});
+
+test('allowAnnouncedBolus: the IOB cap lets the announced bolus through on top of its room, then holds automated insulin until IOB is back under the cap', async (t) => {
+  const { BasalBolusPolicy } = await import('../agents/baselines/glucose/index.ts');
+  const run = (allowAnnouncedBolus: boolean) => {
+    const raw = make('T1D-v0', { patient: 'adult#001', sensorNoise: false, days: 0.25, scenario: [{ minute: 120, grams: 60 }], actionMaxUnitsPerHour: 'pump' });
+    // Only the IOB cap (2 x the steady basal IOB), no suspend rules.
+    const env = makeShield(raw, 'T1D-v0', { suspendBelowMgDl: null, predictiveBelowMgDl: null, maxIobBasalMultiple: 2, allowAnnouncedBolus }) as T1DShield;
+    const policy = new BasalBolusPolicy();
+    let { info } = env.reset({ seed: 3 });
+    const out: Array<{ meal: number; bolus: number; insulin: number; iobAfter: number; cap: number }> = [];
+    for (;;) {
+      const meal = info['mealGrams'] as number;
+      const bolus = meal > 0 ? meal / (info['CR'] as number) : 0;
+      const r = env.step(policy.act(undefined, { deterministic: true, info }));
+      out.push({ meal, bolus, insulin: r.info['insulin'] as number, iobAfter: env.iobUnits, cap: env.maxIobUnits as number });
+      info = r.info;
+      if (r.terminated || r.truncated) return out;
+    }
+  };
+  const allowed = run(true);
+  const i = allowed.findIndex((s) => s.meal > 0);
+  const meal = allowed[i] as (typeof allowed)[number];
+  // The meal bolus (several units) is far above the cap's room (the IOB starts at 1 x its steady value), and passes whole.
+  t.true(meal.bolus > meal.cap, `bolus ${meal.bolus} U against a cap of ${meal.cap} U`);
+  t.true(meal.insulin >= meal.bolus - 1e-4, `delivered ${meal.insulin} U, bolus ${meal.bolus} U`);
+  // Afterwards the IOB is over the cap, so nothing more is delivered until it has decayed below it.
+  const after = allowed.slice(i + 1);
+  t.true(after.length > 0 && (after[0] as (typeof allowed)[number]).insulin === 0, 'suspended after the bolus');
+  // Every later dose keeps the IOB within the cap (pump rounding aside), or is none at all.
+  for (const s of after) t.true(s.insulin === 0 || s.iobAfter <= s.cap + 1e-5, `dose ${s.insulin} U leaves IOB ${s.iobAfter} U over the cap ${s.cap} U`);
+  t.true(after.slice(0, 6).every((s) => s.insulin === 0), 'the first half hour after the bolus: none');
+  // Without the rule the cap truncates the bolus to the room it leaves.
+  const capped = run(false);
+  const cappedMeal = capped[i] as (typeof capped)[number];
+  t.true(cappedMeal.insulin < meal.bolus / 2, `capped bolus ${cappedMeal.insulin} U`);
 });
 
 test('allowAnnouncedBolus: a suspend lets the announced meal bolus (grams / CR) through and nothing else; without it the bolus is dropped', async (t) => {

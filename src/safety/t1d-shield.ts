@@ -16,7 +16,11 @@
  *   Commercial low-glucose suspend stops basal delivery, not the boluses a patient gives for a
  *   meal (e.g. Medtronic SmartGuard; Abraham et al. 2018): in T1D-v0 basal and bolus share one
  *   channel, so without this rule a predicted low at meal time drops the bolus (it is not deferred)
- *   and the meal then drives glucose high. The rate and IOB caps still apply;
+ *   and the meal then drives glucose high. The IOB cap also lets the bolus through, on top of
+ *   whatever room it leaves (open-source closed loops bound the insulin the algorithm adds with a
+ *   maximum IOB, not the boluses the patient gives: OpenAPS's `max_iob`, oref0 documentation): the
+ *   bolus still counts in the IOB after it, so automated insulin waits until the IOB is back under
+ *   the cap. The rate cap still applies;
  * - maximum rate (`max-rate`): `maxRateUnitsPerHour` and/or `maxRateBasalMultiple` x the patient's
  *   basal rate (info.patientBasalUPerMin x 60);
  * - maximum insulin on board (`max-iob`): the rate is capped so that the shield's IOB estimate
@@ -240,7 +244,8 @@ export class T1DShield extends Shield {
     let iobCapUPerHour: number | undefined;
     if (maxIob !== undefined) {
       const carried = this.iob?.unitsAged(1) ?? 0; // the current doses one step older, after the coming step
-      iobCapUPerHour = (Math.max(0, maxIob - carried) / this.sampleTimeMin) * 60;
+      // An announced meal bolus passes on top of the room left (0 unless allowAnnouncedBolus; see the header).
+      iobCapUPerHour = (Math.max(0, maxIob - carried) / this.sampleTimeMin) * 60 + this.announcedBolusUPerHour;
       rules.push({ reason: 'max-iob', cap: iobCapUPerHour });
     }
     const cap = rules.reduce((m, r) => Math.min(m, r.cap), Infinity);
