@@ -65,6 +65,35 @@ test('action spaces: U/h up to maxBasalMultiple x basal, the pump limit, or disc
   t.is((discrete as Discrete).n, T1D_DEFAULTS.discreteLevels.length);
 });
 
+test('observeTherapy: the clinic CF and CR per hour of basal end the observation, constant over the episode; the rest is unchanged', (t) => {
+  const base = { patient: 'adult#007', action: 'residual', mealAnnouncement: 30, days: 0.1, therapy: { settingsErrorSd: 0.2 } } as const;
+  const plain = new T1DEnv(base);
+  const env = new T1DEnv({ ...base, observeTherapy: true });
+  t.is(env.observationSpace.size, plain.observationSpace.size + 2);
+  t.deepEqual(env.metadata.observationLabels?.slice(-3), ['controller', 'therapy_cf', 'therapy_cr']);
+  let a = plain.reset({ seed: 5 });
+  let b = env.reset({ seed: 5 });
+  // The clinic's settings (drawn with errors), not the patient's true ones.
+  const basalH = (b.info['patientBasalUPerMin'] as number) * 60;
+  const cf = Math.fround(Math.log(((b.info['CF'] as number) * basalH) / 100) + 2);
+  const cr = Math.fround(Math.log(((b.info['CR'] as number) * basalH) / 10));
+  t.not(b.info['CF'], b.info['trueCF']);
+  for (let step = 0; step < 20; step++) {
+    const o = b.observation as Float32Array;
+    t.deepEqual(Array.from(o.subarray(0, -2)), Array.from(a.observation as Float32Array), `step ${step}: the other features`);
+    t.deepEqual(Array.from(o.subarray(-2)), [cf, cr], `step ${step}`);
+    a = plain.step(Float32Array.of(0.1));
+    b = env.step(Float32Array.of(0.1));
+  }
+  // Patients differ: adult#007 (CF 26, CR 22 at 1.37 U/h) against adult#009 (CF 7.6, CR 5 at 1.13 U/h), true settings.
+  const at = (patient: string) => Array.from((new T1DEnv({ patient, observeTherapy: true }).reset({ seed: 1 }).observation as Float32Array).slice(-2));
+  const [cf7, cr7] = at('adult#007') as [number, number];
+  const [cf9, cr9] = at('adult#009') as [number, number];
+  t.true(Math.abs(cf7 - (Math.log((26.1530845971 * 1.37) / 100) + 2)) < 0.01 && Math.abs(cr7 - Math.log((22 * 1.37) / 10)) < 0.01, `adult#007 ${cf7}, ${cr7}`);
+  t.true(cf7 - cf9 > 1 && cr7 - cr9 > 1.5, `adult#009 ${cf9}, ${cr9}`);
+  t.throws(() => make('T1D-v0', { observeTherapy: 'yes' }), { instanceOf: UserError, message: /^T1D-v0: observeTherapy: / });
+});
+
 test('observation space and metadata', (t) => {
   const env = new T1DEnv({ window: 6, mealAnnouncement: 30 });
   const obs = env.observationSpace as Box;

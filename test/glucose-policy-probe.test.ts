@@ -20,6 +20,7 @@ const MODES: { name: string; options: Record<string, unknown> }[] = [
   { name: 'basal-relative with the pump as authority', options: { action: 'basal-relative', authorityBasalMultiple: 'pump' } },
   { name: 'residual on basal-bolus', options: { action: 'residual', mealAnnouncement: 30 } },
   { name: 'residual on PID', options: { action: 'residual', residualController: { type: 'pid', tauPMin: 240 } } },
+  { name: 'residual on basal-bolus with the clinic settings observed (observeTherapy)', options: { action: 'residual', mealAnnouncement: 30, observeTherapy: true } },
   { name: 'therapy errors (the probe reads the clinic settings the env reports)', options: { action: 'continuous', mealAnnouncement: 30, therapy: { carbEstimateSd: 0.2, mealTimeJitterMin: 10 } } },
 ];
 

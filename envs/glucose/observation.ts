@@ -13,6 +13,9 @@
  *   (meal announcement) meal_g = grams / 100 (or meal_bolus = (grams / CR) / (basal U/h) / 10 in the
  *                patient-relative modes), meal_in = minutes to the first announced meal / (Δ + L), 1 when none
  *   (residual)   controller = m^-1(u_controller / basal)
+ *   (therapy)    therapy_cf = ln(CF x basal U/h / 100) + 2, therapy_cr = ln(CR x basal U/h / 10):
+ *                the clinic's correction factor and carb ratio, each per hour of the clinic's basal
+ *                (how far an hour of basal moves glucose, how many grams it covers), on a log scale
  */
 import { basalRelativeOutput } from './action-modes.ts';
 
@@ -26,8 +29,10 @@ export interface T1DObservationLayout {
   maxBasalMultiple: number;
   /** Lead time L of the meal announcement [min], or null when the agent sees no meals. */
   mealAnnouncementMin: number | null;
-  /** residual mode: the controller's rate is the last element. */
+  /** residual mode: the controller's rate follows the meal features. */
   residual: boolean;
+  /** `observeTherapy`: the clinic's CF and CR relative to its basal are the last two elements. */
+  therapy: boolean;
   /** Δ, minutes per step (the sensor's sample time). */
   sampleTimeMin: number;
 }
@@ -42,9 +47,10 @@ export interface T1DObservationState {
   iobRatio: number;
   /** Minutes since the episode started (at midnight). */
   minute: number;
-  /** The clinic's basal rate [U/min] and carbohydrate ratio [g/U]. */
+  /** The clinic's basal rate [U/min], carbohydrate ratio [g/U] and correction factor [mg/dL per U]. */
   basalUPerMin: number;
   CR: number;
+  CF: number;
   /** Authority A of the patient-relative modes (basal multiple). */
   authority: number;
   /** Announced carbohydrate within [t, t + Δ + L) [g], and minutes until the first such meal (null when none). */
@@ -56,7 +62,7 @@ export interface T1DObservationState {
 
 /** Observation length for a layout. */
 export function t1dObservationSize(layout: T1DObservationLayout): number {
-  return 2 * layout.window + 3 + (layout.mealAnnouncementMin !== null ? 2 : 0) + (layout.residual ? 1 : 0);
+  return 2 * layout.window + 3 + (layout.mealAnnouncementMin !== null ? 2 : 0) + (layout.residual ? 1 : 0) + (layout.therapy ? 2 : 0);
 }
 
 /** Writes the observation of `s` into `out` (length `t1dObservationSize`), before clamping to the space's bounds. */
@@ -78,7 +84,12 @@ export function encodeT1DObservation(out: Float32Array, layout: T1DObservationLa
     out[next++] = layout.relative ? s.announcedGrams / s.CR / (basal * 60) / 10 : s.announcedGrams / 100;
     out[next++] = s.minutesToMeal === null ? 1 : s.minutesToMeal / horizon;
   }
-  if (layout.residual) out[next] = basalRelativeOutput(s.controllerUPerHour / (basal * 60), s.authority);
+  if (layout.residual) out[next++] = basalRelativeOutput(s.controllerUPerHour / (basal * 60), s.authority);
+  if (layout.therapy) {
+    // Centred for the 30 patients: ln(CF x basal / 100) spans -2.7..-1.0, ln(CR x basal / 10) -1.5..1.1.
+    out[next++] = Math.log((s.CF * basal * 60) / 100) + 2;
+    out[next] = Math.log((s.CR * basal * 60) / 10);
+  }
 }
 
 /** Clamps `obs` into [lo, hi] elementwise (float32 rounding, or the IOB's running sums, may step just past a bound). */

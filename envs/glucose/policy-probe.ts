@@ -58,7 +58,7 @@ export interface GlucoseProbe {
   /** Authority A of the patient-relative modes (basal multiple). */
   authority: number;
   /** The observation the env shows in `state` (the clinic's settings filled in). */
-  observeState(state: Omit<T1DObservationState, 'basalUPerMin' | 'CR' | 'authority'>): Float32Array;
+  observeState(state: Omit<T1DObservationState, 'basalUPerMin' | 'CR' | 'CF' | 'authority'>): Float32Array;
   /** The observation at a probe point (insulin history at basal, so IOB ratio 1 unless stated). */
   observe(point: ProbePoint): Float32Array;
   /** Residual mode: the controller's rate at a probe point [U/h] (its integral, if any, at zero). */
@@ -133,7 +133,7 @@ export function glucosePolicyProbe(envOptions: Record<string, unknown>, patient:
 
   const observeState: GlucoseProbe['observeState'] = (state) => {
     const obs = new Float32Array(t1dObservationSize(layout));
-    encodeT1DObservation(obs, layout, { ...state, basalUPerMin: clinic.basalUPerMin, CR: clinic.CR, authority });
+    encodeT1DObservation(obs, layout, { ...state, basalUPerMin: clinic.basalUPerMin, CR: clinic.CR, CF: clinic.CF, authority });
     clampObservation(obs, lo, hi);
     return obs;
   };

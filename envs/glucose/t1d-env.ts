@@ -27,6 +27,11 @@
  *   nothing for a missed bolus; the patient eats the true meal at its minute. The clinic's settings
  *   (basal, CR, CF) replace the true ones everywhere a policy or baseline can read them.
  * - `window`: number of past CGM readings (and step insulin rates) in the observation.
+ * - `observeTherapy` (default false): the observation also holds the clinic's correction factor and
+ *   carb ratio, each per hour of the clinic's basal (`therapy_cf`, `therapy_cr` below): two numbers
+ *   that tell patients apart the way the clinic knows them, so one cohort policy can dose each
+ *   patient differently (without them nothing in the observation is patient-specific). They are
+ *   the clinic's settings, with the drawn errors of `therapy.settingsErrorSd`, never the truth.
  * - `action`: what the policy controls (the episode's draws never depend on it, so every mode
  *   faces the same days):
  *   - 'continuous' (default): the insulin rate in U/h, Box(0, max, [1]);
@@ -85,7 +90,10 @@
  *   (grams / CR) / (basal x 60) / 10 (the same meal means 2-30 hours of basal depending on the
  *   patient); `meal_in` = minutes until the first announced meal / (Δ + L) (1 when none);
  * - residual mode: `controller` = the controller's rate for the coming step in the basal-relative
- *   coordinates, m^-1(u_controller / basal) in [-1, 1].
+ *   coordinates, m^-1(u_controller / basal) in [-1, 1];
+ * - with `observeTherapy`: `therapy_cf` = ln(CF x basal x 60 / 100) + 2 and `therapy_cr` =
+ *   ln(CR x basal x 60 / 10) (CF in mg/dL per U, CR in g/U, basal x 60 in U/h; the clinic's), both
+ *   about -1..1 over the 30 patients; constant within an episode.
  * Reset pads the windows with the first reading and the basal rate (the default initial state is
  * the basal steady state).
  *
@@ -157,6 +165,7 @@ export const T1D_DEFAULTS = {
   mealAnnouncement: null as number | null,
   therapy: { ...THERAPY_DEFAULTS } as TherapyInput,
   window: 12,
+  observeTherapy: false,
   action: 'continuous' as T1DActionMode,
   maxBasalMultiple: 5,
   actionMaxUnitsPerHour: null as number | 'pump' | null,
@@ -213,6 +222,7 @@ const optionsSchema = z
     mealAnnouncement: z.number().int().min(0).nullable(),
     therapy: therapySchema,
     window: z.number().int().min(1).max(480),
+    observeTherapy: z.boolean(),
     action: z.enum(T1D_ACTION_MODES, { error: `expected one of ${T1D_ACTION_MODES.join(', ')}` }),
     maxBasalMultiple: z.number().positive().finite(),
     actionMaxUnitsPerHour: z.union([z.number().positive().finite(), z.literal('pump')]).nullable(),
@@ -392,8 +402,13 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       add('meal_in', 0, 1);
     }
     if (o.action === 'residual') add('controller', -1, 1);
+    if (o.observeTherapy) {
+      // Bounds far outside any clinic's settings (the 30 patients span about -1..1; a x10 error is +-2.3).
+      add('therapy_cf', -10, 10);
+      add('therapy_cr', -10, 10);
+    }
     this.observationSpace = new Box(low, high);
-    this.observationLayout = Object.freeze({ window: k, relative: this.relative, maxBasalMultiple: o.maxBasalMultiple, mealAnnouncementMin: o.mealAnnouncement, residual: o.action === 'residual', sampleTimeMin: this.sampleTimeMin });
+    this.observationLayout = Object.freeze({ window: k, relative: this.relative, maxBasalMultiple: o.maxBasalMultiple, mealAnnouncementMin: o.mealAnnouncement, residual: o.action === 'residual', therapy: o.observeTherapy, sampleTimeMin: this.sampleTimeMin });
     this.obsLowF32 = Float32Array.from(low);
     this.obsHighF32 = Float32Array.from(high);
     const authority = o.authorityBasalMultiple === 'pump' ? "the pump's limit" : `${o.authorityBasalMultiple}`;
@@ -590,6 +605,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       minute: this.minute,
       basalUPerMin: basal,
       CR: this.clinic.CR,
+      CF: this.clinic.CF,
       authority: this.authority,
       announcedGrams: meal.grams,
       minutesToMeal: meal.first < 0 ? null : meal.first - this.minute,
