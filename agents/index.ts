@@ -157,6 +157,11 @@ export const ppoLagrangianSchema = ppoSchema.extend({
   lagrangeKp: nonNegative().finite({ error: 'expected a number >= 0' }).default(0),
   /** Derivative gain of the PID multiplier, on the rise of the episode cost since the previous rollout. 0: none. */
   lagrangeKd: nonNegative().finite({ error: 'expected a number >= 0' }).default(0),
+  /**
+   * Smoothing of the episode cost the proportional and derivative terms read: S <- ema S + (1 - ema)
+   * J_C per rollout, in [0, 1) (0: the rollout's own J_C). The integral term reads J_C itself.
+   */
+  lagrangeEma: z.number({ error: 'expected a number in [0, 1)' }).min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0),
   /** Discount of the cost returns. */
   costGamma: unit().default(0.99),
   /** GAE lambda of the cost advantages. */

@@ -22,7 +22,8 @@
  *        the cost by many rollouts both ways, rising too late to stop an over-budget policy and
  *        falling too late once it is within budget (which can push it on to no action at all); the
  *        proportional term moves lambda with the current excess at once, and the one-sided
- *        derivative term reacts to a cost that is climbing, before the excess has built up
+ *        derivative term reacts to a cost that is climbing, before the excess has built up; both
+ *        read the cost smoothed over rollouts (lagrangeEma), as Stooke et al. do
  *     4. PPO's epochs of minibatches with the advantage  (A_R - lambda A_C) / (1 + lambda)
  *        (A_R normalised, A_C centred per minibatch, as safety-starter-agents); the (1 + lambda)
  *        keeps the step size bounded as lambda grows. The cost critic regresses the cost returns
@@ -86,21 +87,24 @@ export function updateLagrange(lambda: number, meanEpisodeCost: number, costLimi
 export interface PidMultiplierState {
   /** The integral term I (the plain multiplier when Kp = Kd = 0); starts at lagrangeInit. */
   integral: number;
-  /** J_C of the previous rollout with finished episodes; null before the first (no derivative then). */
-  previousCost: number | null;
+  /** The smoothed J_C after the previous rollout with finished episodes; null before the first (no derivative then). */
+  smoothedCost: number | null;
 }
 
 /**
- * One rollout's PID multiplier (Stooke et al. 2020, Algorithm 2, without their cost smoothing: J_C is
- * already a mean over the rollout's episodes). Ki = `lr`; with kp = kd = 0 the multiplier is the
- * integral, i.e. `updateLagrange`. Returns the multiplier for this update and the state to carry.
+ * One rollout's PID multiplier (Stooke et al. 2020, Algorithm 2). Ki = `lr`; the integral takes the
+ * rollout's J_C as it is, while the proportional and derivative terms read an exponential moving
+ * average of it, S <- ema S + (1 - ema) J_C, as Stooke et al.'s experiments smooth them: a rollout
+ * holds only a few episodes, and Kp would pass their noise straight into the multiplier. With
+ * kp = kd = 0 the multiplier is the integral, i.e. `updateLagrange`; with ema = 0, S = J_C.
+ * Returns the multiplier for this update and the state to carry.
  */
-export function pidLagrange(state: PidMultiplierState, meanEpisodeCost: number, costLimit: number, gains: { lr: number; kp: number; kd: number }): { lambda: number; state: PidMultiplierState } {
-  const excess = meanEpisodeCost - costLimit;
+export function pidLagrange(state: PidMultiplierState, meanEpisodeCost: number, costLimit: number, gains: { lr: number; kp: number; kd: number; ema: number }): { lambda: number; state: PidMultiplierState } {
   const integral = updateLagrange(state.integral, meanEpisodeCost, costLimit, gains.lr);
-  const rising = state.previousCost === null ? 0 : Math.max(0, meanEpisodeCost - state.previousCost);
-  const lambda = Math.max(0, integral + gains.kp * excess + gains.kd * rising);
-  return { lambda, state: { integral, previousCost: meanEpisodeCost } };
+  const smoothed = state.smoothedCost === null ? meanEpisodeCost : gains.ema * state.smoothedCost + (1 - gains.ema) * meanEpisodeCost;
+  const rising = state.smoothedCost === null ? 0 : Math.max(0, smoothed - state.smoothedCost);
+  const lambda = Math.max(0, integral + gains.kp * (smoothed - costLimit) + gains.kd * rising);
+  return { lambda, state: { integral, smoothedCost: smoothed } };
 }
 
 /**
@@ -153,8 +157,8 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   const costCritic = new MlpRunner(costParams, costSpec);
   const costAdam = new Adam(costParams.size, { beta1: 0.9, beta2: 0.999, eps: hp.adamEps });
   let lambda = hp.lagrangeInit;
-  let multiplier: PidMultiplierState = { integral: hp.lagrangeInit, previousCost: null };
-  const gains = { lr: hp.lagrangeLr, kp: hp.lagrangeKp, kd: hp.lagrangeKd };
+  let multiplier: PidMultiplierState = { integral: hp.lagrangeInit, smoothedCost: null };
+  const gains = { lr: hp.lagrangeLr, kp: hp.lagrangeKp, kd: hp.lagrangeKd, ema: hp.lagrangeEma };
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
 
   // The rollouts (common/on-policy.ts) record two critics: 0 the value net, 1 the cost critic.
@@ -168,12 +172,12 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   // PID terms held it); the multiplier in use is recomputed from it at the next rollout.
   parts.value('lambda', () => multiplier.integral, (v) => (lambda = multiplier.integral = v as number)).value('update', () => update, (v) => (update = (v as number) + 1));
   // The PID terms' state, only where they exist (a checkpoint from a plain run has no such value):
-  // the multiplier in use (a rollout with no finished episode keeps it) and the previous cost.
+  // the multiplier in use (a rollout with no finished episode keeps it) and the smoothed cost.
   if (hp.lagrangeKp > 0 || hp.lagrangeKd > 0) {
-    parts.value('lagrangePid', () => ({ lambda, previousCost: multiplier.previousCost }), (v) => {
-      const pid = v as { lambda: number; previousCost: number | null };
+    parts.value('lagrangePid', () => ({ lambda, smoothedCost: multiplier.smoothedCost }), (v) => {
+      const pid = v as { lambda: number; smoothedCost: number | null };
       lambda = pid.lambda;
-      multiplier.previousCost = pid.previousCost;
+      multiplier.smoothedCost = pid.smoothedCost;
     });
   }
   if (from !== undefined) parts.restore(from, 'ppo-lagrangian');

@@ -28,10 +28,10 @@ test.before(async () => {
 const RUNS: Record<string, { env: string | (() => Env<Observation, Action>); steps: number; every: number; hyperparameters: Record<string, unknown>; costLimit?: number; algo?: string }> = {
   ppo: { env: 'CartPole-v1', steps: 256, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, normalizeObservations: true } },
   'ppo-lagrangian': { env: 'CartPole-v1', steps: 256, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2 }, costLimit: 1 },
-  // The PID multiplier carries the multiplier in use and the previous cost across a checkpoint
+  // The PID multiplier carries the multiplier in use and the smoothed cost across a checkpoint
   // (RiskyPath's hazard costs put it over budget, and the cost rises in the rollout after the
   // checkpoint at 128 steps that the test resumes from, so every term moves).
-  'ppo-lagrangian, PID multiplier': { algo: 'ppo-lagrangian', env: () => new RiskyPath(), steps: 512, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, lagrangeLr: 0.3, lagrangeKp: 0.5, lagrangeKd: 0.5 }, costLimit: 1 },
+  'ppo-lagrangian, PID multiplier': { algo: 'ppo-lagrangian', env: () => new RiskyPath(), steps: 512, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, lagrangeLr: 0.3, lagrangeKp: 0.5, lagrangeKd: 0.5, lagrangeEma: 0.5 }, costLimit: 1 },
   dqn: { env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, normalizeObservations: true } },
   // n-step returns keep transitions pending across a checkpoint.
   'dqn, 3-step returns': { algo: 'dqn', env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, nStep: 3 } },

@@ -137,26 +137,31 @@ test('lambda update: projected step lambda + lr (J_C - d), floored at 0', (t) =>
   t.is(updateLagrange(1.5, 7, 1, 0), 1.5, 'lr 0 freezes it');
 });
 
-test('PID multiplier (Stooke et al. 2020): integral, proportional and one-sided derivative terms, hand-computed', (t) => {
-  const gains = { lr: 0.1, kp: 2, kd: 0.5 };
+test('PID multiplier (Stooke et al. 2020): integral, proportional and one-sided derivative terms, cost smoothing, hand-computed', (t) => {
+  const gains = { lr: 0.1, kp: 2, kd: 0.5, ema: 0 };
   // Over budget: I = 1 + 0.1 (3 - 1) = 1.2; lambda = 1.2 + 2 (3 - 1) + 0.5 (3 - 1) = 6.2.
-  const over = pidLagrange({ integral: 1, previousCost: 1 }, 3, 1, gains);
+  const over = pidLagrange({ integral: 1, smoothedCost: 1 }, 3, 1, gains);
   close(t, over.lambda, 6.2, 1e-12, 'over budget, cost rising');
-  t.deepEqual(over.state, { integral: 1.2, previousCost: 3 });
+  t.deepEqual(over.state, { integral: 1.2, smoothedCost: 3 });
   // Under budget and falling: I = 1.2 - 0.1 x 0.8 = 1.12; lambda = max(0, 1.12 - 1.6 + 0) = 0 at once.
   const under = pidLagrange(over.state, 0.2, 1, gains);
   t.is(under.lambda, 0, 'the proportional term drops the multiplier as soon as the cost is within budget');
   close(t, under.state.integral, 1.12, 1e-12, 'while the integral only steps down');
   // No previous cost: no derivative term.
-  close(t, pidLagrange({ integral: 0, previousCost: null }, 3, 1, gains).lambda, 0.2 + 4, 1e-12, 'first rollout');
+  close(t, pidLagrange({ integral: 0, smoothedCost: null }, 3, 1, gains).lambda, 0.2 + 4, 1e-12, 'first rollout');
   // The integral is floored at 0 like the plain multiplier.
-  t.is(pidLagrange({ integral: 0.01, previousCost: 5 }, 0, 1, gains).state.integral, 0);
-  // Kp = Kd = 0: the plain projected step, rollout after rollout.
+  t.is(pidLagrange({ integral: 0.01, smoothedCost: 5 }, 0, 1, gains).state.integral, 0);
+  // Smoothing (ema 0.75): S = 0.75 x 1 + 0.25 x 3 = 1.5 for P and D; the integral takes J_C = 3 itself.
+  // lambda = (1 + 0.1 x 2) + 2 (1.5 - 1) + 0.5 (1.5 - 1) = 2.45.
+  const smooth = pidLagrange({ integral: 1, smoothedCost: 1 }, 3, 1, { ...gains, ema: 0.75 });
+  close(t, smooth.lambda, 2.45, 1e-12, 'smoothed P and D');
+  t.deepEqual(smooth.state, { integral: 1.2, smoothedCost: 1.5 });
+  // Kp = Kd = 0: the plain projected step, rollout after rollout (whatever the smoothing).
   let plain = 0.5;
-  let state = { integral: 0.5, previousCost: null as number | null };
+  let state = { integral: 0.5, smoothedCost: null as number | null };
   for (const cost of [3, 0, 0.4, 7, 1, 0]) {
     plain = updateLagrange(plain, cost, 1, 0.3);
-    const r = pidLagrange(state, cost, 1, { lr: 0.3, kp: 0, kd: 0 });
+    const r = pidLagrange(state, cost, 1, { lr: 0.3, kp: 0, kd: 0, ema: 0.9 });
     state = r.state;
     t.is(r.lambda, plain);
   }
@@ -285,6 +290,8 @@ test('costLimit: a required plain number, validated and given once', async (t) =
   });
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { lagrangeLr: -0.1 } }), { message: /^train\.hyperparameters\.lagrangeLr: expected a number >= 0/ });
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { costGamma: 2 } }), { message: /^train\.hyperparameters\.costGamma: expected a number in \[0, 1\]/ });
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { lagrangeKp: -1 } }), { message: /^train\.hyperparameters\.lagrangeKp: expected a number >= 0/ });
+  await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { lagrangeEma: 1 } }), { message: /^train\.hyperparameters\.lagrangeEma: expected a number in \[0, 1\)/ });
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: 1, hyperparameters: { lagrangeRate: 1 } }), { message: /^train\.hyperparameters\.lagrangeRate: unknown field; allowed: .*lagrangeLr/ });
   await t.throwsAsync(trainLagrangian(() => new RiskyPath(), { ...opts, costLimit: Number.NaN }), { message: 'train.costLimit: expected a number >= 0 (cost per episode), got NaN' });
   // An equal hyperparameters.costLimit is the same budget given twice, not a conflict.
