@@ -31,6 +31,9 @@ const nonNegativeInt = () =>
   z.number({ error: 'expected an integer >= 0' }).int({ error: 'expected an integer >= 0' }).min(0, { error: 'expected an integer >= 0' });
 const unit = (what = 'a number in [0, 1]') =>
   z.number({ error: `expected ${what}` }).min(0, { error: `expected ${what}` }).max(1, { error: `expected ${what}` });
+/** A smoothing factor of an exponential moving average: in [0, 1) (0 = no smoothing). */
+const smoothing = () =>
+  z.number({ error: 'expected a number in [0, 1)' }).min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' });
 /** A target-update coefficient: in (0, 1] (1 = hard copy). */
 const coefficient = () =>
   z.number({ error: 'expected a number in (0, 1]' }).gt(0, { error: 'expected a number in (0, 1]' }).max(1, { error: 'expected a number in (0, 1]' });
@@ -161,7 +164,7 @@ export const ppoLagrangianSchema = ppoSchema.extend({
    * Smoothing of the episode cost the proportional and derivative terms read: S <- ema S + (1 - ema)
    * J_C per rollout, in [0, 1) (0: the rollout's own J_C). The integral term reads J_C itself.
    */
-  lagrangeEma: z.number({ error: 'expected a number in [0, 1)' }).min(0, { error: 'expected a number in [0, 1)' }).lt(1, { error: 'expected a number in [0, 1)' }).default(0),
+  lagrangeEma: smoothing().default(0),
   /** Discount of the cost returns. */
   costGamma: unit().default(0.99),
   /** GAE lambda of the cost advantages. */
