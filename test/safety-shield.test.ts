@@ -321,12 +321,12 @@ test('T1D-v0 driven with random actions in every action mode under random shield
   let boluses = 0;
   const modes = new Set<string>();
   fc.assert(
-    fc.property(t1dConfigArb, fc.boolean(), fc.constantFrom('continuous', 'discrete', 'basal-relative', 'residual-bb', 'residual-pid'), fc.integer({ min: 0, max: 1000 }), (drawn, allowAnnouncedBolus, mode, seed) => {
+    fc.property(t1dConfigArb, fc.boolean(), fc.constantFrom('continuous', 'discrete', 'basal-relative', 'residual-bb', 'residual-pid'), fc.constantFrom(true, false, 'auto' as const), fc.integer({ min: 0, max: 1000 }), (drawn, allowAnnouncedBolus, mode, controllerToldOfMeals, seed) => {
       const config = { ...drawn, allowAnnouncedBolus };
       modes.add(mode);
       const action = mode.startsWith('residual') ? { action: 'residual', residualController: mode === 'residual-bb' ? 'basal-bolus' : 'pid' } : { action: mode };
       // 8.4 hours: the first meal of the random day falls in it, so basal-bolus boluses under the residual
-      const raw = make('T1D-v0', { patient: 'adolescent#001', sensorNoise: false, days: 0.35, ...action });
+      const raw = make('T1D-v0', { patient: 'adolescent#001', sensorNoise: false, days: 0.35, ...action, controllerToldOfMeals });
       const env = makeShield(raw, 'T1D-v0', config) as T1DShield;
       const rng = new Rng(seed);
       let { info } = env.reset({ seed });
@@ -339,7 +339,7 @@ test('T1D-v0 driven with random actions in every action mode under random shield
         const cgm = info['cgm'] as number;
         // With allowAnnouncedBolus, a suspend lets through at most the announced meal's bolus (grams / CR over the step).
         const grams = info['mealGrams'] as number;
-        const bolusUPerHour = allowAnnouncedBolus && grams > 0 ? (grams / (info['CR'] as number) / dt) * 60 : 0;
+        const bolusUPerHour = allowAnnouncedBolus && info['controllerToldOfMeals'] === true && grams > 0 ? (grams / (info['CR'] as number) / dt) * 60 : 0;
         const r = env.step(env.actionSpace.sample(rng));
         info = r.info;
         const rec = info['shield'] as ShieldRecord;
@@ -598,7 +598,8 @@ test('T1D thresholds are strict and exact: CGM 80 passes, 79.9 suspends; a proje
 test('allowAnnouncedBolus: the IOB cap lets the announced bolus through on top of its room, then holds automated insulin until IOB is back under the cap', async (t) => {
   const { BasalBolusPolicy } = await import('../agents/baselines/glucose/index.ts');
   const run = (allowAnnouncedBolus: boolean) => {
-    const raw = make('T1D-v0', { patient: 'adult#001', sensorNoise: false, days: 0.25, scenario: [{ minute: 120, grams: 60 }], actionMaxUnitsPerHour: 'pump' });
+    // Basal-bolus acts on the env, so it is told of meals (evaluation sets this per method).
+    const raw = make('T1D-v0', { patient: 'adult#001', sensorNoise: false, days: 0.25, scenario: [{ minute: 120, grams: 60 }], actionMaxUnitsPerHour: 'pump', controllerToldOfMeals: true });
     // Only the IOB cap (2 x the steady basal IOB), no suspend rules.
     const env = makeShield(raw, 'T1D-v0', { suspendBelowMgDl: null, predictiveBelowMgDl: null, maxIobBasalMultiple: 2, allowAnnouncedBolus }) as T1DShield;
     const policy = new BasalBolusPolicy();
@@ -633,9 +634,9 @@ test('allowAnnouncedBolus: the IOB cap lets the announced bolus through on top o
 
 test('allowAnnouncedBolus: a suspend lets the announced meal bolus (grams / CR) through and nothing else; without it the bolus is dropped', async (t) => {
   const { BasalBolusPolicy } = await import('../agents/baselines/glucose/index.ts');
-  const delivered = (allowAnnouncedBolus: boolean) => {
+  const delivered = (allowAnnouncedBolus: boolean, controllerToldOfMeals: boolean | 'auto' = true) => {
     // A suspend threshold above any reading: every step is suspended.
-    const raw = make('T1D-v0', { patient: 'adult#001', sensorNoise: false, days: 0.25, scenario: [{ minute: 120, grams: 60 }], actionMaxUnitsPerHour: 'pump' });
+    const raw = make('T1D-v0', { patient: 'adult#001', sensorNoise: false, days: 0.25, scenario: [{ minute: 120, grams: 60 }], actionMaxUnitsPerHour: 'pump', controllerToldOfMeals });
     const env = makeShield(raw, 'T1D-v0', { suspendBelowMgDl: 1000, predictiveBelowMgDl: null, allowAnnouncedBolus });
     const policy = new BasalBolusPolicy();
     let { info } = env.reset({ seed: 3 });
@@ -657,4 +658,33 @@ test('allowAnnouncedBolus: a suspend lets the announced meal bolus (grams / CR) 
   t.true(Math.abs(step.insulin - step.meal / step.cr) < 1e-4, `bolus ${step.insulin} U vs ${step.meal / step.cr} U`);
   t.true(allowed.filter((s) => s.meal === 0).every((s) => s.insulin === 0), 'basal stays suspended');
   t.true(delivered(false).every((s) => s.insulin === 0), 'without the rule the bolus is dropped');
+  // A controller not told of meals (PID, a closed-loop policy; 'auto' in the continuous mode without
+  // mealAnnouncement) gets no allowance: the announcement is still in the info, but nothing passes.
+  for (const told of [false, 'auto'] as const) {
+    const untold = delivered(true, told);
+    t.is(untold.filter((s) => s.meal > 0).length, 1, 'info.mealGrams is still reported');
+    t.true(untold.every((s) => s.insulin === 0), `controllerToldOfMeals ${told}: the bolus is dropped`);
+  }
+});
+
+test('controllerToldOfMeals: auto is true only where the acting policy is told of meals; evaluation sets it per baseline', async (t) => {
+  const told = (options: Record<string, unknown>) => make('T1D-v0', { patient: 'adult#001', ...options }).reset({ seed: 1 }).info['controllerToldOfMeals'];
+  t.is(told({}), false, 'continuous, no mealAnnouncement: a closed-loop policy');
+  t.is(told({ mealAnnouncement: 30 }), true, 'the policy observes announcements');
+  t.is(told({ action: 'residual' }), true, 'a residual on basal-bolus (the default controller)');
+  t.is(told({ action: 'residual', residualController: 'pid' }), false, 'a residual on PID');
+  t.is(told({ action: 'residual', residualController: 'pid', mealAnnouncement: 15 }), true);
+  t.is(told({ action: 'discrete' }), false);
+  t.is(told({ action: 'residual', controllerToldOfMeals: false }), false, 'an explicit value wins');
+  t.throws(() => make('T1D-v0', { controllerToldOfMeals: 'yes' }), { message: /controllerToldOfMeals.*expected true, false or 'auto'/ });
+  // Evaluation: a baseline's env says whether that baseline reads announcements; a learned policy's keeps the config's.
+  const { familyOf } = await import('../src/core/family.ts');
+  const family = familyOf('T1D-v0');
+  const options = { patient: 'adults', action: 'residual', residualController: 'pid' };
+  const probe = make('T1D-v0', options);
+  const target = (baseline: boolean, baselineType?: string) => ({ baseline, actionSpace: probe.actionSpace, ...(baselineType !== undefined ? { baselineType } : {}) });
+  t.is(family.envOptions(options, 'adult#001', target(true, 'basal-bolus'))['controllerToldOfMeals'], true);
+  for (const type of ['pid', 'basal', 'constant']) t.is(family.envOptions(options, 'adult#001', target(true, type))['controllerToldOfMeals'], false, type);
+  t.false('controllerToldOfMeals' in family.envOptions(options, 'adult#001', target(false)), 'learned: the env resolves auto');
+  t.is(told(family.envOptions(options, 'adult#001', target(false))), false);
 });

@@ -166,6 +166,9 @@ export const GLUCOSE_FAMILY: Family = {
     // Meal boluses need more than the agent's basal-multiple range; the episode's draws do not
     // depend on the action space, so the baseline still sees the same patient, meals and noise.
     if (target.baseline) Object.assign(out, { action: 'continuous', actionMaxUnitsPerHour: 'pump' });
+    // Of the baselines only basal-bolus is told of meals: the shield's announced-bolus allowance
+    // (src/safety/t1d-shield.ts) must not reach PID or basal insulin through the baseline's env.
+    if (target.baseline && target.baselineType !== undefined) out['controllerToldOfMeals'] = target.baselineType === 'basal-bolus';
     return out;
   },
   // (the patient is in the method/seed/patient/episode columns src/evaluation/evaluate.ts puts first)

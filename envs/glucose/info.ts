@@ -10,4 +10,5 @@ import { T1D_ENV_ID } from './t1d-env.ts';
 
 export const T1D_INFO = infoReader(T1D_ENV_ID, {
   numbers: ['bg', 'cgm', 'insulin', 'cho', 'cost', 'risk', 'minute', 'mealGrams', 'sampleTimeMin', 'patientBasalUPerMin', 'CR', 'CF', 'actionMaxUnitsPerHour'],
+  flags: ['controllerToldOfMeals'],
 });

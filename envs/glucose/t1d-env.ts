@@ -63,6 +63,14 @@
  * - `residualController` (residual mode): 'basal-bolus' (default) or 'pid', or { type, ...parameters }
  *   with the baselines' parameters (basal-bolus: targetMgDl, correctAboveMgDl, suspendBelowMgDl;
  *   pid: targetMgDl, tauPMin, tauIMin, tauDMin, suspendBelowMgDl).
+ * - `controllerToldOfMeals` (default 'auto'): whether the controller acting on the env is told of
+ *   announced meals, reported as `info.controllerToldOfMeals` for the shield (src/safety/t1d-shield.ts
+ *   lets an announced bolus through only then). 'auto' is true when the policy observes meals
+ *   (`mealAnnouncement`) or corrects basal-bolus (residual mode), false otherwise (a policy in
+ *   closed loop, a residual on PID). A baseline acting on the env is not known to the env:
+ *   evaluation sets this option per method (envs/glucose/family.ts: true for basal-bolus only); a
+ *   library user who runs basal-bolus behind the shield sets it to true. It changes nothing else:
+ *   `info.mealGrams` is reported either way (basal-bolus reads it).
  * - `reward`: 'risk' | 'risk-diff' | 'tir' (reward.ts); `terminationPenalty`: 'auto' (default: the
  *   number of steps in an episode, so that dying is never better than surviving with the worst
  *   step reward -1) or a number >= 0, subtracted from the reward of the terminating step.
@@ -106,9 +114,10 @@
  * sampleTimeMin, patientBasalUPerMin, CR, CF (the clinic's), actionKind, actionMaxUnitsPerHour (the
  * largest rate the action can command), actionLevelsUnitsPerHour (discrete only),
  * authorityBasalMultiple (A, basal-relative and residual), controllerUnitsPerHour (residual: the
- * controller's rate for the coming step, U/h). For analysis only (no baseline reads them):
- * trueBasalUPerMin, trueCR, trueCF (with `therapy.settingsErrorSd` > 0) and rescueGrams (with
- * `therapy.rescueCarbs`: rescue carbohydrate taken at this decision time, g).
+ * controller's rate for the coming step, U/h), controllerToldOfMeals (the option, resolved). For
+ * analysis only (no baseline reads them): trueBasalUPerMin, trueCR, trueCF (with
+ * `therapy.settingsErrorSd` > 0) and rescueGrams (with `therapy.rescueCarbs`: rescue carbohydrate
+ * taken at this decision time, g).
  */
 import { z } from 'zod';
 import { BaseEnv, type EnvMetadata, type Info, type ResetResult, type StepResult } from '../../src/core/env.ts';
@@ -172,6 +181,7 @@ export const T1D_DEFAULTS = {
   discreteLevels: [0, 0.5, 1, 1.5, 2, 3, 5] as number[],
   authorityBasalMultiple: 300 as number | 'pump',
   residualController: 'basal-bolus' as (typeof RESIDUAL_CONTROLLERS)[number] | ResidualControllerSpec,
+  controllerToldOfMeals: 'auto' as boolean | 'auto',
   reward: 'risk',
   terminationPenalty: 'auto' as number | 'auto',
   terminateBelowMgDl: 40,
@@ -229,6 +239,7 @@ const optionsSchema = z
     discreteLevels: z.array(z.number().min(0).finite()).min(2),
     authorityBasalMultiple: z.union([z.number().gt(1, { error: AUTHORITY_ERROR }).finite({ error: AUTHORITY_ERROR }), z.literal('pump')], { error: AUTHORITY_ERROR }),
     residualController: residualControllerSchema,
+    controllerToldOfMeals: z.union([z.boolean(), z.literal('auto')], { error: "expected true, false or 'auto'" }),
     reward: z.enum(REWARD_NAMES as unknown as [string, ...string[]]),
     terminationPenalty: z.union([z.number().min(0).finite(), z.literal('auto')]),
     terminateBelowMgDl: z.number().min(0),
@@ -326,6 +337,8 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
   /** What the observation holds (observation.ts encodes it; the policy probe reads it). */
   readonly observationLayout: Readonly<T1DObservationLayout>;
   private levelsUPerHour: number[] = [];
+  /** Whether what acts on this env is told of announced meals (`controllerToldOfMeals`, resolved). */
+  readonly controllerToldOfMeals: boolean;
 
   constructor(options: Partial<typeof T1D_DEFAULTS> = {}) {
     super();
@@ -371,6 +384,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     this.levels = Object.freeze([...o.discreteLevels]);
     this.actionSpace = o.action === 'continuous' ? new Box(0, this.actionMaxUPerHour, [1]) : o.action === 'discrete' ? new Discrete(this.levels.length) : new Box(-1, 1, [1]);
     this.controller = o.action === 'residual' ? glucoseBaseline(o.residualController) : undefined;
+    this.controllerToldOfMeals = o.controllerToldOfMeals === 'auto' ? (o.mealAnnouncement !== null || (o.action === 'residual' && o.residualController.type === 'basal-bolus')) : o.controllerToldOfMeals;
     this.rescue = o.therapy.rescueCarbs !== false ? new RescueCarbs(o.therapy.rescueCarbs) : undefined;
 
     const k = o.window;
@@ -629,6 +643,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
       risk: risk(this.cgm),
       minute: this.minute,
       mealGrams: this.announcedBetween(this.minute, this.minute + this.sampleTimeMin).grams,
+      controllerToldOfMeals: this.controllerToldOfMeals,
       sampleTimeMin: this.sampleTimeMin,
       patientBasalUPerMin: c.basalUPerMin,
       CR: c.CR,

@@ -65,6 +65,8 @@ export interface ShieldSpec {
 export interface EvaluationTarget {
   /** A clinical baseline (true) or a trained policy (false). */
   baseline: boolean;
+  /** A baseline's type (`evaluate.methods[].type`, e.g. 'pid'), when known: what it reads may matter to the env. */
+  baselineType?: string;
   /** The action space of the env as configured (the plan's probe): the one a trained policy acts in. */
   actionSpace: Space;
 }

@@ -40,6 +40,8 @@ export interface MethodUnderTest {
   trainingSeed: number | null;
   /** Evaluate behind the stack's shield (safety.shield). */
   shielded?: boolean;
+  /** A baseline's type (`evaluate.methods[].type`); the family may set env options by it (family.envOptions). */
+  baselineType?: string;
   makePolicy(env: AnyEnv): AnyPolicy;
 }
 
@@ -72,9 +74,10 @@ export function evaluationEpisodeSeed(evaluationSeed: number, patient: string | 
 }
 
 /** Build the env a method is evaluated on (baselines may get a wider action space; same dynamics). */
-export function evaluationEnv(plan: EvaluationPlan, patient: string | null, baseline: boolean, shielded = false): AnyEnv {
+export function evaluationEnv(plan: EvaluationPlan, patient: string | null, baseline: boolean, shielded = false, baselineType?: string): AnyEnv {
   const { stack } = plan;
-  return buildEnv(stack, shielded, stack.family.envOptions(stack.envOptions, patient, { baseline, actionSpace: stack.probe.actionSpace }));
+  const target = { baseline, actionSpace: stack.probe.actionSpace, ...(baselineType !== undefined ? { baselineType } : {}) };
+  return buildEnv(stack, shielded, stack.family.envOptions(stack.envOptions, patient, target));
 }
 
 /**
@@ -107,7 +110,7 @@ export async function evaluateMethod(plan: EvaluationPlan, method: MethodUnderTe
   const labels = plan.stack.probe.metadata.observationLabels;
   const sample = method.trainingSeed === null ? undefined : new StateSampleBuilder(plan.statesPerEpisode ?? statesPerEpisode(patients.length * plan.episodes), labels === undefined ? null : [...labels]);
   for (const patient of patients) {
-    const env = evaluationEnv(plan, patient, method.trainingSeed === null, method.shielded ?? false);
+    const env = evaluationEnv(plan, patient, method.trainingSeed === null, method.shielded ?? false, method.baselineType);
     const policy = method.makePolicy(env);
     const horizon: EpisodeHorizon = { plannedSteps: env.metadata.maxEpisodeSteps, stepDuration: env.metadata.stepDuration };
     for (let k = 0; k < plan.episodes; k++) {

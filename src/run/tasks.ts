@@ -121,7 +121,7 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
   const trainingSeed = method.trained ? task.seed : null;
   const total = plan.family.patients(ctx.config.env.options).length * ctx.config.evaluate.episodes;
   onProgress({ done: 0, total });
-  const underTest = (makePolicy: MethodUnderTest['makePolicy']): MethodUnderTest => ({ name: method.name, trainingSeed, shielded: method.shielded, makePolicy });
+  const underTest = (makePolicy: MethodUnderTest['makePolicy']): MethodUnderTest => ({ name: method.name, trainingSeed, shielded: method.shielded, makePolicy, ...(trainingSeed === null ? { baselineType: method.type } : {}) });
   let result: MethodEvaluation;
   if (trainingSeed === null) {
     result = await evaluateMethod(evaluationPlan, underTest((env) => plan.family.makeBaseline(method.type, method.params, env, `evaluate.methods.${method.name}`)), (done) => onProgress({ done, total }));

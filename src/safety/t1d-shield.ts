@@ -11,7 +11,9 @@
  *   approach the low limit within 30 min; Abraham et al., Diabetes Care 41(2):303-310, 2018),
  *   simplified to a linear extrapolation;
  * - with `allowAnnouncedBolus` (default false): at a step in which the patient announces a meal
- *   (info.mealGrams > 0, the clinic's estimate under a therapy protocol), the two suspend rules cap
+ *   (info.mealGrams > 0, the clinic's estimate under a therapy protocol) to a controller that is
+ *   told of meals (info.controllerToldOfMeals, T1D-v0's option: basal-bolus, a residual on it, a
+ *   policy observing announcements; not PID or a closed-loop policy), the two suspend rules cap
  *   the rate at that meal's bolus (grams / the clinic's CR, delivered over the step) instead of 0.
  *   Commercial low-glucose suspend stops basal delivery, not the boluses a patient gives for a
  *   meal (e.g. Medtronic SmartGuard; Abraham et al. 2018): in T1D-v0 basal and bolus share one
@@ -57,6 +59,7 @@ import type { Action, Env, Info, Observation } from '../core/env.ts';
 import { Box } from '../core/spaces.ts';
 import { InsulinOnBoard } from '../../envs/glucose/insulin-on-board.ts';
 import { basalRelativeOutput, commandedUnitsPerHour, residualOutputForRate, type ActionMeaning } from '../../envs/glucose/action-modes.ts';
+import { infoFlag } from '../core/info.ts';
 import { Shield, float32AtMost, infoNumber, type ShieldLimit } from './shield-base.ts';
 
 export interface T1DShieldConfig {
@@ -161,7 +164,10 @@ export class T1DShield extends Shield {
   protected observe(info: Info, atReset: boolean): void {
     this.meaning = info as unknown as ActionMeaning;
     this.cgm = infoNumber(info, 'cgm', WHO);
-    if (this.config.allowAnnouncedBolus) {
+    // Only a controller told of the meal gives its bolus: for one that is not (PID, a policy in
+    // closed loop) the announcement is not information it acts on, and letting insulin through at
+    // that step would hand it the meal it was not told of.
+    if (this.config.allowAnnouncedBolus && infoFlag(info, 'controllerToldOfMeals', WHO)) {
       const grams = infoNumber(info, 'mealGrams', WHO);
       this.announcedBolusUPerHour = grams > 0 ? (grams / infoNumber(info, 'CR', WHO) / infoNumber(info, 'sampleTimeMin', WHO)) * 60 : 0;
     }
