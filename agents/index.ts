@@ -165,6 +165,13 @@ export const ppoLagrangianSchema = ppoSchema.extend({
    * J_C per rollout, in [0, 1) (0: the rollout's own J_C). The integral term reads J_C itself.
    */
   lagrangeEma: smoothing().default(0),
+  /**
+   * Episodes of the DETERMINISTIC policy run per update, on an env of their own, whose mean cost is
+   * the J_C the multiplier reads instead of the rollout's (0: the rollout's finished episodes).
+   * Evaluation acts deterministically, and a stochastic policy can meet the budget by mixing actions
+   * while its mode does not (agents/ppo-lagrangian.ts).
+   */
+  lagrangeGreedyEpisodes: nonNegativeInt().default(0),
   /** Discount of the cost returns. */
   costGamma: unit().default(0.99),
   /** GAE lambda of the cost advantages. */

@@ -23,7 +23,14 @@
  *        falling too late once it is within budget (which can push it on to no action at all); the
  *        proportional term moves lambda with the current excess at once, and the one-sided
  *        derivative term reacts to a cost that is climbing, before the excess has built up; both
- *        read the cost smoothed over rollouts (lagrangeEma), as Stooke et al. do
+ *        read the cost smoothed over rollouts (lagrangeEma), as Stooke et al. do.
+ *        With lagrangeGreedyEpisodes = k > 0, J_C is instead the mean cost of k episodes of the
+ *        DETERMINISTIC policy, run after the rollout on an env of their own (seeds from the run seed
+ *        and the update number, so a resumed run replays them): evaluation acts deterministically,
+ *        and a stochastic policy can meet the budget by mixing actions while its mode, the schedule
+ *        evaluated, does not (Chemo-DePillis-v0 with the Beta policy: greedy cost 1.4-1.5 times the
+ *        rollout's, docs/chemo-research-notes.md). The policy gradient still comes from the
+ *        stochastic rollout and its cost advantages; only the multiplier reads the mode's cost
  *     4. PPO's epochs of minibatches with the advantage  (A_R - lambda A_C) / (1 + lambda)
  *        (A_R normalised, A_C centred per minibatch, as safety-starter-agents); the (1 + lambda)
  *        keeps the step size bounded as lambda grows. The cost critic regresses the cost returns
@@ -55,6 +62,10 @@ import { ParamStore, flatValueAndGrads } from './common/params.ts';
 import type { TrainedPolicy } from './common/policy.ts';
 import { CheckpointSchedule, StateParts } from './common/training-state.ts';
 import { checkTrainOptions, toVectorEnv, type EnvInput, type TrainOptions, type UpdateStats } from './common/training.ts';
+import type { Action, Env, Observation } from '../src/core/env.ts';
+import { runEpisode } from '../src/core/episode.ts';
+import type { Policy } from '../src/core/policy.ts';
+import { Rng } from '../src/core/rng.ts';
 import { parsePpoLagrangianHyperparameters, type PpoLagrangianHyperparameters } from './index.ts';
 import { actorCritic, normalizeAdvantages, ppoStep } from './ppo.ts';
 
@@ -71,8 +82,10 @@ export interface LagrangianUpdateStats extends UpdateStats {
   lagrange: number;
   /** Total cost / environment steps since the start of training. */
   costRate: number;
-  /** Mean cost of the episodes that finished in this rollout (NaN when none did): J_C. */
+  /** Mean cost of the episodes that finished in this rollout (NaN when none did). */
   rolloutEpisodeCost: number;
+  /** The J_C the multiplier read: rolloutEpisodeCost, or the deterministic episodes' mean cost (lagrangeGreedyEpisodes). */
+  multiplierCost: number;
   costLimit: number;
 }
 
@@ -126,6 +139,25 @@ export function lagrangianAdvantages(reward: Float32Array, cost: Float32Array, l
   return reward;
 }
 
+/** The seed of deterministic cost episode k of update u (lagrangeGreedyEpisodes): a stream of its own. */
+export function greedyCostEpisodeSeed(runSeed: number, update: number, k: number): number {
+  return new Rng(runSeed).child(`ppo-lagrangian/greedy-cost/${update}/${k}`).nextSeed();
+}
+
+/** Mean cost (sum of info.cost) of `episodes` deterministic episodes of `policy` on `env`. */
+export function greedyEpisodeCost(env: Env<Observation, Action>, policy: Policy<Observation, Action>, runSeed: number, update: number, episodes: number): number {
+  let total = 0;
+  for (let k = 0; k < episodes; k++) total += runEpisode(env, policy, greedyCostEpisodeSeed(runSeed, update, k), { deterministic: true }).cost;
+  return total / episodes;
+}
+
+/** One more env like the training envs, for the deterministic cost episodes: needs a factory. */
+function greedyCostEnv(input: EnvInput): Env<Observation, Action> {
+  if (typeof input === 'function') return input();
+  if (Array.isArray(input) && input.length > 0) return (input[0] as () => Env<Observation, Action>)();
+  throw new UserError('train.hyperparameters.lagrangeGreedyEpisodes: the deterministic cost episodes need an env of their own; pass an env factory, not env instances');
+}
+
 /** The budget d: given as a number >= 0, and once (an equal hyperparameters.costLimit is fine). */
 function checkCostLimit(given: unknown, hp: PpoLagrangianHyperparameters): number {
   if (given === undefined) throw new UserError('train.costLimit: ppo-lagrangian needs the episode cost budget (a number >= 0 in info.cost units per episode)');
@@ -149,6 +181,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
 
   // ---- environment and networks: PPO's, plus the cost critic ----
   const envs = toVectorEnv(envInput, hp.numEnvs);
+  const greedyEnv = hp.lagrangeGreedyEpisodes > 0 ? greedyCostEnv(envInput) : undefined;
   const learner = createLearner({ envs, algorithm: 'ppo-lagrangian', ...actorCritic(envs, hp), rng, hyperparameters: { ...hp, costLimit, algorithm: 'ppo-lagrangian' }, backend, seed, from: options.init });
   // The cost critic V_C: its own MLP (value-head layout and gains), parameters and optimiser.
   const costSpec: MlpSpec = { prefix: 'cvf', sizes: [learner.obsSize, ...hp.netArch, 1], activation: hp.activation, activateLast: false };
@@ -193,10 +226,11 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
     const reward = rolloutGae(buf, buf.rewards, 0, hp.gamma, hp.gaeLambda, guard);
     const cost = rolloutGae(buf, buf.costs, 1, hp.costGamma, hp.costGaeLambda, guard, 'cost advantage');
 
-    // ---- 3. the multiplier, from this rollout's finished episodes ----
+    // ---- 3. the multiplier, from this rollout's finished episodes or the deterministic policy's ----
     const finished = buf.episodeCosts;
     const meanEpisodeCost = finished.length === 0 ? NaN : finished.reduce((a, b) => a + b, 0) / finished.length;
-    if (finished.length > 0) ({ lambda, state: multiplier } = pidLagrange(multiplier, meanEpisodeCost, costLimit, gains));
+    const multiplierCost = greedyEnv !== undefined ? greedyEpisodeCost(greedyEnv, learner.policy, seed, update, hp.lagrangeGreedyEpisodes) : meanEpisodeCost;
+    if (!Number.isNaN(multiplierCost)) ({ lambda, state: multiplier } = pidLagrange(multiplier, multiplierCost, costLimit, gains));
 
     // ---- 4. optimise: PPO's step on the penalised advantage; the cost critic regresses the cost returns ----
     const means = new LossMeans();
@@ -215,12 +249,13 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
 
     if (run.reporting) {
       const costRate = run.totalCost / run.steps;
-      const losses = { ...means.of('policy', 'value', 'costValue', 'entropy', 'approxKl', 'clipFraction'), lagrange: lambda, costRate, episodeCost: meanEpisodeCost };
-      const extra: Omit<LagrangianUpdateStats, keyof UpdateStats> = { lagrange: lambda, costRate, rolloutEpisodeCost: meanEpisodeCost, costLimit };
+      const losses = { ...means.of('policy', 'value', 'costValue', 'entropy', 'approxKl', 'clipFraction'), lagrange: lambda, costRate, episodeCost: meanEpisodeCost, multiplierCost };
+      const extra: Omit<LagrangianUpdateStats, keyof UpdateStats> = { lagrange: lambda, costRate, rolloutEpisodeCost: meanEpisodeCost, multiplierCost, costLimit };
       await run.report('ppo-lagrangian', update, losses, lr, extra);
     }
     if (schedule.due(run.steps, run.numUpdates * buf.size)) await schedule.save(parts.capture('ppo-lagrangian', seed, run.steps));
   }
+  greedyEnv?.close();
   return learner.policy;
 }
 

@@ -17,7 +17,7 @@ import type { TrainedPolicy } from '../agents/common/policy.ts';
 import type { UpdateStats } from '../agents/common/training.ts';
 import { bootstrappedGae } from '../agents/common/gae.ts';
 import { parsePpoLagrangianHyperparameters } from '../agents/index.ts';
-import { lagrangianAdvantages, pidLagrange, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
+import { greedyEpisodeCost, lagrangianAdvantages, pidLagrange, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
 import { train as trainPpo } from '../agents/ppo.ts';
 import { FORWARD, RiskyPath, SWITCH_LANE } from '../envs/toy/risky-path.ts';
 import { checkEnv } from '../src/core/check-env.ts';
@@ -184,6 +184,38 @@ test('with the PID multiplier PPO-Lagrangian also evaluates within budget on Ris
     if (s.rolloutEpisodeCost > BUDGET) t.true(s.lagrange >= 1 * (s.rolloutEpisodeCost - BUDGET) - 1e-9, `over budget (${s.rolloutEpisodeCost}) with lambda ${s.lagrange}: at least Kp times the excess`);
   }
   t.true(stats.some((s) => s.rolloutEpisodeCost < BUDGET), 'the policy came within budget during training');
+});
+
+test('lagrangeGreedyEpisodes: the multiplier reads the deterministic policy\'s episode cost, not the rollout\'s', async (t) => {
+  // The cost of deterministic episodes on a fixed policy: the short route costs 3 per episode.
+  const forward = { name: 'forward', act: () => FORWARD };
+  t.is(greedyEpisodeCost(new RiskyPath(), forward, SEED, 1, 2), 3);
+  t.is(greedyEpisodeCost(new RiskyPath(), { name: 'detour', act: (obs: unknown) => ((obs as Float32Array)[0] === 1 || (obs as Float32Array)[9] === 1 ? SWITCH_LANE : FORWARD) }, SEED, 1, 1), 0);
+  const stats: LagrangianUpdateStats[] = [];
+  const policy = await trainLagrangian(() => new RiskyPath(), {
+    totalSteps: TOTAL_STEPS,
+    seed: SEED,
+    costLimit: BUDGET,
+    hyperparameters: { ...HP, ...LAGRANGE, lagrangeGreedyEpisodes: 1 },
+    onUpdate: (s) => stats.push(s as LagrangianUpdateStats),
+  });
+  t.is(greedyEpisode(policy).cost, 0, 'greedy episode cost');
+  // RiskyPath is deterministic: a deterministic episode's cost is a whole number of hazard steps,
+  // while the rollout's mean over its episodes is not, whenever the sampled routes differ.
+  t.true(stats.every((s) => Number.isInteger(s.multiplierCost)), `multiplier costs ${stats.map((s) => s.multiplierCost).join(' ')}`);
+  t.true(stats.some((s) => !Number.isInteger(s.rolloutEpisodeCost) && !Number.isNaN(s.rolloutEpisodeCost)), 'some rollout mixed its routes');
+  // The plain multiplier update, step by step, on the deterministic cost.
+  let lambda = 0;
+  for (const s of stats) {
+    lambda = updateLagrange(lambda, s.multiplierCost, BUDGET, LAGRANGE.lagrangeLr);
+    close(t, s.lagrange, lambda, 1e-12, `update ${s.update}`);
+  }
+  t.true(stats.some((s) => s.multiplierCost > BUDGET) || stats.every((s) => s.lagrange === 0), 'lambda rises only with an over-budget deterministic policy');
+  // The deterministic episodes need an env of their own.
+  await t.throwsAsync(trainLagrangian(new RiskyPath(), { totalSteps: 512, seed: SEED, costLimit: BUDGET, hyperparameters: { ...HP, numEnvs: 1, lagrangeGreedyEpisodes: 1 } }), {
+    message: /^train\.hyperparameters\.lagrangeGreedyEpisodes: the deterministic cost episodes need an env of their own/,
+  });
+  t.throws(() => parsePpoLagrangianHyperparameters({ lagrangeGreedyEpisodes: 1.5 }), { message: /lagrangeGreedyEpisodes.*expected an integer >= 0/ });
 });
 
 test('penalised advantage (A_R - lambda A_C) / (1 + lambda), A_R normalised and A_C centred', (t) => {
