@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { packageVersion } from '../src/core/package.ts';
+import { QUEUE_PROTOCOL } from '../src/run/queue.ts';
 import { BIN, ROOT, TINY_PPO, runCli, tempDir, writeConfig, type CliResult } from './fixtures/experiments/helpers.ts';
 import { CI_REDIS, REDIS_SERVER_INSTALLED, startRedis, type RedisServer } from './fixtures/redis.ts';
 
@@ -112,6 +113,27 @@ qtest('two workers, one SIGKILLed mid-task: its task is retried by the other; re
   await stopWorker(b);
   t.is(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).status, 'complete');
   same(t, out, await ref);
+});
+
+qtest('train.init over the queue: each starting checkpoint travels with its task; results byte-identical to --jobs 1', async (t) => {
+  // Fine-tune the reference run's policies (seed s from its seed s), locally and on a worker.
+  const source = join(await referenceRun(), 'policies');
+  const config = writeConfig(dir, 'ppo-init.yaml', { ...CONFIG, train: { ...CONFIG.train, steps: 512 } });
+  const local = join(dir, 'init-local');
+  const l = await runCli(['run', config, '--set', `train.init=${source}`, '--out', local, '--quiet']);
+  t.is(l.code, 0, l.stderr);
+  const w = worker('init');
+  await w.waitFor('taking tasks');
+  const out = join(dir, 'init-queued');
+  const q = await start(['run', config, '--set', `train.init=${source}`, '--queue', url, '--queue-name', 'init', '--out', out]).done;
+  await stopWorker(w);
+  t.is(q.code, 0, q.stderr);
+  same(t, out, local);
+  // The provenance names the coordinator's checkpoint, not the worker's copy of it.
+  const manifest = JSON.parse(readFileSync(join(out, 'policies', '1', 'manifest.json'), 'utf8'));
+  t.is(manifest.init?.dir, join(source, '1'));
+  // The trained policies differ from the source's: training ran from them, not around them.
+  t.notDeepEqual(readFileSync(join(out, 'policies', '1', 'weights.bin')), readFileSync(join(source, '1', 'weights.bin')));
 });
 
 qtest('a coordinator killed and restarted with --resume collects the tasks finished meanwhile from the queue', async (t) => {
@@ -235,11 +257,11 @@ qtest('a worker refuses a task kind it does not know (and never runs code from a
   await events.waitUntilReady();
   try {
     const marker = join(dir, 'pwned');
-    const base = { protocol: 1, dosegymVersion: packageVersion(), config: {}, backend: 'wasm', inputsKey: null, resultKey: 'dosegym:out:hostile:x' };
+    const base = { protocol: QUEUE_PROTOCOL, dosegymVersion: packageVersion(), config: {}, backend: 'wasm', inputsKey: null, initDir: null, resultKey: 'dosegym:out:hostile:x' };
     const shell = await queue.add('x', { ...base, task: { kind: 'shell', command: `touch ${marker}` } });
     await t.throwsAsync(shell.waitUntilFinished(events), { message: 'refused: unknown task kind "shell"; this worker runs train, evaluate' });
     const old = await queue.add('x', { ...base, protocol: 0, task: { kind: 'train', seed: 1, patient: null } });
-    await t.throwsAsync(old.waitUntilFinished(events), { message: 'refused: message protocol 0, this worker speaks 1' });
+    await t.throwsAsync(old.waitUntilFinished(events), { message: `refused: message protocol 0, this worker speaks ${QUEUE_PROTOCOL}` });
     // A config's reward is mathjs data: JavaScript in it is a config error, not run.
     const js = await queue.add('x', { ...base, task: { kind: 'evaluate', method: 'random', seed: null }, config: { name: 'js', env: { id: 'CartPole-v1', reward: `require('fs').writeFileSync('${marker}', '')` }, train: { algo: 'none' }, evaluate: { episodes: 1, methods: ['random'] } } });
     await t.throwsAsync(js.waitUntilFinished(events), { message: /^\[user\] .*env\.reward/ });

@@ -149,13 +149,15 @@ export function planExperiment(config: ExperimentConfig): ExperimentPlan {
  * from a source that has moved since can still be evaluated), so it is not part of the plan.
  */
 export function planInit(plan: ExperimentPlan): ReadonlyMap<string, string> | undefined {
+  if (plan.config.train.init === undefined) return undefined;
+  return new Map(plan.units.map((unit) => [unitKey(unit), unitInit(plan, unit) as string]));
+}
+
+/** train.init resolved and checked for one unit only (a queue worker holds only its task's checkpoint); undefined without train.init. */
+export function unitInit(plan: ExperimentPlan, unit: PolicyUnit): string | undefined {
   const { config } = plan;
   if (config.train.init === undefined) return undefined;
-  const init = new Map<string, string>();
-  for (const unit of plan.units) {
-    const dir = initCheckpointDir(config.train.init, unit.seed, unit.patient);
-    checkInitCheckpoint(dir, { envId: config.env.id, algo: config.train.algo, hyperparameters: plan.hyperparameters, probe: plan.stack.probe });
-    init.set(unitKey(unit), dir);
-  }
-  return init;
+  const dir = initCheckpointDir(config.train.init, unit.seed, unit.patient);
+  checkInitCheckpoint(dir, { envId: config.env.id, algo: config.train.algo, hyperparameters: plan.hyperparameters, probe: plan.stack.probe });
+  return dir;
 }

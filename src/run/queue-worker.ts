@@ -19,8 +19,8 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { UserError } from '../core/errors.ts';
 import { parseExperiment } from '../config/experiment.ts';
 import { TaskProcess } from './pool.ts';
-import { taskLabel, type TaskProgress } from './tasks.ts';
-import { USER_ERROR_PREFIX, checkRedis, checkTaskPath, listFiles, parseTaskMessage, redisClient, type QueueTarget } from './queue.ts';
+import { taskLabel, type TaskContext, type TaskProgress } from './tasks.ts';
+import { INIT_FOLDER, USER_ERROR_PREFIX, checkRedis, checkTaskPath, listFiles, parseTaskMessage, redisClient, type QueueTarget } from './queue.ts';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -79,8 +79,14 @@ export async function runQueueWorker(target: QueueTarget, options: WorkerOptions
         lastProgress = now;
         job.updateProgress({ done: p.done, total: p.total, ...(p.recentReturn !== undefined && Number.isFinite(p.recentReturn) ? { recentReturn: p.recentReturn } : {}) }).catch(() => {});
       };
+      // train.init: train from the checkpoint's copy that came with the task (init/<seed>[/<patient>],
+      // which train.init = init/ resolves to), recording the coordinator's directory as provenance.
+      const ctx: TaskContext =
+        message.initDir === null
+          ? { config, runDir, backend: message.backend }
+          : { config: { ...config, train: { ...config.train, init: join(runDir, INIT_FOLDER) } }, runDir, backend: message.backend, initRecordedAs: message.initDir };
       try {
-        await process_.run({ config, runDir, backend: message.backend }, message.task, onProgress);
+        await process_.run(ctx, message.task, onProgress);
       } catch (err) {
         throw err instanceof UserError ? new UnrecoverableError(USER_ERROR_PREFIX + err.message) : err;
       }

@@ -5,7 +5,8 @@
  * machines, runs them. No shared file system is assumed:
  *
  *   coordinator                                   Redis                         worker
- *   inputs of the task (an evaluation's policy) -> dosegym:in:<job id> (hash)  -> a fresh temporary run dir
+ *   inputs of the task (an evaluation's policy, -> dosegym:in:<job id> (hash)  -> a fresh temporary run dir
+ *     a training's train.init checkpoint)
  *   the task description (kind, seed, method,   -> BullMQ job <run key>-<output file>
  *     resolved config, backend, key names)                                    -> executeTask (src/run/tasks.ts)
  *   result files written into the run directory <- dosegym:out:<job id> (hash)  <- every file the task wrote
@@ -46,7 +47,7 @@ import type { Progress } from './progress.ts';
 import { taskLabel, taskOutput, type Task, type TaskContext } from './tasks.ts';
 
 /** The version of the messages below; a worker refuses others. */
-export const QUEUE_PROTOCOL = 1;
+export const QUEUE_PROTOCOL = 2;
 export const DEFAULT_QUEUE_NAME = 'dosegym';
 /** Inputs and results not collected within a week are dropped by Redis. */
 const KEY_TTL_SECONDS = 7 * 24 * 3600;
@@ -136,6 +137,12 @@ export const taskMessageSchema = z
     config: z.record(z.string(), z.unknown()),
     backend: z.enum(BACKEND_NAMES),
     inputsKey: z.string().nullable(),
+    /**
+     * A training task with train.init: the coordinator's checkpoint directory. Its files travel as
+     * inputs under init/; the worker trains from that copy and records this path as the policy's
+     * provenance, so the results are those of a local run.
+     */
+    initDir: z.string().nullable(),
     resultKey: z.string(),
   })
   .strict();
@@ -161,7 +168,7 @@ export function parseTaskMessage(data: unknown): TaskMessage {
  * (train.checkpointEvery) comes back with its task's result; a task retried on another worker
  * starts from its beginning (a lost worker's checkpoints are lost with it), with identical results.
  */
-const TASK_FOLDERS = ['policies', 'training', 'evaluation', 'checkpoints'];
+const TASK_FOLDERS = ['policies', 'training', 'evaluation', 'checkpoints', 'init'];
 
 /** A relative path inside those folders, with no '..', '.', empty or absolute parts. */
 export function checkTaskPath(path: string): string {
@@ -180,11 +187,27 @@ export function listFiles(root: string, sub = ''): string[] {
     .flatMap((e) => (e.isDirectory() ? listFiles(root, join(sub, e.name)) : e.isFile() && !/^\..+\.tmp$/.test(e.name) ? [join(sub, e.name).split(sep).join('/')] : []));
 }
 
-/** The files a task reads from the run directory: an evaluation of a trained method, its seed's policies. */
-function taskInputs(runDir: string, task: Task, trained: boolean): string[] {
-  if (task.kind !== 'evaluate' || !trained || task.seed === null) return [];
+/** Where a worker puts the starting checkpoint of a training task (train.init is then this folder of its run dir). */
+export const INIT_FOLDER = 'init';
+
+/** The starting checkpoint's place in a worker's run dir: init/<seed>[/<patient>], which train.init = init/ resolves to (src/run/init.ts). */
+export function initInputDir(task: { seed: number; patient: string | null }): string {
+  return [INIT_FOLDER, String(task.seed), ...(task.patient !== null ? [task.patient] : [])].join('/');
+}
+
+/**
+ * The files a task reads, each as its path in the worker's run dir and the file it is read from:
+ * an evaluation of a trained method, its seed's policies; a training with train.init, its starting
+ * checkpoint (`initDir`, outside the run directory).
+ */
+function taskInputs(runDir: string, task: Task, trained: boolean, initDir: string | undefined): { path: string; source: string }[] {
+  if (task.kind === 'train') {
+    if (initDir === undefined) return [];
+    return listFiles(initDir).map((file) => ({ path: `${initInputDir(task)}/${file}`, source: join(initDir, file) }));
+  }
+  if (!trained || task.seed === null) return [];
   const policies = relative(runDir, runFiles(runDir).policyDir(task.seed)).split(sep).join('/');
-  return listFiles(runDir, policies);
+  return listFiles(runDir, policies).map((path) => ({ path, source: join(runDir, path) }));
 }
 
 // --- the coordinator --------------------------------------------------------------------------
@@ -206,7 +229,15 @@ export const USER_ERROR_PREFIX = '[user] ';
  * Run `tasks` on the queue's workers and write their results into ctx.runDir. Rejects with the
  * first failure, or when Redis is lost (the run then stays incomplete; --resume continues it).
  */
-export async function runQueuedTasks(tasks: readonly Task[], target: QueueTarget, ctx: TaskContext, progress: Progress, unit: (t: Task) => string, trained: (t: Task) => boolean): Promise<void> {
+export async function runQueuedTasks(
+  tasks: readonly Task[],
+  target: QueueTarget,
+  ctx: TaskContext,
+  progress: Progress,
+  unit: (t: Task) => string,
+  trained: (t: Task) => boolean,
+  init?: (t: Extract<Task, { kind: 'train' }>) => string | undefined,
+): Promise<void> {
   if (tasks.length === 0) return;
   const connection = redisClient(target);
   const eventsConnection = redisClient(target);
@@ -242,14 +273,24 @@ export async function runQueuedTasks(tasks: readonly Task[], target: QueueTarget
         job = undefined;
       }
       if (job === undefined) {
-        const inputs = taskInputs(ctx.runDir, task, trained(task));
+        const initDir = task.kind === 'train' ? init?.(task) : undefined;
+        const inputs = taskInputs(ctx.runDir, task, trained(task), initDir);
         const inputsKey = inputs.length === 0 ? null : `dosegym:in:${target.name}:${id}`;
         if (inputsKey !== null) {
           const multi = connection.multi().del(inputsKey);
-          for (const path of inputs) multi.hset(inputsKey, path, readFileSync(join(ctx.runDir, path)));
+          for (const { path, source } of inputs) multi.hset(inputsKey, checkTaskPath(path), readFileSync(source));
           await Promise.race([multi.expire(inputsKey, KEY_TTL_SECONDS).exec(), lost]);
         }
-        const message: TaskMessage = { protocol: QUEUE_PROTOCOL, dosegymVersion: packageVersion(), task, config: ctx.config as unknown as Record<string, unknown>, backend: ctx.backend, inputsKey, resultKey: `dosegym:out:${target.name}:${id}` };
+        const message: TaskMessage = {
+          protocol: QUEUE_PROTOCOL,
+          dosegymVersion: packageVersion(),
+          task,
+          config: ctx.config as unknown as Record<string, unknown>,
+          backend: ctx.backend,
+          inputsKey,
+          initDir: initDir ?? null,
+          resultKey: `dosegym:out:${target.name}:${id}`,
+        };
         job = await Promise.race([queue.add(taskLabel(task), message, { jobId: id, attempts: 1, removeOnComplete: false, removeOnFail: false }), lost]);
       }
       jobs.push({ task, job });

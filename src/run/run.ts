@@ -23,7 +23,7 @@ import { parseCsv, toCsv, type Cell } from '../io/csv.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
 import { newManifest, readManifest, RUN_DIRECTORY, whyNotRunManifest, writeManifest, type RunManifest } from './manifest.ts';
 import { checkOutputPath, claimNewDir, prepareOutputDir } from './output-dir.ts';
-import { planExperiment, planInit, unitKey, type ExperimentPlan } from './plan.ts';
+import { planExperiment, planInit, unitInit, unitKey, type ExperimentPlan } from './plan.ts';
 import { runTasks, stopWorkers } from './pool.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { fileSafe, runFiles } from './layout.ts';
@@ -190,7 +190,7 @@ export async function runExperiment(configInput: string | ExperimentConfig, flag
     if (flags.resume) throw new UserError('--plan-only: not used with --resume (dosegym task skips the tasks already done)', 2);
     if (flags.queue !== undefined) throw new UserError('--plan-only and --queue: give one of them (a task list for Slurm, or a queue)', 2);
   }
-  if (flags.queue !== undefined) await checkQueueFlags(flags, config);
+  if (flags.queue !== undefined) await checkQueueFlags(flags);
   const { dir, resumed } = chooseRunDir(config, flags, configFile, overrides);
   const manifest = resumed ? readManifest(runFiles(dir).manifest) : newManifest(config, configFile, plan.hyperparameters, flags.jobs, overrides.map((o) => o.text), init);
   if (flags.planOnly === true) {
@@ -320,11 +320,10 @@ export async function evaluateRunInto(sourceInput: string, flags: RunFlags): Pro
 }
 
 /** --queue: the URL, the flags it cannot be combined with, and Redis reachable (before anything is written). */
-export async function checkQueueFlags(flags: Pick<RunFlags, 'queue' | 'queueName' | 'jobs'>, config?: ExperimentConfig): Promise<void> {
+export async function checkQueueFlags(flags: Pick<RunFlags, 'queue' | 'queueName' | 'jobs'>): Promise<void> {
   const { parseQueueTarget, checkRedis } = await import('./queue.ts');
   const target = parseQueueTarget(flags.queue as string, flags.queueName);
   if (flags.jobs !== 1) throw new UserError('--jobs: not used with --queue (the workers\' --concurrency decides how many tasks run at once)', 2);
-  if (config?.train.init !== undefined) throw new UserError('train.init: not supported with --queue yet (the starting checkpoints would have to travel to the workers); use --jobs or the Slurm task list', 2);
   await checkRedis(target);
 }
 
@@ -333,7 +332,8 @@ async function executeTasks(tasks: readonly Task[], plan: ExperimentPlan, flags:
   if (flags.queue === undefined) return runTasks(tasks, flags.jobs, ctx, progress, () => unit);
   const { parseQueueTarget, runQueuedTasks } = await import('./queue.ts');
   const trained = (t: Task) => t.kind === 'evaluate' && plan.methods.some((m) => m.name === t.method && m.trained);
-  return runQueuedTasks(tasks, parseQueueTarget(flags.queue, flags.queueName), ctx, progress, () => unit, trained);
+  // train.init: each training task's starting checkpoint travels to its worker with the task.
+  return runQueuedTasks(tasks, parseQueueTarget(flags.queue, flags.queueName), ctx, progress, () => unit, trained, (t) => unitInit(plan, t));
 }
 
 /** Run the remaining stages of the run in `dir` (used by run, train, evaluate <run-dir> and report). */

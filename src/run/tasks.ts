@@ -15,7 +15,7 @@ import { mergeProfiles, type DailyProfile } from '../evaluation/profile.ts';
 import { mergeStateSamples, statesPerEpisode, type StateSample } from '../evaluation/state-sample.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { toCsv, type Cell } from '../io/csv.ts';
-import { planExperiment, planInit, trainingEnvOptions, unitKey, type ExperimentPlan } from './plan.ts';
+import { planExperiment, trainingEnvOptions, unitInit, type ExperimentPlan } from './plan.ts';
 import { readCheckpointManifest, weightsDigest } from './init.ts';
 import { fileSafe, runFiles } from './layout.ts';
 import type { BackendName } from '../../agents/common/backend.ts';
@@ -31,6 +31,11 @@ export interface TaskContext {
   config: ExperimentConfig;
   runDir: string;
   backend: BackendName;
+  /**
+   * A queue worker trains from a copy of the starting checkpoint (config.train.init points at it);
+   * the policy's provenance records the coordinator's checkpoint directory, this, as a local run would.
+   */
+  initRecordedAs?: string;
 }
 
 export interface TaskProgress {
@@ -79,11 +84,11 @@ export async function executeTask(ctx: TaskContext, task: Task, onProgress: (p: 
     const columns = trainingColumns(plan);
     onProgress({ done: 0, total: ctx.config.train.steps }); // starts the clock of the progress line
     const { loadPolicy, savePolicy } = await checkpoints();
-    const initDir = planInit(plan)?.get(unitKey(task));
+    const initDir = unitInit(plan, task);
     const source = initDir !== undefined ? readCheckpointManifest(initDir) : undefined;
     const provenance = {
       envOptions: { ...envSpec(ctx.config.env.id).defaults, ...trainingEnvOptions(plan, task.patient) },
-      init: initDir === undefined || source === undefined ? null : { dir: initDir, algorithm: source.algorithm, seed: source.seed, totalSteps: source.totalSteps, weightsSha256: weightsDigest(initDir) },
+      init: initDir === undefined || source === undefined ? null : { dir: ctx.initRecordedAs ?? initDir, algorithm: source.algorithm, seed: source.seed, totalSteps: source.totalSteps, weightsSha256: weightsDigest(initDir) },
     };
     // train.checkpointEvery: the latest training checkpoint, continued from when a run resumes.
     const checkpoint = await trainingCheckpoint(ctx, task, (policy) => (dir) => savePolicy(dir, policy, provenance));
