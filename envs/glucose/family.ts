@@ -34,7 +34,7 @@ import { survivedPercent } from '../../src/metrics/horizon.ts';
 import { fractionOfSteps, violatedWhenCostly } from '../../src/safety/constraints.ts';
 import { mgDlOrNull, nonNegativeOrNull, positiveMinutes, positiveOrNull } from '../../src/safety/shield.ts';
 import { T1DShield, T1D_SHIELD_DEFAULTS, type T1DShieldConfig } from '../../src/safety/t1d-shield.ts';
-import { BasalBolusPolicy, ConstantPolicy, PidPolicy } from '../../agents/baselines/glucose/index.ts';
+import { BasalBolusPolicy, ConstantPolicy, PidPolicy, readsMealAnnouncements } from '../../agents/baselines/glucose/index.ts';
 import { COHORTS, PATIENT_NAMES } from './patient.ts';
 import { T1D_ENV_ID } from './t1d-env.ts';
 import { T1D_INFO } from './info.ts';
@@ -166,9 +166,9 @@ export const GLUCOSE_FAMILY: Family = {
     // Meal boluses need more than the agent's basal-multiple range; the episode's draws do not
     // depend on the action space, so the baseline still sees the same patient, meals and noise.
     if (target.baseline) Object.assign(out, { action: 'continuous', actionMaxUnitsPerHour: 'pump' });
-    // Of the baselines only basal-bolus is told of meals: the shield's announced-bolus allowance
-    // (src/safety/t1d-shield.ts) must not reach PID or basal insulin through the baseline's env.
-    if (target.baseline && target.baselineType !== undefined) out['controllerToldOfMeals'] = target.baselineType === 'basal-bolus';
+    // Only a baseline that reads announcements is told of meals: the shield's announced-bolus
+    // allowance (src/safety/t1d-shield.ts) must not reach PID or basal insulin through its env.
+    if (target.baseline && target.baselineType !== undefined) out['controllerToldOfMeals'] = readsMealAnnouncements(target.baselineType);
     return out;
   },
   // (the patient is in the method/seed/patient/episode columns src/evaluation/evaluate.ts puts first)

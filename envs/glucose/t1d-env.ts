@@ -128,7 +128,7 @@ import { Box, Discrete } from '../../src/core/spaces.ts';
 import { sharedSlab } from '../../src/core/slab.ts';
 import { parseWithSchema, show } from '../../src/core/validate.ts';
 import { risk } from '../../src/metrics/glucose.ts';
-import { glucoseBaseline, type GlucoseBaselineSpec, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
+import { glucoseBaseline, readsMealAnnouncements, type GlucoseBaselineSpec, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
 import { basalRelativeRate, residualRateUPerHour } from './action-modes.ts';
 import { IOB_DURATION_MIN, InsulinOnBoard } from './insulin-on-board.ts';
 import { clampObservation, encodeT1DObservation, type T1DObservationLayout } from './observation.ts';
@@ -384,7 +384,7 @@ export class T1DEnv extends BaseEnv<Float32Array, Float32Array | number> {
     this.levels = Object.freeze([...o.discreteLevels]);
     this.actionSpace = o.action === 'continuous' ? new Box(0, this.actionMaxUPerHour, [1]) : o.action === 'discrete' ? new Discrete(this.levels.length) : new Box(-1, 1, [1]);
     this.controller = o.action === 'residual' ? glucoseBaseline(o.residualController) : undefined;
-    this.controllerToldOfMeals = o.controllerToldOfMeals === 'auto' ? (o.mealAnnouncement !== null || (o.action === 'residual' && o.residualController.type === 'basal-bolus')) : o.controllerToldOfMeals;
+    this.controllerToldOfMeals = o.controllerToldOfMeals === 'auto' ? (o.mealAnnouncement !== null || (o.action === 'residual' && readsMealAnnouncements(o.residualController.type))) : o.controllerToldOfMeals;
     this.rescue = o.therapy.rescueCarbs !== false ? new RescueCarbs(o.therapy.rescueCarbs) : undefined;
 
     const k = o.window;

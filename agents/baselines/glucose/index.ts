@@ -13,6 +13,14 @@ export { ScheduleController, SchedulePolicy, Schedule, checkSchedule, type Sched
 
 export const GLUCOSE_BASELINES = ['basal-bolus', 'pid', 'constant', 'basal', 'schedule'] as const;
 
+/**
+ * Whether a baseline of this type reads meal announcements (info.mealGrams): of these only
+ * basal-bolus does. T1D-v0's `controllerToldOfMeals` and the evaluation's per-baseline value ask here.
+ */
+export function readsMealAnnouncements(type: string): boolean {
+  return type === 'basal-bolus';
+}
+
 /** Options of `glucoseBaseline`, by type (same names as the `controller` of `dosegym simulate`). */
 export type GlucoseBaselineSpec =
   | ({ type: 'basal-bolus' } & BasalBolusOptions)
