@@ -34,7 +34,7 @@ import { survivedPercent } from '../../src/metrics/horizon.ts';
 import { fractionOfSteps, violatedWhenCostly } from '../../src/safety/constraints.ts';
 import { mgDlOrNull, nonNegativeOrNull, positiveMinutes, positiveOrNull } from '../../src/safety/shield.ts';
 import { T1DShield, T1D_SHIELD_DEFAULTS, type T1DShieldConfig } from '../../src/safety/t1d-shield.ts';
-import { BasalBolusPolicy, ConstantPolicy, PidPolicy, readsMealAnnouncements } from '../../agents/baselines/glucose/index.ts';
+import { BasalBolusPolicy, ConstantPolicy, PidBolusPolicy, PidPolicy, readsMealAnnouncements } from '../../agents/baselines/glucose/index.ts';
 import { COHORTS, PATIENT_NAMES } from './patient.ts';
 import { T1D_ENV_ID } from './t1d-env.ts';
 import { T1D_INFO } from './info.ts';
@@ -116,7 +116,7 @@ export const GLUCOSE_FAMILY: Family = {
   },
   // TIR with what deaths cost it: tir_planned, survived and terminations beside it.
   headlineColumns: ['tir', 'tir_planned', 'survived', 'terminations', 'tbr70', 'tar180', 'risk_index'],
-  baselineTypes: ['basal-bolus', 'pid', 'constant', 'basal'],
+  baselineTypes: ['basal-bolus', 'pid', 'pid-bolus', 'constant', 'basal'],
   makeBaseline(type, params, _env, where) {
     switch (type) {
       case 'basal-bolus':
@@ -127,6 +127,10 @@ export const GLUCOSE_FAMILY: Family = {
         expectNoParams(params, ['targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl'], where);
         checkNumbers(params, where, { targetMgDl: { min: 0 }, tauPMin: { min: 0 }, tauIMin: { min: 0 }, tauDMin: { min: 0, inclusive: true }, suspendBelowMgDl: { min: 0, inclusive: true, nullable: true } });
         return new PidPolicy(params as ConstructorParameters<typeof PidPolicy>[0]) as AnyPolicy;
+      case 'pid-bolus':
+        expectNoParams(params, ['targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl', 'holdAfterBolusMin'], where);
+        checkNumbers(params, where, { targetMgDl: { min: 0 }, tauPMin: { min: 0 }, tauIMin: { min: 0 }, tauDMin: { min: 0, inclusive: true }, suspendBelowMgDl: { min: 0, inclusive: true, nullable: true }, holdAfterBolusMin: { min: 0, inclusive: true } });
+        return new PidBolusPolicy(params as ConstructorParameters<typeof PidBolusPolicy>[0]) as AnyPolicy;
       case 'constant':
         expectNoParams(params, ['unitsPerHour'], where);
         checkNumbers(params, where, { unitsPerHour: { min: 0, inclusive: true } });
@@ -135,7 +139,7 @@ export const GLUCOSE_FAMILY: Family = {
         expectNoParams(params, [], where);
         return new ConstantPolicy('basal') as AnyPolicy;
       default:
-        throw new UserError(`${where}: unknown T1D baseline '${type}'; allowed: basal-bolus, pid, constant, basal, or the trained algorithm`);
+        throw new UserError(`${where}: unknown T1D baseline '${type}'; allowed: basal-bolus, pid, pid-bolus, constant, basal, or the trained algorithm`);
     }
   },
   constraints: [

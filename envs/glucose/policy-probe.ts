@@ -12,7 +12,7 @@
  */
 import type { Action } from '../../src/core/env.ts';
 import type { Box, Space } from '../../src/core/spaces.ts';
-import { mealBolusUnits, pidGains, PID_DEFAULTS, type BasalBolusOptions, type PidOptions, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
+import { mealBolusUnits, pidGains, PID_BOLUS_DEFAULTS, PID_DEFAULTS, type BasalBolusOptions, type PidBolusOptions, type PidOptions, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
 import { basalRelativeMultiple, commandedUnitsPerHour, type ActionMeaning } from './action-modes.ts';
 import { clampObservation, encodeT1DObservation, t1dObservationSize, type T1DObservationLayout, type T1DObservationState } from './observation.ts';
 import { T1DEnv, type ResidualControllerSpec, type T1DActionMode } from './t1d-env.ts';
@@ -125,9 +125,19 @@ export function glucosePolicyProbe(envOptions: Record<string, unknown>, patient:
   const controllerUnitsPerHour = (point: ProbePoint): number => {
     if (!layout.residual) return Number.NaN;
     const { type, ...params } = controller;
-    if (type === 'pid') return Math.fround(60 * pidUnitsPerMinAtZeroIntegral(point.cgmMgDl, point.trendMgDlPerMin ?? PROBE_DEFAULTS.trendMgDlPerMin, clinic, params as PidOptions));
-    // basal-bolus: the meal the controller is told of is the one announced for the coming step.
+    const trend = point.trendMgDlPerMin ?? PROBE_DEFAULTS.trendMgDlPerMin;
+    if (type === 'pid') return Math.fround(60 * pidUnitsPerMinAtZeroIntegral(point.cgmMgDl, trend, clinic, params as PidOptions));
+    // basal-bolus and pid-bolus: the meal the controller is told of is the one announced for the coming step.
     const grams = (point.minutesToMeal ?? PROBE_DEFAULTS.minutesToMeal) < dt ? (point.mealGrams ?? PROBE_DEFAULTS.mealGrams) : 0;
+    // pid-bolus: no earlier bolus is running at the probe's state (no hold), so its PID acts freely.
+    if (type === 'pid-bolus') {
+      const { holdAfterBolusMin, ...pidParams } = params as PidBolusOptions;
+      const pid = pidUnitsPerMinAtZeroIntegral(point.cgmMgDl, trend, clinic, pidParams);
+      if (grams === 0) return Math.fround(60 * pid);
+      // A bolus in this very step starts the hold: the PID then delivers at most basal.
+      const held = (holdAfterBolusMin ?? PID_BOLUS_DEFAULTS.holdAfterBolusMin) > 0 ? Math.min(pid, clinic.basalUPerMin) : pid;
+      return Math.fround(60 * (mealBolusUnits(grams, point.cgmMgDl, clinic) / dt + held));
+    }
     return Math.fround(60 * basalBolusUnitsPerMin(point.cgmMgDl, grams, dt, clinic, params as BasalBolusOptions));
   };
 
@@ -226,7 +236,7 @@ export function glucosePolicyProbe(envOptions: Record<string, unknown>, patient:
       `${patient} at its own settings (basal ${round2(basalH)} U/h, CR ${round2(clinic.CR)} g/U, CF ${round2(clinic.CF)} mg/dL/U); ` +
       `the CGM window a straight line at the given trend, insulin delivered at basal (insulin on board = its basal value), noon` +
       (meal ? ', no meal announced' : '') +
-      (layout.residual ? `, the residual controller (${controller.type}) at that state${controller.type === 'pid' ? ' with its integral at zero' : ''}` : '') +
+      (layout.residual ? `, the residual controller (${controller.type}) at that state${controller.type === 'pid' ? ' with its integral at zero' : controller.type === 'pid-bolus' ? ' with its integral at zero and no earlier bolus running' : ''}` : '') +
       '.',
   };
 }

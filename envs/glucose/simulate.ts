@@ -9,7 +9,7 @@
  *   pump: Insulet                               # Insulet | Cozmo (default Insulet)
  *   meals: [ { minute: 420, grams: 45 } ]       # or scenario: { type: random } (or neither: no meals)
  *   therapy: { carbEstimateSd: 0.2, missedBolusFraction: 0.1 }   # optional: T1D-v0's therapy protocol
- *   controller: { type: basal-bolus }           # basal-bolus | pid | constant (unitsPerHour) | schedule (steps)
+ *   controller: { type: basal-bolus }           # basal-bolus | pid | pid-bolus | constant (unitsPerHour) | schedule (steps)
  *                                               # | policy (path: <run>/policies/<seed>[/<patient id>])
  *   seed: 1                                     # default 0; seeds the sensor noise, the random scenario and the therapy draws
  *
@@ -58,6 +58,7 @@ import { glucoseMetrics } from '../../src/metrics/glucose.ts';
 import { BasalBolusController } from '../../agents/baselines/glucose/basal-bolus.ts';
 import { ConstantController } from '../../agents/baselines/glucose/constant.ts';
 import { PidController } from '../../agents/baselines/glucose/pid.ts';
+import { PidBolusController } from '../../agents/baselines/glucose/pid-bolus.ts';
 import { ScheduleController } from '../../agents/baselines/glucose/schedule.ts';
 import type { MinuteController } from '../../agents/baselines/glucose/common.ts';
 import { PATIENT_NAMES, getPatient } from './patient.ts';
@@ -81,7 +82,7 @@ export const STATE_COLUMNS = [
   'x11_Isc2_pmol_per_kg', 'x12_Gs_mg_per_kg',
 ] as const;
 
-export const CONTROLLER_TYPES = ['basal-bolus', 'pid', 'constant', 'schedule', 'policy'] as const;
+export const CONTROLLER_TYPES = ['basal-bolus', 'pid', 'pid-bolus', 'constant', 'schedule', 'policy'] as const;
 
 /** Longest simulation accepted [min] (one year), to keep memory bounded. */
 const MAX_MINUTES = 525600;
@@ -104,6 +105,15 @@ const controllerSchema = z.discriminatedUnion('type', [
     tauDMin: z.number().min(0).optional(),
     suspendBelowMgDl: z.number().positive().nullable().optional(),
   }),
+  z.strictObject({
+    type: z.literal('pid-bolus'),
+    targetMgDl: z.number().positive().optional(),
+    tauPMin: z.number().positive().optional(),
+    tauIMin: z.number().positive().optional(),
+    tauDMin: z.number().min(0).optional(),
+    suspendBelowMgDl: z.number().positive().nullable().optional(),
+    holdAfterBolusMin: z.number().min(0).finite().optional(),
+  }),
   z.strictObject({ type: z.literal('constant'), unitsPerHour: finiteNonNeg }),
   z.strictObject({
     type: z.literal('schedule'),
@@ -116,6 +126,7 @@ const controllerSchema = z.discriminatedUnion('type', [
 const CONTROLLER_FIELDS: Record<(typeof CONTROLLER_TYPES)[number], string[]> = {
   'basal-bolus': ['type', 'targetMgDl', 'correctAboveMgDl', 'suspendBelowMgDl'],
   pid: ['type', 'targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl'],
+  'pid-bolus': ['type', 'targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl', 'holdAfterBolusMin'],
   constant: ['type', 'unitsPerHour'],
   schedule: ['type', 'steps'],
   policy: ['type', 'path'],
@@ -197,6 +208,10 @@ function makeController(c: ClinicalController, pump: Pump, therapy: TherapyParam
     case 'pid': {
       const { type: _t, ...options } = c;
       return new PidController(therapy, options);
+    }
+    case 'pid-bolus': {
+      const { type: _t, ...options } = c;
+      return new PidBolusController(therapy, options, pump.maxBolusUPerMin);
     }
     case 'constant':
       return new ConstantController(c.unitsPerHour);

@@ -60,17 +60,19 @@
  *   'pump' for the pump's limit / the clinic basal (then the mapping differs between patients).
  *   300 x basal over one 3-minute step is 15 hours of basal, a 70-100 g meal bolus for most of the
  *   30 patients (the largest need 2-3 steps); rates above the pump's limit are clipped by the pump.
- * - `residualController` (residual mode): 'basal-bolus' (default) or 'pid', or { type, ...parameters }
- *   with the baselines' parameters (basal-bolus: targetMgDl, correctAboveMgDl, suspendBelowMgDl;
- *   pid: targetMgDl, tauPMin, tauIMin, tauDMin, suspendBelowMgDl).
+ * - `residualController` (residual mode): 'basal-bolus' (default), 'pid' or 'pid-bolus' (PID with
+ *   meal boluses, a hybrid closed loop), or { type, ...parameters } with the baselines' parameters
+ *   (basal-bolus: targetMgDl, correctAboveMgDl, suspendBelowMgDl; pid: targetMgDl, tauPMin, tauIMin,
+ *   tauDMin, suspendBelowMgDl; pid-bolus: pid's and holdAfterBolusMin).
  * - `controllerToldOfMeals` (default 'auto'): whether the controller acting on the env is told of
  *   announced meals, reported as `info.controllerToldOfMeals` for the shield (src/safety/t1d-shield.ts
  *   lets an announced bolus through only then). 'auto' is true when the policy observes meals
- *   (`mealAnnouncement`) or corrects basal-bolus (residual mode), false otherwise (a policy in
- *   closed loop, a residual on PID). A baseline acting on the env is not known to the env:
- *   evaluation sets this option per method (envs/glucose/family.ts: true for basal-bolus only); a
- *   library user who runs basal-bolus behind the shield sets it to true. It changes nothing else:
- *   `info.mealGrams` is reported either way (basal-bolus reads it).
+ *   (`mealAnnouncement`) or corrects a controller that boluses for meals (residual mode on
+ *   basal-bolus or pid-bolus), false otherwise (a policy in closed loop, a residual on PID). A
+ *   baseline acting on the env is not known to the env: evaluation sets this option per method
+ *   (envs/glucose/family.ts: true for basal-bolus and pid-bolus); a library user who runs either
+ *   behind the shield sets it to true. It changes nothing else: `info.mealGrams` is reported either
+ *   way (those two read it).
  * - `reward`: 'risk' | 'risk-diff' | 'tir' (reward.ts); `terminationPenalty`: 'auto' (default: the
  *   number of steps in an episode, so that dying is never better than surviving with the worst
  *   step reward -1) or a number >= 0, subtracted from the reward of the terminating step.
@@ -150,7 +152,7 @@ export const T1D_ACTION_MODES = ['continuous', 'discrete', 'basal-relative', 're
 export type T1DActionMode = (typeof T1D_ACTION_MODES)[number];
 
 /** Clinical controllers the residual mode can add its correction to. */
-export const RESIDUAL_CONTROLLERS = ['basal-bolus', 'pid'] as const;
+export const RESIDUAL_CONTROLLERS = ['basal-bolus', 'pid', 'pid-bolus'] as const;
 export type ResidualControllerSpec = Extract<GlucoseBaselineSpec, { type: (typeof RESIDUAL_CONTROLLERS)[number] }>;
 
 /** The `therapy` option as given (every field optional; `rescueCarbs: true` = the rule of 15). */
@@ -205,6 +207,7 @@ const residualControllerSchema = z.preprocess(
     [
       z.strictObject({ type: z.literal('basal-bolus'), targetMgDl: mgDl.optional(), correctAboveMgDl: mgDl.optional(), suspendBelowMgDl: mgDl.optional() }),
       z.strictObject({ type: z.literal('pid'), targetMgDl: mgDl.optional(), tauPMin: minutes.optional(), tauIMin: minutes.optional(), tauDMin: minutesOrZero.optional(), suspendBelowMgDl: mgDl.nullable().optional() }),
+      z.strictObject({ type: z.literal('pid-bolus'), targetMgDl: mgDl.optional(), tauPMin: minutes.optional(), tauIMin: minutes.optional(), tauDMin: minutesOrZero.optional(), suspendBelowMgDl: mgDl.nullable().optional(), holdAfterBolusMin: minutesOrZero.optional() }),
     ],
     { error: `expected ${RESIDUAL_CONTROLLERS.join(' or ')}, or { type, ...parameters }` },
   ),

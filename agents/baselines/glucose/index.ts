@@ -3,28 +3,31 @@ import { UserError } from '../../../src/core/errors.ts';
 import type { Policy } from '../../../src/core/policy.ts';
 import { BasalBolusPolicy, type BasalBolusOptions } from './basal-bolus.ts';
 import { PidPolicy, type PidOptions } from './pid.ts';
+import { PidBolusPolicy, type PidBolusOptions } from './pid-bolus.ts';
 import { ConstantPolicy } from './constant.ts';
 import { SchedulePolicy, type ScheduleStep } from './schedule.ts';
 export * from './common.ts';
 export { BasalBolusController, BasalBolusPolicy, mealBolusUnits, type BasalBolusOptions } from './basal-bolus.ts';
 export { PidController, PidPolicy, PidCore, pidGains, PID_DEFAULTS, type PidOptions, type PidGains } from './pid.ts';
+export { PidBolusController, PidBolusPolicy, PID_BOLUS_DEFAULTS, type PidBolusOptions } from './pid-bolus.ts';
 export { ConstantController, ConstantPolicy } from './constant.ts';
 export { ScheduleController, SchedulePolicy, Schedule, checkSchedule, type ScheduleStep } from './schedule.ts';
 
-export const GLUCOSE_BASELINES = ['basal-bolus', 'pid', 'constant', 'basal', 'schedule'] as const;
+export const GLUCOSE_BASELINES = ['basal-bolus', 'pid', 'pid-bolus', 'constant', 'basal', 'schedule'] as const;
 
 /**
- * Whether a baseline of this type reads meal announcements (info.mealGrams): of these only
- * basal-bolus does. T1D-v0's `controllerToldOfMeals` and the evaluation's per-baseline value ask here.
+ * Whether a baseline of this type reads meal announcements (info.mealGrams): basal-bolus and
+ * pid-bolus do. T1D-v0's `controllerToldOfMeals` and the evaluation's per-baseline value ask here.
  */
 export function readsMealAnnouncements(type: string): boolean {
-  return type === 'basal-bolus';
+  return type === 'basal-bolus' || type === 'pid-bolus';
 }
 
 /** Options of `glucoseBaseline`, by type (same names as the `controller` of `dosegym simulate`). */
 export type GlucoseBaselineSpec =
   | ({ type: 'basal-bolus' } & BasalBolusOptions)
   | ({ type: 'pid' } & PidOptions)
+  | ({ type: 'pid-bolus' } & PidBolusOptions)
   | { type: 'constant'; unitsPerHour: number }
   | { type: 'basal' }
   | { type: 'schedule'; steps: ScheduleStep[] };
@@ -40,6 +43,8 @@ export function glucoseBaseline(spec: GlucoseBaselineSpec): Policy<unknown, Floa
       return new BasalBolusPolicy(options as BasalBolusOptions);
     case 'pid':
       return new PidPolicy(options as PidOptions);
+    case 'pid-bolus':
+      return new PidBolusPolicy(options as PidBolusOptions);
     case 'constant':
       if (typeof options.unitsPerHour !== 'number' || !(options.unitsPerHour >= 0)) {
         throw new UserError(`constant: unitsPerHour must be a number >= 0, got ${String(options.unitsPerHour)}`);

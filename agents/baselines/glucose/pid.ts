@@ -25,7 +25,7 @@
  */
 import type { Info } from '../../../src/core/env.ts';
 import type { Policy } from '../../../src/core/policy.ts';
-import { baselineInfo, envAction, therapyFromInfo, type InsulinRates, type MinuteController, type MinuteInput, type TherapyParams } from './common.ts';
+import { baselineInfo, envAction, therapyFromInfo, type BaselineInfo, type InsulinRates, type MinuteController, type MinuteInput, type TherapyParams } from './common.ts';
 
 export interface PidOptions {
   /** Set point [mg/dL]. */
@@ -151,6 +151,11 @@ export class PidPolicy implements Policy<unknown, Float32Array | number> {
 
   act(_observation: unknown, context: { deterministic: boolean; info: Info }): Float32Array | number {
     const b = baselineInfo(context.info);
+    return envAction(this.rateUPerMin(b), b);
+  }
+
+  /** The PID's rate [U/min] for this step's reading (call once per env step; pid-bolus.ts builds on it). */
+  rateUPerMin(b: BaselineInfo): number {
     // Rebuild the gains when the patient changes (cohort envs draw one per episode).
     const key = `${b.patientBasalUPerMin}/${b.CF}`;
     if (this.core === undefined || key !== this.patientKey) {
@@ -165,6 +170,6 @@ export class PidPolicy implements Policy<unknown, Float32Array | number> {
     }
     const dt = Number.isNaN(this.lastMinute) ? 0 : b.minute - this.lastMinute;
     this.lastMinute = b.minute;
-    return envAction(this.core.update(b.cgm, dt), b);
+    return this.core.update(b.cgm, dt);
   }
 }
