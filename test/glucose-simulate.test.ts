@@ -190,7 +190,7 @@ const badConfigs: Array<[string, Record<string, unknown>, RegExp]> = [
   ['fractional minutes', { ...good, minutes: 1.5 }, /^minutes: .*got 1\.5$/],
   ['meal outside the horizon', { ...good, meals: [{ minute: 1440, grams: 45 }] }, /^meals\[0\]\.minute: 1440 is outside the horizon; allowed: 0\.\.1439/],
   ['negative meal grams', { ...good, meals: [{ minute: 10, grams: -4 }] }, /^meals\[0\]\.grams: .*got -4$/],
-  ['unknown controller', { ...good, controller: { type: 'mpc' } }, /^controller\.type: unknown controller "mpc"; allowed: basal-bolus, pid, constant, schedule, policy$/],
+  ['unknown controller', { ...good, controller: { type: 'mpc' } }, /^controller\.type: unknown controller "mpc"; allowed: basal-bolus, pid, pid-bolus, constant, schedule, policy$/],
   ['missing controller', { ...good, controller: undefined }, /^controller: /],
   ['unknown field', { ...good, insulinType: 'fast' }, /^insulinType: unknown field/],
   ['unknown controller field', { ...good, controller: { type: 'constant', unitsPerHour: 1, gain: 2 } }, /^controller\.gain: unknown field/],

@@ -673,6 +673,7 @@ test('controllerToldOfMeals: auto is true only where the acting policy is told o
   t.is(told({ mealAnnouncement: 30 }), true, 'the policy observes announcements');
   t.is(told({ action: 'residual' }), true, 'a residual on basal-bolus (the default controller)');
   t.is(told({ action: 'residual', residualController: 'pid' }), false, 'a residual on PID');
+  t.is(told({ action: 'residual', residualController: 'pid-bolus' }), true, 'a residual on pid-bolus, which boluses for announced meals');
   t.is(told({ action: 'residual', residualController: 'pid', mealAnnouncement: 15 }), true);
   t.is(told({ action: 'discrete' }), false);
   t.is(told({ action: 'residual', controllerToldOfMeals: false }), false, 'an explicit value wins');
@@ -683,7 +684,7 @@ test('controllerToldOfMeals: auto is true only where the acting policy is told o
   const options = { patient: 'adults', action: 'residual', residualController: 'pid' };
   const probe = make('T1D-v0', options);
   const target = (baseline: boolean, baselineType?: string) => ({ baseline, actionSpace: probe.actionSpace, ...(baselineType !== undefined ? { baselineType } : {}) });
-  t.is(family.envOptions(options, 'adult#001', target(true, 'basal-bolus'))['controllerToldOfMeals'], true);
+  for (const type of ['basal-bolus', 'pid-bolus']) t.is(family.envOptions(options, 'adult#001', target(true, type))['controllerToldOfMeals'], true, type);
   for (const type of ['pid', 'basal', 'constant']) t.is(family.envOptions(options, 'adult#001', target(true, type))['controllerToldOfMeals'], false, type);
   t.false('controllerToldOfMeals' in family.envOptions(options, 'adult#001', target(false)), 'learned: the env resolves auto');
   t.is(told(family.envOptions(options, 'adult#001', target(false))), false);

@@ -194,8 +194,8 @@ export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in bracket
   evaluate.episodes      episodes per patient (T1D cohorts) and method [10]
   evaluate.seed          seeds the evaluation episodes, the same for every method [1000]
   evaluate.methods       the trained algo and/or baselines, by name or { type, name?, ...parameters }:
-                         T1D basal-bolus, pid, constant, basal; chemotherapy mtd, mtd-cycles, metronomic,
-                         none, constant, pulsed; classic control random [[ppo]]
+                         T1D basal-bolus, pid, pid-bolus, constant, basal; chemotherapy mtd, mtd-cycles,
+                         metronomic, none, constant, pulsed; classic control random [[ppo]]
   evaluate.trajectories  per-step CSVs of the first N episodes per patient [1]
   evaluate.bootstrap     resamples for the 95 % confidence intervals [2000]
   evaluate.shield        with safety.shield: without | with | both (adds <method>+shield) [both]

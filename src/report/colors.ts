@@ -48,6 +48,7 @@ export const FIXED: Readonly<Record<string, Pair>> = {
   // T1D baselines
   'basal-bolus': T.green,
   pid: T.purple,
+  'pid-bolus': T.red,
   basal: T.olive,
   constant: T.brown,
   schedule: T.grey,
