@@ -10,6 +10,7 @@ import { Pump } from '../envs/glucose/pump.ts';
 import { PatientSimulator } from '../envs/glucose/simulator.ts';
 import { Rng } from '../src/core/rng.ts';
 import { THERAPY_DEFAULTS, drawTherapy } from '../envs/glucose/therapy.ts';
+import { mealBolusUnits } from '../agents/baselines/glucose/index.ts';
 
 function fixture(name: string): Record<string, string>[] {
   const local = `test/fixtures/simglucose/${name}`;
@@ -275,4 +276,26 @@ test('rescue carbohydrates in simulate: taken at sensor readings after 15 minute
   }
   t.is(out.metrics.rescues, rescues.length);
   t.is(out.metrics.total_cho_g, 15 * rescues.length);
+});
+
+test('simulate: pid-bolus boluses for the announced meal and holds the PID; with a missed bolus it corrects where basal-bolus does not', (t) => {
+  const base = { env: 'T1D-v0', patient: 'adult#004', minutes: 1440, sensor: { model: 'Dexcom', noise: false }, meals: [{ minute: 420, grams: 60 }], seed: 2 };
+  const hcl = simulateT1DConfig({ ...base, controller: { type: 'pid-bolus' } }, { states: false });
+  const bb = simulateT1DConfig({ ...base, controller: { type: 'basal-bolus' } }, { states: false });
+  // both deliver the meal bolus in the meal's minute; pid-bolus adds its PID, held at most at basal
+  const basal = bb.rows[0]?.insulin as number;
+  const p = getPatient('adult#004');
+  const bolus = mealBolusUnits(60, hcl.rows[420]?.cgm as number, { basalUPerMin: p.basalUPerMin, CR: p.CR, CF: p.CF });
+  const atMeal = hcl.rows[420]?.insulin as number;
+  t.true(bolus > 1 && atMeal >= bolus - 1e-9 && atMeal <= bolus + basal + 1e-9, `pid-bolus at the meal: ${atMeal} U/min, bolus ${bolus}, basal ${basal}`);
+  for (let m = 421; m < 420 + 120; m++) t.true((hcl.rows[m]?.insulin as number) <= basal + 1e-9, `held at minute ${m}`);
+  t.is(hcl.defaultFileName, 'simulate-T1D-v0-adult004-pid-bolus-seed2.csv');
+  // Every meal eaten without a bolus: pid-bolus is then PID alone, and beats basal-bolus's basal.
+  const missed = { ...base, therapy: { missedBolusFraction: 1 } };
+  const hclMissed = simulateT1DConfig({ ...missed, controller: { type: 'pid-bolus' } }, { states: false });
+  const pidMissed = simulateT1DConfig({ ...missed, controller: { type: 'pid' } }, { states: false });
+  const bbMissed = simulateT1DConfig({ ...missed, controller: { type: 'basal-bolus' } }, { states: false });
+  t.deepEqual(hclMissed.rows, pidMissed.rows);
+  t.true((hclMissed.metrics.tir_70_180_percent as number) > (bbMissed.metrics.tir_70_180_percent as number));
+  t.throws(() => parseSimulateConfig({ ...base, controller: { type: 'pid-bolus', holdAfterBolusMin: -1 } }), { message: /^controller\.holdAfterBolusMin/ });
 });

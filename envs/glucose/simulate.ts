@@ -90,6 +90,15 @@ const MAX_MINUTES = 525600;
 const mealSchema = z.strictObject({ minute: z.number().int().min(0), grams: z.number().positive().finite() });
 const finiteNonNeg = z.number().min(0).finite();
 
+const pidSchema = z.strictObject({
+  type: z.literal('pid'),
+  targetMgDl: z.number().positive().optional(),
+  tauPMin: z.number().positive().optional(),
+  tauIMin: z.number().positive().optional(),
+  tauDMin: z.number().min(0).optional(),
+  suspendBelowMgDl: z.number().positive().nullable().optional(),
+});
+
 const controllerSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('basal-bolus'),
@@ -97,23 +106,8 @@ const controllerSchema = z.discriminatedUnion('type', [
     correctAboveMgDl: z.number().positive().optional(),
     suspendBelowMgDl: z.number().positive().optional(),
   }),
-  z.strictObject({
-    type: z.literal('pid'),
-    targetMgDl: z.number().positive().optional(),
-    tauPMin: z.number().positive().optional(),
-    tauIMin: z.number().positive().optional(),
-    tauDMin: z.number().min(0).optional(),
-    suspendBelowMgDl: z.number().positive().nullable().optional(),
-  }),
-  z.strictObject({
-    type: z.literal('pid-bolus'),
-    targetMgDl: z.number().positive().optional(),
-    tauPMin: z.number().positive().optional(),
-    tauIMin: z.number().positive().optional(),
-    tauDMin: z.number().min(0).optional(),
-    suspendBelowMgDl: z.number().positive().nullable().optional(),
-    holdAfterBolusMin: z.number().min(0).finite().optional(),
-  }),
+  pidSchema,
+  pidSchema.extend({ type: z.literal('pid-bolus'), holdAfterBolusMin: z.number().min(0).finite().optional() }),
   z.strictObject({ type: z.literal('constant'), unitsPerHour: finiteNonNeg }),
   z.strictObject({
     type: z.literal('schedule'),
