@@ -78,6 +78,10 @@ const shieldSchema = z
   .partial()
   .strict();
 
+/** The PID baseline's parameters and their bounds; pid-bolus takes the same and its hold. */
+const PID_PARAM_RULES = { targetMgDl: { min: 0 }, tauPMin: { min: 0 }, tauIMin: { min: 0 }, tauDMin: { min: 0, inclusive: true }, suspendBelowMgDl: { min: 0, inclusive: true, nullable: true } };
+const PID_BOLUS_PARAM_RULES = { ...PID_PARAM_RULES, holdAfterBolusMin: { min: 0, inclusive: true } };
+
 export const GLUCOSE_FAMILY: Family = {
   name: 't1d',
   envIds: [T1D_ENV_ID],
@@ -124,12 +128,12 @@ export const GLUCOSE_FAMILY: Family = {
         checkNumbers(params, where, { suspendBelowMgDl: { min: 0, inclusive: true }, targetMgDl: { min: 0 }, correctAboveMgDl: { min: 0 } });
         return new BasalBolusPolicy(params as ConstructorParameters<typeof BasalBolusPolicy>[0]) as AnyPolicy;
       case 'pid':
-        expectNoParams(params, ['targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl'], where);
-        checkNumbers(params, where, { targetMgDl: { min: 0 }, tauPMin: { min: 0 }, tauIMin: { min: 0 }, tauDMin: { min: 0, inclusive: true }, suspendBelowMgDl: { min: 0, inclusive: true, nullable: true } });
+        expectNoParams(params, Object.keys(PID_PARAM_RULES), where);
+        checkNumbers(params, where, PID_PARAM_RULES);
         return new PidPolicy(params as ConstructorParameters<typeof PidPolicy>[0]) as AnyPolicy;
       case 'pid-bolus':
-        expectNoParams(params, ['targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl', 'holdAfterBolusMin'], where);
-        checkNumbers(params, where, { targetMgDl: { min: 0 }, tauPMin: { min: 0 }, tauIMin: { min: 0 }, tauDMin: { min: 0, inclusive: true }, suspendBelowMgDl: { min: 0, inclusive: true, nullable: true }, holdAfterBolusMin: { min: 0, inclusive: true } });
+        expectNoParams(params, Object.keys(PID_BOLUS_PARAM_RULES), where);
+        checkNumbers(params, where, PID_BOLUS_PARAM_RULES);
         return new PidBolusPolicy(params as ConstructorParameters<typeof PidBolusPolicy>[0]) as AnyPolicy;
       case 'constant':
         expectNoParams(params, ['unitsPerHour'], where);

@@ -12,7 +12,7 @@
  */
 import type { Action } from '../../src/core/env.ts';
 import type { Box, Space } from '../../src/core/spaces.ts';
-import { mealBolusUnits, pidGains, PID_BOLUS_DEFAULTS, PID_DEFAULTS, type BasalBolusOptions, type PidBolusOptions, type PidOptions, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
+import { heldPidRate, holdMinutes, mealBolusUnits, pidGains, pidOptions, PID_DEFAULTS, type BasalBolusOptions, type PidBolusOptions, type PidOptions, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
 import { basalRelativeMultiple, commandedUnitsPerHour, type ActionMeaning } from './action-modes.ts';
 import { clampObservation, encodeT1DObservation, t1dObservationSize, type T1DObservationLayout, type T1DObservationState } from './observation.ts';
 import { T1DEnv, type ResidualControllerSpec, type T1DActionMode } from './t1d-env.ts';
@@ -131,12 +131,11 @@ export function glucosePolicyProbe(envOptions: Record<string, unknown>, patient:
     const grams = (point.minutesToMeal ?? PROBE_DEFAULTS.minutesToMeal) < dt ? (point.mealGrams ?? PROBE_DEFAULTS.mealGrams) : 0;
     // pid-bolus: no earlier bolus is running at the probe's state (no hold), so its PID acts freely.
     if (type === 'pid-bolus') {
-      const { holdAfterBolusMin, ...pidParams } = params as PidBolusOptions;
-      const pid = pidUnitsPerMinAtZeroIntegral(point.cgmMgDl, trend, clinic, pidParams);
-      if (grams === 0) return Math.fround(60 * pid);
-      // A bolus in this very step starts the hold: the PID then delivers at most basal.
-      const held = (holdAfterBolusMin ?? PID_BOLUS_DEFAULTS.holdAfterBolusMin) > 0 ? Math.min(pid, clinic.basalUPerMin) : pid;
-      return Math.fround(60 * (mealBolusUnits(grams, point.cgmMgDl, clinic) / dt + held));
+      const options = params as PidBolusOptions;
+      const pid = pidUnitsPerMinAtZeroIntegral(point.cgmMgDl, trend, clinic, pidOptions(options));
+      // A bolus in this very step starts the hold (0 minutes since it); without one no hold runs.
+      const held = heldPidRate(pid, clinic.basalUPerMin, grams > 0 ? 0 : Infinity, holdMinutes(options));
+      return Math.fround(60 * ((grams > 0 ? mealBolusUnits(grams, point.cgmMgDl, clinic) / dt : 0) + held));
     }
     return Math.fround(60 * basalBolusUnitsPerMin(point.cgmMgDl, grams, dt, clinic, params as BasalBolusOptions));
   };

@@ -200,14 +200,15 @@ const patientId = z.string().refine((s) => PATIENT_NAMES.includes(s), {
 const mgDl = z.number({ error: 'expected a glucose > 0 mg/dL' }).positive({ error: 'expected a glucose > 0 mg/dL' }).finite({ error: 'expected a glucose > 0 mg/dL' });
 const minutes = z.number({ error: 'expected a number of minutes > 0' }).positive({ error: 'expected a number of minutes > 0' }).finite({ error: 'expected a number of minutes > 0' });
 const minutesOrZero = z.number({ error: 'expected a number of minutes >= 0' }).min(0, { error: 'expected a number of minutes >= 0' }).finite({ error: 'expected a number of minutes >= 0' });
+const pidControllerSchema = z.strictObject({ type: z.literal('pid'), targetMgDl: mgDl.optional(), tauPMin: minutes.optional(), tauIMin: minutes.optional(), tauDMin: minutesOrZero.optional(), suspendBelowMgDl: mgDl.nullable().optional() });
 const residualControllerSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { type: v } : v),
   z.discriminatedUnion(
     'type',
     [
       z.strictObject({ type: z.literal('basal-bolus'), targetMgDl: mgDl.optional(), correctAboveMgDl: mgDl.optional(), suspendBelowMgDl: mgDl.optional() }),
-      z.strictObject({ type: z.literal('pid'), targetMgDl: mgDl.optional(), tauPMin: minutes.optional(), tauIMin: minutes.optional(), tauDMin: minutesOrZero.optional(), suspendBelowMgDl: mgDl.nullable().optional() }),
-      z.strictObject({ type: z.literal('pid-bolus'), targetMgDl: mgDl.optional(), tauPMin: minutes.optional(), tauIMin: minutes.optional(), tauDMin: minutesOrZero.optional(), suspendBelowMgDl: mgDl.nullable().optional(), holdAfterBolusMin: minutesOrZero.optional() }),
+      pidControllerSchema,
+      pidControllerSchema.extend({ type: z.literal('pid-bolus'), holdAfterBolusMin: minutesOrZero.optional() }),
     ],
     { error: `expected ${RESIDUAL_CONTROLLERS.join(' or ')}, or { type, ...parameters }` },
   ),

@@ -34,16 +34,18 @@ export interface PidBolusOptions extends PidOptions {
 export const PID_BOLUS_DEFAULTS = { holdAfterBolusMin: 120 };
 
 /** The PID's rate [U/min], capped at basal while a bolus hold is running. */
-function heldPidRate(pidUPerMin: number, basalUPerMin: number, minutesSinceBolus: number, holdMin: number): number {
+export function heldPidRate(pidUPerMin: number, basalUPerMin: number, minutesSinceBolus: number, holdMin: number): number {
   return minutesSinceBolus < holdMin && pidUPerMin > basalUPerMin ? basalUPerMin : pidUPerMin;
 }
 
-function pidOptions(options: PidBolusOptions): PidOptions {
+/** The PID's own options (all but the hold). */
+export function pidOptions(options: PidBolusOptions): PidOptions {
   const { holdAfterBolusMin: _hold, ...pid } = options;
   return pid;
 }
 
-function holdMinutes(options: PidBolusOptions): number {
+/** The hold [min] of these options (the default when unset), checked. */
+export function holdMinutes(options: PidBolusOptions): number {
   const hold = options.holdAfterBolusMin ?? PID_BOLUS_DEFAULTS.holdAfterBolusMin;
   if (!(hold >= 0 && Number.isFinite(hold))) throw new RangeError(`pid-bolus: holdAfterBolusMin must be a number of minutes >= 0, got ${hold}`);
   return hold;
