@@ -172,6 +172,16 @@ export const ppoLagrangianSchema = ppoSchema.extend({
    * while its mode does not (agents/ppo-lagrangian.ts).
    */
   lagrangeGreedyEpisodes: nonNegativeInt().default(0),
+  /**
+   * What the multiplier reads of the episode costs. Omitted: their mean (the constraint E[C] <= d,
+   * Ray et al.'s). A number q in (0, 1]: their q-quantile over the last `lagrangeCostWindow`
+   * finished episodes (or deterministic episodes), i.e. the chance constraint P(C <= d) >= q:
+   * lambda rises until a share q of the episodes ends within budget, where the mean-cost multiplier
+   * settles with about half of them over it when episode costs vary widely between patients.
+   */
+  lagrangeCostQuantile: coefficient().optional(),
+  /** How many of the most recent episode costs the quantile reads (lagrangeCostQuantile only). */
+  lagrangeCostWindow: positiveInt().default(20),
   /** Discount of the cost returns. */
   costGamma: unit().default(0.99),
   /** GAE lambda of the cost advantages. */
@@ -247,6 +257,9 @@ export function parseDqnHyperparameters(raw: unknown = {}, prefix = HYPERPARAMET
 
 export function parsePpoLagrangianHyperparameters(raw: unknown = {}, prefix = HYPERPARAMETER_PREFIX): PpoLagrangianHyperparameters {
   refuseGaussianOnlyFields(raw, prefix);
+  if (raw !== null && typeof raw === 'object' && 'lagrangeCostWindow' in raw && !('lagrangeCostQuantile' in raw)) {
+    throw new UserError(`${prefix}lagrangeCostWindow: only read with ${prefix}lagrangeCostQuantile (the mean-cost multiplier reads each rollout's episodes); set a quantile or remove the window`);
+  }
   return parseWithSchema(ppoLagrangianSchema, raw ?? {}, prefix);
 }
 

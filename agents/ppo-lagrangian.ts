@@ -30,7 +30,13 @@
  *        and a stochastic policy can meet the budget by mixing actions while its mode, the schedule
  *        evaluated, does not (Chemo-DePillis-v0 with the Beta policy: greedy cost 1.4-1.5 times the
  *        rollout's, docs/chemo-research-notes.md). The policy gradient still comes from the
- *        stochastic rollout and its cost advantages; only the multiplier reads the mode's cost
+ *        stochastic rollout and its cost advantages; only the multiplier reads the mode's cost.
+ *        With lagrangeCostQuantile = q, J_C is not a mean but the q-quantile of the last
+ *        lagrangeCostWindow episode costs (those episodes, rollout's or deterministic): the chance
+ *        constraint P(C <= d) >= q, whose multiplier rises until a share q of the episodes is within
+ *        budget. Why: where episode costs vary widely (chemotherapy patients, whose untreated
+ *        tumours differ), a policy whose MEAN cost is d leaves about half of them over budget, and
+ *        "within budget for 95 % of patients" is a quantile, not a mean
  *     4. PPO's epochs of minibatches with the advantage  (A_R - lambda A_C) / (1 + lambda)
  *        (A_R normalised, A_C centred per minibatch, as safety-starter-agents); the (1 + lambda)
  *        keeps the step size bounded as lambda grows. The cost critic regresses the cost returns
@@ -84,7 +90,7 @@ export interface LagrangianUpdateStats extends UpdateStats {
   costRate: number;
   /** Mean cost of the episodes that finished in this rollout (NaN when none did). */
   rolloutEpisodeCost: number;
-  /** The J_C the multiplier read: rolloutEpisodeCost, or the deterministic episodes' mean cost (lagrangeGreedyEpisodes). */
+  /** The J_C the multiplier read: the mean (or, with lagrangeCostQuantile, the quantile over the window) of the rollout's episode costs or of the deterministic episodes' (lagrangeGreedyEpisodes). */
   multiplierCost: number;
   costLimit: number;
 }
@@ -144,11 +150,43 @@ export function greedyCostEpisodeSeed(runSeed: number, update: number, k: number
   return new Rng(runSeed).child(`ppo-lagrangian/greedy-cost/${update}/${k}`).nextSeed();
 }
 
-/** Mean cost (sum of info.cost) of `episodes` deterministic episodes of `policy` on `env`. */
+/** The costs (sums of info.cost) of `episodes` deterministic episodes of `policy` on `env`. */
+export function greedyEpisodeCosts(env: Env<Observation, Action>, policy: Policy<Observation, Action>, runSeed: number, update: number, episodes: number): number[] {
+  const costs: number[] = [];
+  for (let k = 0; k < episodes; k++) costs.push(runEpisode(env, policy, greedyCostEpisodeSeed(runSeed, update, k), { deterministic: true }).cost);
+  return costs;
+}
+
+/** Their mean cost. */
 export function greedyEpisodeCost(env: Env<Observation, Action>, policy: Policy<Observation, Action>, runSeed: number, update: number, episodes: number): number {
-  let total = 0;
-  for (let k = 0; k < episodes; k++) total += runEpisode(env, policy, greedyCostEpisodeSeed(runSeed, update, k), { deterministic: true }).cost;
-  return total / episodes;
+  return mean(greedyEpisodeCosts(env, policy, runSeed, update, episodes));
+}
+
+const mean = (xs: readonly number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/** The q-quantile of `xs` (q in [0, 1]), interpolating linearly between order statistics (numpy's default); NaN when empty. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return (sorted[lo] as number) + (h - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
+}
+
+/**
+ * The J_C the multiplier reads after a rollout whose finished (or deterministic) episodes cost
+ * `costs`: their mean, or, with a quantile q, the q-quantile of the last `windowSize` episode costs,
+ * these included (`window` is updated in place: it carries the costs from one rollout to the next,
+ * since a rollout holds only a few episodes). NaN when no episode finished in this rollout (then
+ * the multiplier does not move).
+ */
+export function multiplierCost(costs: readonly number[], window: number[], quantileQ: number | undefined, windowSize: number): number {
+  if (costs.length === 0) return NaN;
+  if (quantileQ === undefined) return mean(costs);
+  window.push(...costs);
+  if (window.length > windowSize) window.splice(0, window.length - windowSize);
+  return quantile(window, quantileQ);
 }
 
 /** One more env like the training envs, for the deterministic cost episodes: needs a factory. */
@@ -192,6 +230,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   let lambda = hp.lagrangeInit;
   let multiplier: PidMultiplierState = { integral: hp.lagrangeInit, smoothedCost: null };
   const gains = { lr: hp.lagrangeLr, kp: hp.lagrangeKp, kd: hp.lagrangeKd, ema: hp.lagrangeEma };
+  const costWindow: number[] = []; // the most recent episode costs (lagrangeCostQuantile)
   const guard = new DivergenceGuard({ learningRate: hp.learningRate, rewardSource: options.rewardSource ?? `the reward of ${envs.metadata.id}` });
 
   // The rollouts (common/on-policy.ts) record two critics: 0 the value net, 1 the cost critic.
@@ -213,6 +252,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
       multiplier.smoothedCost = pid.smoothedCost;
     });
   }
+  if (hp.lagrangeCostQuantile !== undefined) parts.value('costWindow', () => [...costWindow], (v) => costWindow.splice(0, costWindow.length, ...(v as number[])));
   if (from !== undefined) parts.restore(from, 'ppo-lagrangian');
   const schedule = new CheckpointSchedule(options.checkpoint, run.steps, learner.policy);
 
@@ -227,10 +267,10 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
     const cost = rolloutGae(buf, buf.costs, 1, hp.costGamma, hp.costGaeLambda, guard, 'cost advantage');
 
     // ---- 3. the multiplier, from this rollout's finished episodes or the deterministic policy's ----
-    const finished = buf.episodeCosts;
-    const meanEpisodeCost = finished.length === 0 ? NaN : finished.reduce((a, b) => a + b, 0) / finished.length;
-    const multiplierCost = greedyEnv !== undefined ? greedyEpisodeCost(greedyEnv, learner.policy, seed, update, hp.lagrangeGreedyEpisodes) : meanEpisodeCost;
-    if (!Number.isNaN(multiplierCost)) ({ lambda, state: multiplier } = pidLagrange(multiplier, multiplierCost, costLimit, gains));
+    const meanEpisodeCost = mean(buf.episodeCosts);
+    const read = greedyEnv !== undefined ? greedyEpisodeCosts(greedyEnv, learner.policy, seed, update, hp.lagrangeGreedyEpisodes) : buf.episodeCosts;
+    const jc = multiplierCost(read, costWindow, hp.lagrangeCostQuantile, hp.lagrangeCostWindow);
+    if (!Number.isNaN(jc)) ({ lambda, state: multiplier } = pidLagrange(multiplier, jc, costLimit, gains));
 
     // ---- 4. optimise: PPO's step on the penalised advantage; the cost critic regresses the cost returns ----
     const means = new LossMeans();
@@ -249,8 +289,8 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
 
     if (run.reporting) {
       const costRate = run.totalCost / run.steps;
-      const losses = { ...means.of('policy', 'value', 'costValue', 'entropy', 'approxKl', 'clipFraction'), lagrange: lambda, costRate, episodeCost: meanEpisodeCost, multiplierCost };
-      const extra: Omit<LagrangianUpdateStats, keyof UpdateStats> = { lagrange: lambda, costRate, rolloutEpisodeCost: meanEpisodeCost, multiplierCost, costLimit };
+      const losses = { ...means.of('policy', 'value', 'costValue', 'entropy', 'approxKl', 'clipFraction'), lagrange: lambda, costRate, episodeCost: meanEpisodeCost, multiplierCost: jc };
+      const extra: Omit<LagrangianUpdateStats, keyof UpdateStats> = { lagrange: lambda, costRate, rolloutEpisodeCost: meanEpisodeCost, multiplierCost: jc, costLimit };
       await run.report('ppo-lagrangian', update, losses, lr, extra);
     }
     if (schedule.due(run.steps, run.numUpdates * buf.size)) await schedule.save(parts.capture('ppo-lagrangian', seed, run.steps));

@@ -32,6 +32,8 @@ const RUNS: Record<string, { env: string | (() => Env<Observation, Action>); ste
   // (RiskyPath's hazard costs put it over budget, and the cost rises in the rollout after the
   // checkpoint at 128 steps that the test resumes from, so every term moves).
   'ppo-lagrangian, PID multiplier': { algo: 'ppo-lagrangian', env: () => new RiskyPath(), steps: 512, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, lagrangeLr: 0.3, lagrangeKp: 0.5, lagrangeKd: 0.5, lagrangeEma: 0.5 }, costLimit: 1 },
+  // The quantile multiplier carries its window of recent episode costs across a checkpoint.
+  'ppo-lagrangian, quantile multiplier': { algo: 'ppo-lagrangian', env: () => new RiskyPath(), steps: 512, every: 64, hyperparameters: { nSteps: 32, batchSize: 32, nEpochs: 2, numEnvs: 2, lagrangeLr: 0.3, lagrangeCostQuantile: 0.9, lagrangeCostWindow: 12 }, costLimit: 1 },
   dqn: { env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, normalizeObservations: true } },
   // n-step returns keep transitions pending across a checkpoint.
   'dqn, 3-step returns': { algo: 'dqn', env: 'CartPole-v1', steps: 400, every: 100, hyperparameters: { learningStarts: 50, trainFreq: 2, targetUpdateInterval: 20, bufferSize: 120, batchSize: 16, numEnvs: 2, nStep: 3 } },
@@ -55,7 +57,7 @@ async function train(name: string, checkpoint: { save?: (s: TrainingState) => vo
   return { policy, rows: rows.map(({ stepsPerSecond: _s, elapsedSeconds: _e, ...rest }) => rest) };
 }
 
-for (const name of [...ALGORITHM_NAMES, 'dqn, 3-step returns', 'ppo-lagrangian, PID multiplier']) {
+for (const name of [...ALGORITHM_NAMES, 'dqn, 3-step returns', 'ppo-lagrangian, PID multiplier', 'ppo-lagrangian, quantile multiplier']) {
   test.serial(`${name}: continued from a checkpoint, training ends exactly where the uninterrupted run ends`, async (t) => {
     if (RUNS[name] === undefined) return t.fail(`no run for ${name}: add one to RUNS`);
     const states: TrainingState[] = [];

@@ -17,7 +17,7 @@ import type { TrainedPolicy } from '../agents/common/policy.ts';
 import type { UpdateStats } from '../agents/common/training.ts';
 import { bootstrappedGae } from '../agents/common/gae.ts';
 import { parsePpoLagrangianHyperparameters } from '../agents/index.ts';
-import { greedyEpisodeCost, lagrangianAdvantages, pidLagrange, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
+import { greedyEpisodeCost, lagrangianAdvantages, multiplierCost, pidLagrange, quantile, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
 import { train as trainPpo } from '../agents/ppo.ts';
 import { FORWARD, RiskyPath, SWITCH_LANE } from '../envs/toy/risky-path.ts';
 import { checkEnv } from '../src/core/check-env.ts';
@@ -216,6 +216,52 @@ test('lagrangeGreedyEpisodes: the multiplier reads the deterministic policy\'s e
     message: /^train\.hyperparameters\.lagrangeGreedyEpisodes: the deterministic cost episodes need an env of their own/,
   });
   t.throws(() => parsePpoLagrangianHyperparameters({ lagrangeGreedyEpisodes: 1.5 }), { message: /lagrangeGreedyEpisodes.*expected an integer >= 0/ });
+});
+
+test('the quantile multiplier reads the q-quantile of the recent episode costs (the chance constraint P(C <= d) >= q)', async (t) => {
+  // numpy.quantile's default (linear interpolation between order statistics):
+  // np.quantile([3, 0, 1, 7], [0, 0.5, 0.9, 1]) = [0, 2, 5.8, 7]; np.quantile([4], 0.95) = 4.
+  close(t, quantile([3, 0, 1, 7], 0), 0, 0, 'q 0: the minimum');
+  close(t, quantile([3, 0, 1, 7], 0.5), 2, 1e-12, 'the median');
+  close(t, quantile([3, 0, 1, 7], 0.9), 5.8, 1e-12, 'q 0.9');
+  t.is(quantile([3, 0, 1, 7], 1), 7, 'q 1: the maximum');
+  t.is(quantile([4], 0.95), 4);
+  t.true(Number.isNaN(quantile([], 0.5)));
+  // Without a quantile, the mean of this rollout's episodes (the window is not touched).
+  const window: number[] = [];
+  t.is(multiplierCost([1, 2, 6], window, undefined, 5), 3);
+  t.deepEqual(window, []);
+  // With one, the window keeps the last 5 episode costs across rollouts, and J_C is their quantile.
+  // Two patients in three within budget 1, one at 4: mean 2, but the 0.9-quantile is far above it.
+  t.is(multiplierCost([0.5, 0.5, 4], window, 0.9, 5), quantile([0.5, 0.5, 4], 0.9));
+  t.is(multiplierCost([0, 0, 0.2], window, 0.9, 5), quantile([0.5, 4, 0, 0, 0.2], 0.9));
+  t.deepEqual(window, [0.5, 4, 0, 0, 0.2], 'the oldest episode left the window');
+  t.true(Number.isNaN(multiplierCost([], window, 0.9, 5)), 'no finished episode: no reading, the multiplier stays');
+  t.is(window.length, 5);
+  // A mean at the budget leaves lambda where it is; the 0.9-quantile of the same costs raises it.
+  const costs = [0, 0, 0, 0.5, 0.5, 0.5, 1, 2, 2.5, 3];
+  t.is(updateLagrange(1, mean(costs), 1, 0.5), 1);
+  t.true(updateLagrange(1, multiplierCost(costs, [], 0.9, 10), 1, 0.5) > 1, 'the quantile raises lambda');
+
+  // In training: each update's multiplier reads the 0.9-quantile of the window, step by step.
+  const stats: LagrangianUpdateStats[] = [];
+  const hp = { ...HP, ...LAGRANGE, lagrangeCostQuantile: 0.9, lagrangeCostWindow: 40 };
+  const policy = await trainLagrangian(() => new RiskyPath(), { totalSteps: TOTAL_STEPS, seed: SEED, costLimit: BUDGET, hyperparameters: hp, onUpdate: (s) => stats.push(s as LagrangianUpdateStats) });
+  let lambda = 0;
+  for (const s of stats) {
+    if (!Number.isNaN(s.multiplierCost)) lambda = updateLagrange(lambda, s.multiplierCost, BUDGET, LAGRANGE.lagrangeLr);
+    close(t, s.lagrange, lambda, 1e-12, `update ${s.update}`);
+    // RiskyPath's episodes cost whole hazard steps, so a quantile of them is >= 0.
+    t.true(Number.isNaN(s.multiplierCost) || s.multiplierCost >= 0, `update ${s.update}: J_C ${s.multiplierCost}`);
+  }
+  t.true(stats.some((s) => s.multiplierCost > s.rolloutEpisodeCost), 'the quantile reads above the mean while costs vary');
+  t.is(greedyEpisode(policy).cost, 0, 'greedy episode within budget');
+  // The window without a quantile is refused, naming both fields.
+  t.throws(() => parsePpoLagrangianHyperparameters({ lagrangeCostWindow: 10 }), {
+    message: /^train\.hyperparameters\.lagrangeCostWindow: only read with train\.hyperparameters\.lagrangeCostQuantile/,
+  });
+  t.throws(() => parsePpoLagrangianHyperparameters({ lagrangeCostQuantile: 0 }), { message: /lagrangeCostQuantile.*expected a number in \(0, 1\]/ });
+  t.throws(() => parsePpoLagrangianHyperparameters({ lagrangeCostQuantile: 0.9, lagrangeCostWindow: 0 }), { message: /lagrangeCostWindow.*expected a positive integer/ });
 });
 
 test('penalised advantage (A_R - lambda A_C) / (1 + lambda), A_R normalised and A_C centred', (t) => {
