@@ -268,8 +268,8 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
 
     // ---- 3. the multiplier, from this rollout's finished episodes or the deterministic policy's ----
     const meanEpisodeCost = mean(buf.episodeCosts);
-    const read = greedyEnv !== undefined ? greedyEpisodeCosts(greedyEnv, learner.policy, seed, update, hp.lagrangeGreedyEpisodes) : buf.episodeCosts;
-    const jc = multiplierCost(read, costWindow, hp.lagrangeCostQuantile, hp.lagrangeCostWindow);
+    const episodeCosts = greedyEnv !== undefined ? greedyEpisodeCosts(greedyEnv, learner.policy, seed, update, hp.lagrangeGreedyEpisodes) : buf.episodeCosts;
+    const jc = multiplierCost(episodeCosts, costWindow, hp.lagrangeCostQuantile, hp.lagrangeCostWindow); // J_C
     if (!Number.isNaN(jc)) ({ lambda, state: multiplier } = pidLagrange(multiplier, jc, costLimit, gains));
 
     // ---- 4. optimise: PPO's step on the penalised advantage; the cost critic regresses the cost returns ----
