@@ -61,6 +61,7 @@ import { UserError } from '../src/core/errors.ts';
 import { Adam, annealedLearningRate, clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { DivergenceGuard } from './common/divergence.ts';
+import { mean, pushRecent } from './common/episode-stats.ts';
 import { createLearner } from './common/learner.ts';
 import { MlpRunner, initMlp, mlpTf, type MlpSpec } from './common/mlp.ts';
 import { LossMeans, OnPolicyRun, gather, gatherMinibatch, minibatches, onPolicyStreams, rolloutGae } from './common/on-policy.ts';
@@ -157,13 +158,6 @@ export function greedyEpisodeCosts(env: Env<Observation, Action>, policy: Policy
   return costs;
 }
 
-/** Their mean cost. */
-export function greedyEpisodeCost(env: Env<Observation, Action>, policy: Policy<Observation, Action>, runSeed: number, update: number, episodes: number): number {
-  return mean(greedyEpisodeCosts(env, policy, runSeed, update, episodes));
-}
-
-const mean = (xs: readonly number[]): number => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
-
 /** The q-quantile of `xs` (q in [0, 1]), interpolating linearly between order statistics (numpy's default); NaN when empty. */
 export function quantile(xs: readonly number[], q: number): number {
   if (xs.length === 0) return NaN;
@@ -184,8 +178,7 @@ export function quantile(xs: readonly number[], q: number): number {
 export function multiplierCost(costs: readonly number[], window: number[], quantileQ: number | undefined, windowSize: number): number {
   if (costs.length === 0) return NaN;
   if (quantileQ === undefined) return mean(costs);
-  window.push(...costs);
-  if (window.length > windowSize) window.splice(0, window.length - windowSize);
+  for (const c of costs) pushRecent(window, c, windowSize);
   return quantile(window, quantileQ);
 }
 

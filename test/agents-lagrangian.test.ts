@@ -17,7 +17,7 @@ import type { TrainedPolicy } from '../agents/common/policy.ts';
 import type { UpdateStats } from '../agents/common/training.ts';
 import { bootstrappedGae } from '../agents/common/gae.ts';
 import { parsePpoLagrangianHyperparameters } from '../agents/index.ts';
-import { greedyEpisodeCost, lagrangianAdvantages, multiplierCost, pidLagrange, quantile, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
+import { greedyEpisodeCosts, lagrangianAdvantages, multiplierCost, pidLagrange, quantile, train as trainLagrangian, updateLagrange, type LagrangianUpdateStats, type PpoLagrangianTrainOptions } from '../agents/ppo-lagrangian.ts';
 import { train as trainPpo } from '../agents/ppo.ts';
 import { FORWARD, RiskyPath, SWITCH_LANE } from '../envs/toy/risky-path.ts';
 import { checkEnv } from '../src/core/check-env.ts';
@@ -189,8 +189,8 @@ test('with the PID multiplier PPO-Lagrangian also evaluates within budget on Ris
 test('lagrangeGreedyEpisodes: the multiplier reads the deterministic policy\'s episode cost, not the rollout\'s', async (t) => {
   // The cost of deterministic episodes on a fixed policy: the short route costs 3 per episode.
   const forward = { name: 'forward', act: () => FORWARD };
-  t.is(greedyEpisodeCost(new RiskyPath(), forward, SEED, 1, 2), 3);
-  t.is(greedyEpisodeCost(new RiskyPath(), { name: 'detour', act: (obs: unknown) => ((obs as Float32Array)[0] === 1 || (obs as Float32Array)[9] === 1 ? SWITCH_LANE : FORWARD) }, SEED, 1, 1), 0);
+  t.deepEqual(greedyEpisodeCosts(new RiskyPath(), forward, SEED, 1, 2), [3, 3]);
+  t.deepEqual(greedyEpisodeCosts(new RiskyPath(), { name: 'detour', act: (obs: unknown) => ((obs as Float32Array)[0] === 1 || (obs as Float32Array)[9] === 1 ? SWITCH_LANE : FORWARD) }, SEED, 1, 1), [0]);
   const stats: LagrangianUpdateStats[] = [];
   const policy = await trainLagrangian(() => new RiskyPath(), {
     totalSteps: TOTAL_STEPS,

@@ -36,9 +36,9 @@ export class EpisodeTracker {
     this.lengths[i] = (this.lengths[i] as number) + 1;
     this.costs[i] = (this.costs[i] as number) + cost;
     if (!done) return;
-    push(this.recentReturns, this.returns[i] as number, this.window);
-    push(this.recentLengths, this.lengths[i] as number, this.window);
-    push(this.recentCosts, this.costs[i] as number, this.window);
+    pushRecent(this.recentReturns, this.returns[i] as number, this.window);
+    pushRecent(this.recentLengths, this.lengths[i] as number, this.window);
+    pushRecent(this.recentCosts, this.costs[i] as number, this.window);
     this.returns[i] = 0;
     this.lengths[i] = 0;
     this.costs[i] = 0;
@@ -73,12 +73,14 @@ export class EpisodeTracker {
   }
 }
 
-function push(list: number[], v: number, window: number): void {
+/** Appends `v` to `list`, keeping only the last `window` values (the oldest leaves first). */
+export function pushRecent(list: number[], v: number, window: number): void {
   list.push(v);
   if (list.length > window) list.shift();
 }
 
-function mean(list: number[]): number {
+/** The mean of `list`; NaN when empty. */
+export function mean(list: readonly number[]): number {
   return list.length === 0 ? NaN : list.reduce((a, b) => a + b, 0) / list.length;
 }
 
