@@ -21,6 +21,8 @@ import {
   pidGains,
 } from '../agents/baselines/glucose/index.ts';
 import { T1DEnv } from '../envs/glucose/t1d-env.ts';
+import { GLUCOSE_FAMILY } from '../envs/glucose/family.ts';
+import { parseSimulateConfig } from '../envs/glucose/simulate.ts';
 import { getPatient } from '../envs/glucose/patient.ts';
 
 const ADO1 = getPatient('adolescent#001');
@@ -277,4 +279,22 @@ test('pid-bolus corrects what basal-bolus leaves: higher TIR under missed boluse
   t.log(`pid-bolus ${hcl.tirPercent} / ${hcl.tbr70Percent}, basal-bolus ${bb.tirPercent} / ${bb.tbr70Percent}`);
   t.true(hcl.tirPercent > bb.tirPercent + 3, `pid-bolus TIR ${hcl.tirPercent} against basal-bolus ${bb.tirPercent}`);
   t.true(hcl.tbr70Percent <= bb.tbr70Percent + 0.5, `TBR<70 ${hcl.tbr70Percent} against ${bb.tbr70Percent}`);
+});
+
+test('a controller parameter is checked by one schema: T1D-v0, dosegym simulate and evaluate.methods reject it in the same words', (t) => {
+  const env = new T1DEnv({ patient: 'adult#001', scenario: [] });
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['pid', { tauPMin: 0 }, 'tauPMin: expected a number of minutes > 0, got 0'],
+    ['pid', { suspendBelowMgDl: -1 }, 'suspendBelowMgDl: expected a glucose >= 0 mg/dL, got -1'],
+    ['pid-bolus', { holdAfterBolusMin: Number.NaN }, 'holdAfterBolusMin: expected a number of minutes >= 0, got NaN'],
+    ['basal-bolus', { targetMgDl: 'high' }, 'targetMgDl: expected a glucose > 0 mg/dL, got "high"'],
+  ];
+  for (const [type, params, message] of cases) {
+    t.throws(() => new T1DEnv({ patient: 'adult#001', action: 'residual', residualController: { type, ...params } as never, scenario: [] }), { message: `T1D-v0: residualController.${message}` });
+    t.throws(() => parseSimulateConfig({ env: 'T1D-v0', patient: 'adult#001', minutes: 60, controller: { type, ...params } }), { message: `controller.${message}` });
+    t.throws(() => GLUCOSE_FAMILY.makeBaseline(type, params, env, 'evaluate.methods[1]'), { message: `evaluate.methods[1].${message}` });
+  }
+  // null turns the PID's suspend off in all three; 0 is a threshold no reading is below
+  t.notThrows(() => GLUCOSE_FAMILY.makeBaseline('pid', { suspendBelowMgDl: null, tauDMin: 0 }, env, 'evaluate.methods[1]'));
+  t.notThrows(() => parseSimulateConfig({ env: 'T1D-v0', patient: 'adult#001', minutes: 60, controller: { type: 'pid', suspendBelowMgDl: 0 } }));
 });

@@ -52,7 +52,7 @@ const CASES: [string, unknown, RegExp][] = [
   ['unknown baseline parameter', { ...chemo(), evaluate: { methods: [{ type: 'metronomic', doze: 0.3 }] } }, /^evaluate\.methods\[0\]\.doze: unknown parameter; allowed: dose$/],
   ['bad baseline parameter', { ...chemo(), evaluate: { methods: [{ type: 'metronomic', dose: 'x' }] } }, /^evaluate\.methods\[0\]\.dose: expected a number, got "x"$/],
   ['out-of-range T1D baseline parameter', { ...t1dPpo(), evaluate: { methods: [{ type: 'constant', unitsPerHour: -1 }] } }, /^evaluate\.methods\[0\]\.unitsPerHour: expected a number >= 0, got -1$/],
-  ['non-numeric PID parameter', { ...t1dPpo(), evaluate: { methods: ['ppo', { type: 'pid', targetMgDl: 'high' }] } }, /^evaluate\.methods\[1\]\.targetMgDl: expected a number > 0, got "high"$/],
+  ['non-numeric PID parameter', { ...t1dPpo(), evaluate: { methods: ['ppo', { type: 'pid', targetMgDl: 'high' }] } }, /^evaluate\.methods\[1\]\.targetMgDl: expected a glucose > 0 mg\/dL, got "high"$/],
   ['out-of-range chemotherapy dose', { ...chemo(), evaluate: { methods: [{ type: 'metronomic', dose: 5 }] } }, /^evaluate\.methods\[0\]: metronomic: dose must be a number in \[0, 1\], got 5$/],
   ['dqn on a continuous env', { ...t1dPpo(), train: { algo: 'dqn', steps: 100 }, evaluate: { methods: ['dqn'] } }, /^train\.algo: dqn needs a discrete action space, but T1D-v0 .* has Box\(/],
   ['reward expression with an unknown name', { ...t1dPpo(), env: { id: 'T1D-v0', reward: '-riskk' } }, /^env\.reward: unknown name 'riskk'; allowed: .*\binsulin\b.*\brisk\b/],

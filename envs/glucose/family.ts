@@ -26,7 +26,7 @@
 import { z } from 'zod';
 import { UserError } from '../../src/core/errors.ts';
 import { stepReward } from '../../src/core/episode.ts';
-import { checkNumbers, expectNoParams, numberParam } from '../../src/core/params.ts';
+import { checkNumbers, expectNoParams, numberParam, parseParams } from '../../src/core/params.ts';
 import { registerFamily, type AnyPolicy, type ConstraintDefinition, type Family } from '../../src/core/family.ts';
 import { Box } from '../../src/core/spaces.ts';
 import { eventsPerWeek, glucoseMetrics, hypoglycaemiaEvents, tirPlannedPercent } from '../../src/metrics/glucose.ts';
@@ -34,7 +34,7 @@ import { survivedPercent } from '../../src/metrics/horizon.ts';
 import { fractionOfSteps, violatedWhenCostly } from '../../src/safety/constraints.ts';
 import { mgDlOrNull, nonNegativeOrNull, positiveMinutes, positiveOrNull } from '../../src/safety/shield.ts';
 import { T1DShield, T1D_SHIELD_DEFAULTS, type T1DShieldConfig } from '../../src/safety/t1d-shield.ts';
-import { BasalBolusPolicy, ConstantPolicy, PidBolusPolicy, PidPolicy, readsMealAnnouncements } from '../../agents/baselines/glucose/index.ts';
+import { BasalBolusPolicy, ConstantPolicy, PidBolusPolicy, PidPolicy, basalBolusOptionsSchema, pidBolusOptionsSchema, pidOptionsSchema, readsMealAnnouncements } from '../../agents/baselines/glucose/index.ts';
 import { COHORTS, PATIENT_NAMES } from './patient.ts';
 import { T1D_ENV_ID } from './t1d-env.ts';
 import { T1D_INFO } from './info.ts';
@@ -78,10 +78,6 @@ const shieldSchema = z
   .partial()
   .strict();
 
-/** The PID baseline's parameters and their bounds; pid-bolus takes the same and its hold. */
-const PID_PARAM_RULES = { targetMgDl: { min: 0 }, tauPMin: { min: 0 }, tauIMin: { min: 0 }, tauDMin: { min: 0, inclusive: true }, suspendBelowMgDl: { min: 0, inclusive: true, nullable: true } };
-const PID_BOLUS_PARAM_RULES = { ...PID_PARAM_RULES, holdAfterBolusMin: { min: 0, inclusive: true } };
-
 export const GLUCOSE_FAMILY: Family = {
   name: 't1d',
   envIds: [T1D_ENV_ID],
@@ -124,17 +120,11 @@ export const GLUCOSE_FAMILY: Family = {
   makeBaseline(type, params, _env, where) {
     switch (type) {
       case 'basal-bolus':
-        expectNoParams(params, ['suspendBelowMgDl', 'targetMgDl', 'correctAboveMgDl'], where);
-        checkNumbers(params, where, { suspendBelowMgDl: { min: 0, inclusive: true }, targetMgDl: { min: 0 }, correctAboveMgDl: { min: 0 } });
-        return new BasalBolusPolicy(params as ConstructorParameters<typeof BasalBolusPolicy>[0]) as AnyPolicy;
+        return new BasalBolusPolicy(parseParams(basalBolusOptionsSchema, params, where)) as AnyPolicy;
       case 'pid':
-        expectNoParams(params, Object.keys(PID_PARAM_RULES), where);
-        checkNumbers(params, where, PID_PARAM_RULES);
-        return new PidPolicy(params as ConstructorParameters<typeof PidPolicy>[0]) as AnyPolicy;
+        return new PidPolicy(parseParams(pidOptionsSchema, params, where)) as AnyPolicy;
       case 'pid-bolus':
-        expectNoParams(params, Object.keys(PID_BOLUS_PARAM_RULES), where);
-        checkNumbers(params, where, PID_BOLUS_PARAM_RULES);
-        return new PidBolusPolicy(params as ConstructorParameters<typeof PidBolusPolicy>[0]) as AnyPolicy;
+        return new PidBolusPolicy(parseParams(pidBolusOptionsSchema, params, where)) as AnyPolicy;
       case 'constant':
         expectNoParams(params, ['unitsPerHour'], where);
         checkNumbers(params, where, { unitsPerHour: { min: 0, inclusive: true } });

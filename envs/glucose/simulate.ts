@@ -55,10 +55,10 @@ import { Box, spaceDifference } from '../../src/core/spaces.ts';
 import { parseWithSchema, show } from '../../src/core/validate.ts';
 import type { Cell } from '../../src/io/csv.ts';
 import { glucoseMetrics } from '../../src/metrics/glucose.ts';
-import { BasalBolusController } from '../../agents/baselines/glucose/basal-bolus.ts';
+import { BasalBolusController, basalBolusOptionsSchema } from '../../agents/baselines/glucose/basal-bolus.ts';
 import { ConstantController } from '../../agents/baselines/glucose/constant.ts';
-import { PidController } from '../../agents/baselines/glucose/pid.ts';
-import { PidBolusController } from '../../agents/baselines/glucose/pid-bolus.ts';
+import { PidController, pidOptionsSchema } from '../../agents/baselines/glucose/pid.ts';
+import { PidBolusController, pidBolusOptionsSchema } from '../../agents/baselines/glucose/pid-bolus.ts';
 import { ScheduleController } from '../../agents/baselines/glucose/schedule.ts';
 import type { MinuteController } from '../../agents/baselines/glucose/common.ts';
 import { PATIENT_NAMES, getPatient } from './patient.ts';
@@ -90,24 +90,10 @@ const MAX_MINUTES = 525600;
 const mealSchema = z.strictObject({ minute: z.number().int().min(0), grams: z.number().positive().finite() });
 const finiteNonNeg = z.number().min(0).finite();
 
-const pidSchema = z.strictObject({
-  type: z.literal('pid'),
-  targetMgDl: z.number().positive().optional(),
-  tauPMin: z.number().positive().optional(),
-  tauIMin: z.number().positive().optional(),
-  tauDMin: z.number().min(0).optional(),
-  suspendBelowMgDl: z.number().positive().nullable().optional(),
-});
-
 const controllerSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('basal-bolus'),
-    targetMgDl: z.number().positive().optional(),
-    correctAboveMgDl: z.number().positive().optional(),
-    suspendBelowMgDl: z.number().positive().optional(),
-  }),
-  pidSchema,
-  pidSchema.extend({ type: z.literal('pid-bolus'), holdAfterBolusMin: z.number().min(0).finite().optional() }),
+  basalBolusOptionsSchema.extend({ type: z.literal('basal-bolus') }),
+  pidOptionsSchema.extend({ type: z.literal('pid') }),
+  pidBolusOptionsSchema.extend({ type: z.literal('pid-bolus') }),
   z.strictObject({ type: z.literal('constant'), unitsPerHour: finiteNonNeg }),
   z.strictObject({
     type: z.literal('schedule'),
@@ -118,9 +104,9 @@ const controllerSchema = z.discriminatedUnion('type', [
 
 /** Each controller's fields (the discriminated union above), for one-line errors that list them. */
 const CONTROLLER_FIELDS: Record<(typeof CONTROLLER_TYPES)[number], string[]> = {
-  'basal-bolus': ['type', 'targetMgDl', 'correctAboveMgDl', 'suspendBelowMgDl'],
-  pid: ['type', 'targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl'],
-  'pid-bolus': ['type', 'targetMgDl', 'tauPMin', 'tauIMin', 'tauDMin', 'suspendBelowMgDl', 'holdAfterBolusMin'],
+  'basal-bolus': ['type', ...Object.keys(basalBolusOptionsSchema.shape)],
+  pid: ['type', ...Object.keys(pidOptionsSchema.shape)],
+  'pid-bolus': ['type', ...Object.keys(pidBolusOptionsSchema.shape)],
   constant: ['type', 'unitsPerHour'],
   schedule: ['type', 'steps'],
   policy: ['type', 'path'],

@@ -130,7 +130,7 @@ import { Box, Discrete } from '../../src/core/spaces.ts';
 import { sharedSlab } from '../../src/core/slab.ts';
 import { parseWithSchema, show } from '../../src/core/validate.ts';
 import { risk } from '../../src/metrics/glucose.ts';
-import { glucoseBaseline, readsMealAnnouncements, type GlucoseBaselineSpec, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
+import { basalBolusOptionsSchema, glucoseBaseline, pidBolusOptionsSchema, pidOptionsSchema, readsMealAnnouncements, type GlucoseBaselineSpec, type TherapyParams } from '../../agents/baselines/glucose/index.ts';
 import { basalRelativeRate, residualRateUPerHour } from './action-modes.ts';
 import { IOB_DURATION_MIN, InsulinOnBoard } from './insulin-on-board.ts';
 import { clampObservation, encodeT1DObservation, type T1DObservationLayout } from './observation.ts';
@@ -197,18 +197,14 @@ const patientId = z.string().refine((s) => PATIENT_NAMES.includes(s), {
   message: `unknown patient; allowed: adolescent#001..#010, adult#001..#010, child#001..#010 or a cohort (${COHORT_NAMES.join(', ')})`,
 });
 
-const mgDl = z.number({ error: 'expected a glucose > 0 mg/dL' }).positive({ error: 'expected a glucose > 0 mg/dL' }).finite({ error: 'expected a glucose > 0 mg/dL' });
-const minutes = z.number({ error: 'expected a number of minutes > 0' }).positive({ error: 'expected a number of minutes > 0' }).finite({ error: 'expected a number of minutes > 0' });
-const minutesOrZero = z.number({ error: 'expected a number of minutes >= 0' }).min(0, { error: 'expected a number of minutes >= 0' }).finite({ error: 'expected a number of minutes >= 0' });
-const pidControllerSchema = z.strictObject({ type: z.literal('pid'), targetMgDl: mgDl.optional(), tauPMin: minutes.optional(), tauIMin: minutes.optional(), tauDMin: minutesOrZero.optional(), suspendBelowMgDl: mgDl.nullable().optional() });
 const residualControllerSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { type: v } : v),
   z.discriminatedUnion(
     'type',
     [
-      z.strictObject({ type: z.literal('basal-bolus'), targetMgDl: mgDl.optional(), correctAboveMgDl: mgDl.optional(), suspendBelowMgDl: mgDl.optional() }),
-      pidControllerSchema,
-      pidControllerSchema.extend({ type: z.literal('pid-bolus'), holdAfterBolusMin: minutesOrZero.optional() }),
+      basalBolusOptionsSchema.extend({ type: z.literal('basal-bolus') }),
+      pidOptionsSchema.extend({ type: z.literal('pid') }),
+      pidBolusOptionsSchema.extend({ type: z.literal('pid-bolus') }),
     ],
     { error: `expected ${RESIDUAL_CONTROLLERS.join(' or ')}, or { type, ...parameters }` },
   ),

@@ -4,7 +4,9 @@
  * (envs/<family>/family.ts), so every family reports a bad parameter in the same words, as a
  * one-line UserError naming `where.<parameter>` and what is allowed.
  */
+import type { z } from 'zod';
 import { UserError } from './errors.ts';
+import { parseWithSchema } from './validate.ts';
 
 /** Rejects parameters outside `allowed`. */
 export function expectNoParams(params: Record<string, unknown>, allowed: readonly string[], where: string): void {
@@ -32,4 +34,13 @@ export function checkNumbers(params: Record<string, unknown>, where: string, rul
     const ok = typeof v === 'number' && Number.isFinite(v) && (rule.inclusive ? v >= rule.min : v > rule.min);
     if (!ok) throw new UserError(`${where}.${key}: expected a number ${rule.inclusive ? '>=' : '>'} ${rule.min}${rule.nullable ? ' or null' : ''}, got ${JSON.stringify(v) ?? 'nothing'}`);
   }
+}
+
+/**
+ * Parameters validated by the method's own options schema (e.g. the PID's, which T1D-v0 and
+ * `dosegym simulate` use too), reported in the same words as the checks above.
+ */
+export function parseParams<S extends z.ZodObject>(schema: S, params: Record<string, unknown>, where: string): z.infer<S> {
+  expectNoParams(params, Object.keys(schema.shape), where);
+  return parseWithSchema(schema, params, `${where}.`);
 }

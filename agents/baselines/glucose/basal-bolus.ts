@@ -16,9 +16,10 @@
  *   With the default action space (a few times basal) a bolus is clipped away: evaluate baselines
  *   with `actionMaxUnitsPerHour: 'pump'`.
  */
+import { z } from 'zod';
 import type { Info } from '../../../src/core/env.ts';
 import type { Policy } from '../../../src/core/policy.ts';
-import { baselineInfo, envAction, therapyFromInfo, type InsulinRates, type MinuteController, type MinuteInput, type TherapyParams } from './common.ts';
+import { baselineInfo, envAction, glucoseMgDl, glucoseThresholdMgDl, therapyFromInfo, type InsulinRates, type MinuteController, type MinuteInput, type TherapyParams } from './common.ts';
 
 export interface BasalBolusOptions {
   /** Correction target [mg/dL] (simglucose: 140). */
@@ -28,6 +29,13 @@ export interface BasalBolusOptions {
   /** Low-glucose suspend: basal is 0 while CGM < this [mg/dL]; undefined = never suspend. */
   suspendBelowMgDl?: number;
 }
+
+/** The options as a config gives them (every config that names basal-bolus validates with this). */
+export const basalBolusOptionsSchema = z.strictObject({
+  targetMgDl: glucoseMgDl.optional(),
+  correctAboveMgDl: glucoseMgDl.optional(),
+  suspendBelowMgDl: glucoseThresholdMgDl.optional(),
+}) satisfies z.ZodType<BasalBolusOptions>;
 
 const DEFAULTS = { targetMgDl: 140, correctAboveMgDl: 150 };
 

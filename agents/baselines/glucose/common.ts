@@ -13,8 +13,24 @@
  * Baselines read the CLINIC's settings (info.patientBasalUPerMin, CR, CF) and the ANNOUNCED meals
  * (info.mealGrams), which differ from the patient's truth under T1D-v0's `therapy` protocol.
  */
+import { z } from 'zod';
 import type { Info } from '../../../src/core/env.ts';
 import { basalRelativeOutput, residualOutputForRate } from '../../../envs/glucose/action-modes.ts';
+
+/** A number field of a controller's options, in one wording wherever a config names it (T1D-v0's residualController, simulate's controller, evaluate.methods). */
+function numberField(message: string, min: number, inclusive: boolean) {
+  const n = z.number({ error: message }).finite({ error: message });
+  return inclusive ? n.min(min, { error: message }) : n.gt(min, { error: message });
+}
+
+/** A glucose level [mg/dL] > 0 (set points, correction thresholds). */
+export const glucoseMgDl = numberField('expected a glucose > 0 mg/dL', 0, false);
+/** A glucose threshold [mg/dL] >= 0 (suspend levels; 0 never fires). */
+export const glucoseThresholdMgDl = numberField('expected a glucose >= 0 mg/dL', 0, true);
+/** A time constant [min] > 0. */
+export const positiveMinutes = numberField('expected a number of minutes > 0', 0, false);
+/** A duration [min] >= 0 (0 = off). */
+export const nonNegativeMinutes = numberField('expected a number of minutes >= 0', 0, true);
 
 /** Therapy parameters a controller may use (from Quest.csv / vpatient_params.csv). */
 export interface TherapyParams {

@@ -7,9 +7,9 @@ import { PidBolusPolicy, type PidBolusOptions } from './pid-bolus.ts';
 import { ConstantPolicy } from './constant.ts';
 import { SchedulePolicy, type ScheduleStep } from './schedule.ts';
 export * from './common.ts';
-export { BasalBolusController, BasalBolusPolicy, mealBolusUnits, type BasalBolusOptions } from './basal-bolus.ts';
-export { PidController, PidPolicy, PidCore, pidGains, PID_DEFAULTS, type PidOptions, type PidGains } from './pid.ts';
-export { PidBolusController, PidBolusPolicy, PID_BOLUS_DEFAULTS, heldPidRate, holdMinutes, pidOptions, type PidBolusOptions } from './pid-bolus.ts';
+export { BasalBolusController, BasalBolusPolicy, basalBolusOptionsSchema, mealBolusUnits, type BasalBolusOptions } from './basal-bolus.ts';
+export { PidController, PidPolicy, PidCore, pidGains, PID_DEFAULTS, pidOptionsSchema, type PidOptions, type PidGains } from './pid.ts';
+export { PidBolusController, PidBolusPolicy, PID_BOLUS_DEFAULTS, pidBolusOptionsSchema, heldPidRate, holdMinutes, pidOptions, type PidBolusOptions } from './pid-bolus.ts';
 export { ConstantController, ConstantPolicy } from './constant.ts';
 export { ScheduleController, SchedulePolicy, Schedule, checkSchedule, type ScheduleStep } from './schedule.ts';
 

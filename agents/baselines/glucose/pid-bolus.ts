@@ -20,16 +20,20 @@
  * 70 mg/dL and, on adolescents, 13 terminated days of 100; 180 min gives back about 1 point of
  * TIR against 120 (BENCHMARKS.md, "pid-bolus").
  */
+import type { z } from 'zod';
 import type { Info } from '../../../src/core/env.ts';
 import type { Policy } from '../../../src/core/policy.ts';
 import { mealBolusUnits, BasalBolusController } from './basal-bolus.ts';
-import { PidController, PidPolicy, type PidOptions } from './pid.ts';
-import { baselineInfo, envAction, therapyFromInfo, type InsulinRates, type MinuteController, type MinuteInput, type TherapyParams } from './common.ts';
+import { PidController, PidPolicy, pidOptionsSchema, type PidOptions } from './pid.ts';
+import { baselineInfo, envAction, nonNegativeMinutes, therapyFromInfo, type InsulinRates, type MinuteController, type MinuteInput, type TherapyParams } from './common.ts';
 
 export interface PidBolusOptions extends PidOptions {
   /** Minutes after an announced meal bolus during which the PID may not deliver more than basal. */
   holdAfterBolusMin?: number;
 }
+
+/** The options as a config gives them: the PID's and the hold. */
+export const pidBolusOptionsSchema = pidOptionsSchema.extend({ holdAfterBolusMin: nonNegativeMinutes.optional() }) satisfies z.ZodType<PidBolusOptions>;
 
 export const PID_BOLUS_DEFAULTS = { holdAfterBolusMin: 120 };
 

@@ -23,9 +23,10 @@
  * Anti-windup: the integral is frozen while the output saturates at 0 or while suspended, and its
  * contribution is limited to [-basal, +3 basal].
  */
+import { z } from 'zod';
 import type { Info } from '../../../src/core/env.ts';
 import type { Policy } from '../../../src/core/policy.ts';
-import { baselineInfo, envAction, therapyFromInfo, type BaselineInfo, type InsulinRates, type MinuteController, type MinuteInput, type TherapyParams } from './common.ts';
+import { baselineInfo, envAction, glucoseMgDl, glucoseThresholdMgDl, nonNegativeMinutes, positiveMinutes, therapyFromInfo, type BaselineInfo, type InsulinRates, type MinuteController, type MinuteInput, type TherapyParams } from './common.ts';
 
 export interface PidOptions {
   /** Set point [mg/dL]. */
@@ -39,6 +40,15 @@ export interface PidOptions {
   /** Low-glucose suspend: deliver 0 while CGM < this [mg/dL]; null = never suspend. */
   suspendBelowMgDl?: number | null;
 }
+
+/** The options as a config gives them (every config that names a PID validates with this). */
+export const pidOptionsSchema = z.strictObject({
+  targetMgDl: glucoseMgDl.optional(),
+  tauPMin: positiveMinutes.optional(),
+  tauIMin: positiveMinutes.optional(),
+  tauDMin: nonNegativeMinutes.optional(),
+  suspendBelowMgDl: glucoseThresholdMgDl.nullable().optional(),
+}) satisfies z.ZodType<PidOptions>;
 
 export const PID_DEFAULTS: Required<{ [K in keyof PidOptions]: Exclude<PidOptions[K], undefined> }> = {
   targetMgDl: 120,
