@@ -8,7 +8,7 @@ import type { Action, Env, Info, Observation } from '../src/core/env.ts';
 import type { Box } from '../src/core/spaces.ts';
 import { parseCsv } from '../src/io/csv.ts';
 import { DEPILLIS_PARAMS, PARAM_NAMES } from '../envs/chemo/depillis-model.ts';
-import { DTRBENCH_SETTINGS, DePillisEnv, resolveDePillisOptions } from '../envs/chemo/depillis-env.ts';
+import { DTRBENCH_SETTINGS, DePillisEnv, dayFromObservation, observedDay, resolveDePillisOptions } from '../envs/chemo/depillis-env.ts';
 
 const ID = 'Chemo-DePillis-v0';
 const dose = (d: number) => Float32Array.of(d);
@@ -267,6 +267,29 @@ test('observeDay appends the exact day over the horizon, current even when the m
   t.true(missing > 100, `${missing} missing steps, each still showing the current day`);
 });
 
+test("dayScale 'log' shows the day as log1p(day) / log1p(horizon): 0 at the start, 1 at the horizon, the first week spread out", (t) => {
+  t.is(observedDay(0, 150, 'log'), 0);
+  t.is(observedDay(150, 150, 'log'), 1);
+  t.true(Math.abs(observedDay(6, 150, 'log') - Math.log(7) / Math.log(151)) < 1e-15);
+  t.true(Math.abs(dayFromObservation(observedDay(37.25, 150, 'log'), 150, 'log') - 37.25) < 1e-12);
+  t.is(observedDay(6, 150), 0.04); // the linear default, unchanged
+  const linear = make(ID, { setting: 1, observeDay: true });
+  const log = make(ID, { setting: 1, observeDay: true, dayScale: 'log' });
+  linear.reset({ seed: 3 });
+  t.is((log.reset({ seed: 3 }).observation as Float32Array)[3], 0);
+  let k = 0;
+  for (let ended = false; !ended; ) {
+    k++;
+    const a = linear.step(dose(1)).observation as Float32Array;
+    const rb = log.step(dose(1));
+    const b = rb.observation as Float32Array;
+    t.deepEqual(Array.from(b.subarray(0, 3)), Array.from(a.subarray(0, 3)), `step ${k}: only the day element differs`);
+    t.is(b[3], Math.fround(Math.log1p(k / 4) / Math.log1p(150)), `step ${k}`);
+    ended = rb.terminated || rb.truncated;
+  }
+  t.is(k, 600, 'the nominal patient under full dose lives to the horizon, where the day reads 1');
+});
+
 test('seeded reproducibility under setting 5, and different seeds differ', (t) => {
   const a = runConstant(make(ID, { setting: 5 }), dose(0.4), 11);
   const b = runConstant(make(ID, { setting: 5 }), dose(0.4), 11);
@@ -294,6 +317,7 @@ const checkCases: Record<string, unknown>[] = [
   { setting: 5, levels: 5 },
   { setting: 3, observeN: true, reward: 'dtrbench' },
   { setting: 5, observeDay: true, observeN: true },
+  { setting: 2, observeDay: true, dayScale: 'log' },
   { variability: 0.3, initialVariability: 0.3, obsNoise: 1, missingProb: 0.9 },
   { stepDays: 1, horizonDays: 20, terminateBelow: 0, costBelow: 0.9, subSteps: 40 },
 ];
@@ -323,6 +347,8 @@ const badOptions: [Record<string, unknown>, string][] = [
   [{ terminateBelow: 1 }, 'Chemo-DePillis-v0: terminateBelow: expected a fraction of N0 in [0, 1), got 1'],
   [{ costBelow: 2 }, 'Chemo-DePillis-v0: costBelow: expected a normal-cell level in [0, 1], got 2'],
   [{ subSteps: 0 }, 'Chemo-DePillis-v0: subSteps: expected an integer in [1, 1000], got 0'],
+  [{ observeDay: true, dayScale: 'weeks' }, "Chemo-DePillis-v0: dayScale: expected 'linear' (day / horizon) or 'log' (log1p(day) / log1p(horizon)), got \"weeks\""],
+  [{ dayScale: 'log' }, 'Chemo-DePillis-v0: dayScale: only with observeDay: true (the day is not observed)'],
   [{ tumorScale: 'ln' }, "Chemo-DePillis-v0: tumorScale: expected 'linear' (T itself) or 'log' (log10 scale), got \"ln\""],
 ];
 for (const [options, message] of badOptions) {

@@ -50,3 +50,16 @@ test('with observeDay the probe shows the day of treatment as the env does, and 
   // A state without a day is probed at the start of treatment.
   t.is(probe.observe({ N: 0.9, T: 0.2, I: 0.005, B: 0 })[3], 0);
 });
+
+test("with dayScale 'log' the probe shows and reads back the day as the env does", (t) => {
+  const options = { setting: 2, observeDay: true, dayScale: 'log' };
+  const env = new DePillisEnv(options);
+  const probe = chemoPolicyProbe(options);
+  let { observation, info } = env.reset({ seed: 5 });
+  for (let step = 0; step < 100; step++) {
+    const state = { N: info['N'] as number, T: info['T'] as number, I: info['I'] as number, B: info['B'] as number, day: info['day'] as number };
+    t.deepEqual(Array.from(probe.observe(state)), Array.from(observation), `step ${step}`);
+    t.true(Math.abs((probe.stateOf(observation, { N: -1, T: -1, I: -1, B: -1 }).day as number) - step / 4) < 1e-4 * (1 + step), `step ${step}`);
+    ({ observation, info } = env.step(Float32Array.of(0.5)));
+  }
+});

@@ -34,6 +34,10 @@
  *   2, "dose 0.3 for 6 days, then full dose while T > 0.1" stays within the `drugToxicity` budget
  *   for 97 of 100 patients and clears 60 tumours against MTD's 61, while every rule on the observed
  *   state alone that was tried (BENCHMARKS.md) clears at most 46 within that budget.
+ * - dayScale (with observeDay): 'linear' (default, day / horizonDays) or 'log': log1p(day) /
+ *   log1p(horizonDays), 0 at the start and 1 at the horizon. Why: on the linear scale the first week
+ *   of a 150-day course is the first 0.05 of the range, so a network has to grow steep weights
+ *   before its dose can depend on it; on the log scale day 1 reads 0.14, day 6 0.39, day 30 0.69.
  * - setting: null or 1..5, DTR-Bench's five settings (below); explicit options override a preset.
  * - reward: 'clinical' (default, below) or 'dtrbench'.
  * - terminateBelow (0.7): terminated when N < terminateBelow * N0 (0 disables); costBelow (0.75):
@@ -120,6 +124,7 @@ export const DEPILLIS_DEFAULTS = {
   costBelow: 0.75,
   tumorScale: 'linear' as 'linear' | 'log',
   observeDay: false,
+  dayScale: 'linear' as 'linear' | 'log',
 };
 
 /** Smallest tumour the log scale tells apart from 0 (tumorScale 'log'). */
@@ -135,9 +140,15 @@ export function tumorFromObservation(value: number, scale: 'linear' | 'log'): nu
   return scale === 'linear' ? value : 10 ** (12 * value - 12);
 }
 
-/** The observed day element (observeDay): days of treatment over the horizon, clipped to [0, 1]. */
-export function observedDay(day: number, horizonDays: number): number {
-  return Math.min(1, Math.max(0, day / horizonDays));
+/** The observed day element (observeDay): days of treatment over the horizon ('linear') or log1p(day) over log1p(horizon) ('log'), clipped to [0, 1]. */
+export function observedDay(day: number, horizonDays: number, scale: 'linear' | 'log' = 'linear'): number {
+  const x = scale === 'linear' ? day / horizonDays : Math.log1p(Math.max(0, day)) / Math.log1p(horizonDays);
+  return Math.min(1, Math.max(0, x));
+}
+
+/** The day an observed day element shows (the inverse of `observedDay` within the horizon). */
+export function dayFromObservation(value: number, horizonDays: number, scale: 'linear' | 'log' = 'linear'): number {
+  return scale === 'linear' ? value * horizonDays : Math.expm1(value * Math.log1p(horizonDays));
 }
 
 const width = (name: string) =>
@@ -160,6 +171,7 @@ const optionsSchema = z
     costBelow: z.number({ error: 'expected a normal-cell level in [0, 1]' }).min(0, { error: 'expected a normal-cell level in [0, 1]' }).max(1, { error: 'expected a normal-cell level in [0, 1]' }),
     tumorScale: z.enum(['linear', 'log'], { error: "expected 'linear' (T itself) or 'log' (log10 scale)" }),
     observeDay: z.boolean({ error: 'expected true or false' }),
+    dayScale: z.enum(['linear', 'log'], { error: "expected 'linear' (day / horizon) or 'log' (log1p(day) / log1p(horizon))" }),
   })
   .strict();
 
@@ -177,6 +189,7 @@ export interface DePillisConfig extends DtrBenchPreset {
   costBelow: number;
   tumorScale: 'linear' | 'log';
   observeDay: boolean;
+  dayScale: 'linear' | 'log';
 }
 
 /** Validate options (merged over the defaults) and resolve the preset. Throws UserError naming the option. */
@@ -186,6 +199,9 @@ export function resolveDePillisOptions(options: Record<string, unknown>): DePill
   const horizonSteps = Math.round(steps);
   if (horizonSteps < 1 || Math.abs(steps - horizonSteps) > 1e-9 * Math.max(1, steps)) {
     throw new UserError(`${DEPILLIS_ENV_ID}: horizonDays: must be a whole number (>= 1) of steps of ${o.stepDays} day, got ${o.horizonDays}`);
+  }
+  if (o.dayScale !== 'linear' && !o.observeDay) {
+    throw new UserError(`${DEPILLIS_ENV_ID}: dayScale: only with observeDay: true (the day is not observed)`);
   }
   const preset: DtrBenchPreset = o.setting === null ? DTRBENCH_SETTINGS[1] : DTRBENCH_SETTINGS[o.setting];
   return {
@@ -199,6 +215,7 @@ export function resolveDePillisOptions(options: Record<string, unknown>): DePill
     costBelow: o.costBelow,
     tumorScale: o.tumorScale,
     observeDay: o.observeDay,
+    dayScale: o.dayScale,
     variability: o.variability ?? preset.variability,
     initialVariability: o.initialVariability ?? preset.initialVariability,
     obsNoise: o.obsNoise ?? preset.obsNoise,
@@ -315,7 +332,7 @@ export class DePillisEnv extends BaseEnv<Float32Array, Action> {
     if (!c.observeDay) return Float32Array.from(state);
     const out = new Float32Array(state.length + 1);
     out.set(state);
-    out[state.length] = observedDay(this.stepIndex * c.stepDays, c.horizonSteps * c.stepDays);
+    out[state.length] = observedDay(this.stepIndex * c.stepDays, c.horizonSteps * c.stepDays, c.dayScale);
     return out;
   }
 

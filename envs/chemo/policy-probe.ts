@@ -8,7 +8,7 @@
  */
 import type { Action } from '../../src/core/env.ts';
 import type { Box, Space } from '../../src/core/spaces.ts';
-import { DePillisEnv, observedDay, observedTumor, tumorFromObservation } from './depillis-env.ts';
+import { DePillisEnv, dayFromObservation, observedDay, observedTumor, tumorFromObservation } from './depillis-env.ts';
 import { DEPILLIS_INITIAL_STATE } from './depillis-model.ts';
 import { actionToDose } from './dose-action.ts';
 
@@ -51,6 +51,7 @@ export function chemoPolicyProbe(envOptions: Record<string, unknown>): ChemoProb
   const observeN = env.config.observeN;
   const scale = env.config.tumorScale;
   const observeDay = env.config.observeDay;
+  const dayScale = env.config.dayScale;
   const horizonDays = env.config.horizonSteps * env.config.stepDays;
   const keys = observeN ? STATE_KEYS : STATE_KEYS.slice(1);
   const labels = [...(env.metadata.observationLabels ?? keys)];
@@ -67,13 +68,13 @@ export function chemoPolicyProbe(envOptions: Record<string, unknown>): ChemoProb
         const v = Math.min(space.high[i] as number, Math.max(space.low[i] as number, state[key]));
         out[i] = key === 'T' ? observedTumor(Math.fround(v), scale) : v; // the env takes the log of the float32 reading
       });
-      if (observeDay) out[keys.length] = observedDay(state.day ?? 0, horizonDays);
+      if (observeDay) out[keys.length] = observedDay(state.day ?? 0, horizonDays, dayScale);
       return out;
     },
     stateOf: (o, fallback) => {
       const out = { ...fallback };
       keys.forEach((key, i) => (out[key] = key === 'T' ? tumorFromObservation(o[i] as number, scale) : (o[i] as number)));
-      if (observeDay) out.day = (o[keys.length] as number) * horizonDays;
+      if (observeDay) out.day = dayFromObservation(o[keys.length] as number, horizonDays, dayScale);
       return out;
     },
     dose: (action) => actionToDose(action, env.actionSpace),
