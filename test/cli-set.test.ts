@@ -44,11 +44,20 @@ test.serial('validate: an unknown path, a bad value, a path through a scalar and
     ['train.steps', '--set train.steps: expected <dotted.path>=<value>, e.g. --set train.steps=50000', 2],
     ['train..steps=5', "--set train..steps=5: 'train..steps' is not a dotted field path; expected e.g. train.steps or env.options.patient", 2],
     ['train.steps=', "--set train.steps=: no value after '='; give one (null for none), e.g. train.steps=null", 2],
+    // YAML reads an unquoted 'a ? b : c' as a mapping: the error says how to give it as text
+    [
+      'env.reward=reward + (reward > 0 ? 1 : 0)',
+      '--set env.reward=reward + (reward > 0 ? 1 : 0): env.reward: expected a mathjs expression, e.g. "-risk - 0.01 * insulin", got {"reward + (reward > 0 ? 1":"0)"} (the value is read as YAML, where \': \' starts a mapping; to give it as text, quote it: --set \'env.reward="..."\')',
+      1,
+    ],
   ];
   for (const [set, message, code] of cases) {
     const r = await runMain(['validate', ppoConfig, '--set', set]);
     t.is(oneLine(t, r, code), message, set);
   }
+  // Quoted, the same expression is text (and a mapping written with braces gets no hint)
+  t.is((await runMain(['validate', ppoConfig, '--set', 'env.reward="reward + (reward > 0 ? 1 : 0)"'])).code, 0);
+  t.notRegex(oneLine(t, await runMain(['validate', ppoConfig, '--set', 'train.steps={a: 1}'])), /read as YAML/);
   // A field no override touched keeps naming the file.
   const bad = writeConfig(dir, 'bad.yaml', { ...TINY_PPO, evaluate: { ...TINY_PPO.evaluate, episodes: 0 } });
   t.is(oneLine(t, await runMain(['validate', bad, '--set', 'train.steps=256'])), `${bad}: evaluate.episodes: expected a positive integer, got 0`);

@@ -141,5 +141,16 @@ function attribute(err: UserError, overrides: readonly Override[], source: strin
   if (best === undefined) return err;
   const field = path.join('.');
   const unknown = /^[^:]+: unknown field(.*)$/.exec(message);
-  return new UserError(`${flag(best.text)}: ${unknown !== null ? `unknown field ${field}${unknown[1]}` : message}`, err.exitCode);
+  if (unknown !== null) return new UserError(`${flag(best.text)}: unknown field ${field}${unknown[1]}`, err.exitCode);
+  return new UserError(`${flag(best.text)}: ${message}${yamlMappingHint(best)}`, err.exitCode);
+}
+
+/**
+ * A value written without braces that YAML read as a mapping (`a ? b : c`, `x: y`: ': ' starts one)
+ * was almost surely meant as text, e.g. a reward expression; say how to quote it.
+ */
+function yamlMappingHint(o: Override): string {
+  const valueText = o.text.slice(o.text.indexOf('=') + 1).trim();
+  if (!isMapping(o.value) || valueText.startsWith('{')) return '';
+  return ` (the value is read as YAML, where ': ' starts a mapping; to give it as text, quote it: --set '${printable(o.path.join('.'))}="..."')`;
 }
