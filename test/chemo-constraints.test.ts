@@ -94,3 +94,21 @@ test('drugToxicity per step on hand-made infos: the shortfall below the lower of
   t.false(def.violated(0.5, 1, 1));
   t.true(def.violated(0, 1.01, 1));
 });
+
+test('drugToxicity is refused at steps longer than a day, where its end-of-step reading steps over the nadir', (t) => {
+  // Why: on the nominal patient MTD's cost read at the end of weekly steps is 0, though N spends the
+  // first week below the untreated course and the line (1.54 pp-days at 0.25-day steps, above).
+  const weekly = make(ID, { stepDays: 7, subSteps: 280, horizonDays: 147 });
+  const infos = [weekly.reset({ seed: 1 }).info, ...run(weekly, 1, 1)];
+  const readAtWeekEnds = infos.slice(1).reduce((sum, info, i) => sum + drugToxicityCost(info, infos[i]), 0);
+  t.is(readAtWeekEnds, 0);
+  t.throws(() => new ConstraintCost(make(ID, { stepDays: 7, subSteps: 280, horizonDays: 147 }), ['drugToxicity']), {
+    message: "constraints: 'drugToxicity' needs env steps of at most 1 day (it reads N at the end of each step, and a longer step steps over the drug's nadir); this Chemo-DePillis-v0 steps 7 days",
+  });
+  // Daily steps are accepted and still see the first week's shortfall; other constraints take any step.
+  const daily = new ConstraintCost(make(ID, { stepDays: 1, subSteps: 40 }), ['drugToxicity']);
+  const last = run(daily, 1, 1).at(-1) as Info;
+  const cost = (last['constraintEpisode'] as ConstraintEpisodeSummary).costs['drugToxicity'] as number;
+  t.true(cost > 1 && cost < 2, `MTD at daily steps: ${cost} pp-days`);
+  t.notThrows(() => new ConstraintCost(make(ID, { stepDays: 7, subSteps: 280, horizonDays: 147 }), ['toxicity', 'cumulativeDose']));
+});

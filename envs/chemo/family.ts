@@ -63,6 +63,15 @@ export const DEFAULT_DOSE_DAYS_PER_DAY = 0.3;
 export const DRUG_TOXICITY_BUDGET = 1;
 
 /**
+ * The longest step `drugToxicity` is measured at. The cost reads N at the END of each step, so it
+ * is a Riemann sum of the area, and a long step steps over the drug's nadir: with 7-day steps
+ * continuous MTD costs 0 on DTR-Bench setting 2 (N dips below 0.75 within the first week and is back
+ * above by its end), against 1.41 pp-days at 0.25-day steps and 1.50 at 1-day steps on the same 50
+ * patients (docs/chemo-research-notes.md, tenth session).
+ */
+export const DRUG_TOXICITY_MAX_STEP = { value: 1, unit: 'day', why: 'it reads N at the end of each step, and a longer step steps over the drug\'s nadir' } as const;
+
+/**
  * The `drugToxicity` cost of a step [pp-days]: 100 x the shortfall of N below min(line, untreatedN),
  * times the step's days (from the infos' `day`), 0 at reset.
  */
@@ -158,6 +167,7 @@ export const DEPILLIS_FAMILY: Family = {
       costUnit: 'pp-days',
       budgetRule: `${DRUG_TOXICITY_BUDGET} pp-day (no treatment costs 0 for every patient; continuous MTD about 1.3 on DTR-Bench setting 2)`,
       defaultBudget: () => DRUG_TOXICITY_BUDGET,
+      maxStepDuration: DRUG_TOXICITY_MAX_STEP,
       cost: (info, previous) => drugToxicityCost(info, previous),
       violated: (_stepCost, episodeCost, budget) => episodeCost > budget,
     },

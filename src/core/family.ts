@@ -45,6 +45,11 @@ export interface ConstraintDefinition {
   budgetRule: string;
   /** Default episode budget, or undefined when the context lacks what it needs. */
   defaultBudget(ctx: ConstraintContext): number | undefined;
+  /**
+   * The longest env step the cost measures faithfully, and why (e.g. a cost sampled at step ends
+   * misses what happens between them); a longer step is refused when the constraint is selected.
+   */
+  maxStepDuration?: StepDuration & { why: string };
   /** Per-step cost (>= 0) from the step's info; `previous` is the info before the step (undefined at reset). */
   cost(info: Info, previous: Info | undefined): number;
   /** Whether the constraint is violated after a step, given that step's cost and the episode's running cost. */

@@ -98,6 +98,7 @@ export function resolveConstraints(
   const out = names.map((name) => {
     const definition = getConstraint(envId, name);
     if (seen.has(name)) throw new UserError(`constraints: '${name}' is listed twice`);
+    checkStepDuration(envId, definition, context);
     seen.add(name);
     const given = budgets[name];
     let budget: number;
@@ -119,6 +120,16 @@ export function resolveConstraints(
     if (!seen.has(key)) throw new UserError(`budgets.${key}: not a selected constraint; selected: ${names.join(', ')}`);
   }
   return out;
+}
+
+/** A constraint whose cost cannot be measured at this env's step length is refused, saying why. */
+function checkStepDuration(envId: string, definition: ConstraintDefinition, context: ConstraintContext): void {
+  const max = definition.maxStepDuration;
+  const step = context.stepDuration;
+  if (max === undefined || step === undefined || step.unit !== max.unit || step.value <= max.value) return;
+  throw new UserError(
+    `constraints: '${definition.name}' needs env steps of at most ${max.value} ${max.unit} (${max.why}); this ${envId} steps ${step.value} ${step.unit}s`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
