@@ -61,7 +61,7 @@ import { UserError } from '../src/core/errors.ts';
 import { Adam, annealedLearningRate, clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { DivergenceGuard } from './common/divergence.ts';
-import { mean, pushRecent } from './common/episode-stats.ts';
+import { pushRecent } from './common/episode-stats.ts';
 import { createLearner } from './common/learner.ts';
 import { MlpRunner, initMlp, mlpTf, type MlpSpec } from './common/mlp.ts';
 import { LossMeans, OnPolicyRun, gather, gatherMinibatch, minibatches, onPolicyStreams, rolloutGae } from './common/on-policy.ts';
@@ -73,6 +73,7 @@ import type { Action, Env, Observation } from '../src/core/env.ts';
 import { runEpisode } from '../src/core/episode.ts';
 import type { Policy } from '../src/core/policy.ts';
 import { Rng } from '../src/core/rng.ts';
+import { mean, quantile } from '../src/core/stats.ts';
 import { parsePpoLagrangianHyperparameters, type PpoLagrangianHyperparameters } from './index.ts';
 import { actorCritic, normalizeAdvantages, ppoStep } from './ppo.ts';
 
@@ -156,16 +157,6 @@ export function greedyEpisodeCosts(env: Env<Observation, Action>, policy: Policy
   const costs: number[] = [];
   for (let k = 0; k < episodes; k++) costs.push(runEpisode(env, policy, greedyCostEpisodeSeed(runSeed, update, k), { deterministic: true }).cost);
   return costs;
-}
-
-/** The q-quantile of `xs` (q in [0, 1]), interpolating linearly between order statistics (numpy's default); NaN when empty. */
-export function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return NaN;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return (sorted[lo] as number) + (h - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
 }
 
 /**

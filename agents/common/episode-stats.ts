@@ -2,6 +2,7 @@
  * Per-env episode bookkeeping for progress reports: return, length and constraint cost (`info.cost`)
  * of every finished episode, and means over the most recent ones (SB3 reports the last 100).
  */
+import { mean } from '../../src/core/stats.ts';
 export interface EpisodeTrackerState {
   returns: number[];
   lengths: number[];
@@ -79,10 +80,6 @@ export function pushRecent(list: number[], v: number, window: number): void {
   if (list.length > window) list.shift();
 }
 
-/** The mean of `list`; NaN when empty. */
-export function mean(list: readonly number[]): number {
-  return list.length === 0 ? NaN : list.reduce((a, b) => a + b, 0) / list.length;
-}
 
 /** The numeric constraint cost of a step's info (0 when absent). */
 export function costOf(info: { cost?: unknown } | undefined): number {

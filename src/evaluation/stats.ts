@@ -5,13 +5,9 @@
  * rliable's stratified bootstrap.
  */
 import { Rng } from '../core/rng.ts';
+import { mean, quantile, quantileSorted } from '../core/stats.ts';
 
-export function mean(xs: readonly number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
+export { mean, quantile, quantileSorted } from '../core/stats.ts';
 
 /** Sample standard deviation (n - 1); 0 for a single value. */
 export function sd(xs: readonly number[]): number {
@@ -20,27 +16,6 @@ export function sd(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += (x - m) ** 2;
   return Math.sqrt(s / (xs.length - 1));
-}
-
-/**
- * The p-quantile (p in [0, 1]) of already sorted values, by linear interpolation between closest
- * ranks (Hyndman & Fan type 7, the default of numpy.percentile and R's quantile).
- */
-export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`quantile: p must be in [0, 1], got ${p}`);
-  const h = (n - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  const a = sorted[lo] as number;
-  const b = sorted[hi] as number;
-  return a + (h - lo) * (b - a);
-}
-
-/** Linear-interpolated quantile (type 7, as numpy's default) of values, q in [0, 1]. */
-export function quantile(values: readonly number[], q: number): number {
-  return quantileSorted(Float64Array.from(values).sort(), q);
 }
 
 export interface Interval {
