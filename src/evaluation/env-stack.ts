@@ -48,6 +48,8 @@ export interface EnvStack {
   shield?: Readonly<Record<string, unknown>>;
   /** The selected constraints with their budgets in cost units per episode, in config order. */
   constraints?: Readonly<Record<string, number>>;
+  /** safety.constraints.chance: info.cost is the over-budget indicator (src/safety/constraints.ts). */
+  chance?: number;
   reward?: CompiledReward;
 }
 
@@ -77,7 +79,11 @@ export function resolveEnvStack(spec: EnvStackSpec): EnvStack {
   try {
     const probe: EnvShape = { observationSpace: env.observationSpace, actionSpace: env.actionSpace, metadata: env.metadata };
     const stack: EnvStack = { envId: spec.envId, envOptions: spec.envOptions, family, probe };
-    if (spec.constraints !== undefined) stack.constraints = makeConstraintCost(env, spec.constraints, 'safety.constraints.').budgets;
+    if (spec.constraints !== undefined) {
+      const costs = makeConstraintCost(env, spec.constraints, 'safety.constraints.');
+      stack.constraints = costs.budgets;
+      if (costs.chance !== undefined) stack.chance = costs.chance;
+    }
     if (spec.reward !== undefined) {
       // A reward expression reads the numeric info of the stack without the shield (the costs, if
       // any, included): the family's info fields, which a constrained env already has a `cost` in.
@@ -95,9 +101,14 @@ export function resolveEnvStack(spec: EnvStackSpec): EnvStack {
   }
 }
 
-/** The episode cost budget of the stack's constraints (sum of their budgets), if any. */
+/**
+ * The episode cost budget of the stack's constraints, if any: the sum of their budgets, or with a
+ * chance the chance itself (info.cost is then the over-budget indicator, whose episode mean is the
+ * share of episodes over budget).
+ */
 export function constraintBudget(stack: EnvStack): number | undefined {
-  return stack.constraints === undefined ? undefined : Object.values(stack.constraints).reduce((s, b) => s + b, 0);
+  if (stack.constraints === undefined) return undefined;
+  return stack.chance ?? Object.values(stack.constraints).reduce((s, b) => s + b, 0);
 }
 
 /**
@@ -107,7 +118,7 @@ export function constraintBudget(stack: EnvStack): number | undefined {
 export function buildEnv(stack: EnvStack, shielded: boolean, envOptions: Record<string, unknown> = stack.envOptions): AnyEnv {
   let env: AnyEnv = make(stack.envId, envOptions);
   if (shielded && stack.shield !== undefined) env = makeShield(env, stack.envId, stack.shield);
-  if (stack.constraints !== undefined) env = new ConstraintCost(env, Object.keys(stack.constraints), stack.constraints);
+  if (stack.constraints !== undefined) env = new ConstraintCost(env, Object.keys(stack.constraints), stack.constraints, stack.chance);
   if (stack.reward !== undefined) env = new ExpressionReward(env, stack.reward);
   return env;
 }

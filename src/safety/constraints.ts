@@ -13,6 +13,16 @@
  * `info.cost` becomes the SUM of the selected constraints' costs (replacing the env's own cost);
  * `info.costs` holds each one. The sum is what a single-multiplier PPO-Lagrangian constrains, so
  * combine constraints only when their units agree (or give each its own multiplier).
+ *
+ * With `chance` (a share in (0, 1)), `info.cost` is instead the over-budget INDICATOR: 1 on the step
+ * at which the episode first goes over a budget (any selected constraint's), 0 on every other step,
+ * so an episode's summed info.cost is 1 when it ended over budget and 0 otherwise, and its mean is
+ * the share of episodes over budget. A PPO-Lagrangian whose costLimit is `chance` then constrains
+ * P(episode over budget) <= chance, the chance constraint "within budget for 95 % of patients"
+ * states (chance 0.05), rather than the mean episode cost. Why: where episode costs vary widely
+ * between patients, the mean-cost constraint penalises every unit of cost, including the doses of
+ * patients far within budget, and the indicator penalises only what takes an episode over it.
+ * `info.costs` (each constraint's own cost) and the episode summaries are unchanged.
  */
 import { z } from 'zod';
 import { parseWithSchema } from '../core/validate.ts';
@@ -186,6 +196,11 @@ export class ConstraintEpisodeTracker {
     }
   }
 
+  /** True once any constraint's episode cost is above its budget. */
+  overBudget(): boolean {
+    return this.constraints.some((c) => budgetExceeded(this.costs.get(c.name) as number, c.budget));
+  }
+
   /** Add one step's costs; returns whether each constraint is violated after it. */
   add(stepCosts: Readonly<Record<string, number>>): Record<string, boolean> {
     this.steps++;
@@ -249,13 +264,19 @@ type AnyEnv = Env<Observation, Action>;
  */
 export class ConstraintCost extends Wrapper {
   readonly constraints: readonly ResolvedConstraint[];
+  /** With a chance, info.cost is the over-budget indicator (see the header); undefined: the summed cost. */
+  readonly chance: number | undefined;
   private readonly meta: EnvMetadata;
   private readonly tracker: ConstraintEpisodeTracker;
   private previous: Info | undefined;
 
-  constructor(env: AnyEnv, names: readonly string[], budgets: Readonly<Record<string, number>> = {}) {
+  constructor(env: AnyEnv, names: readonly string[], budgets: Readonly<Record<string, number>> = {}, chance?: number) {
     super(env);
     const m = env.metadata;
+    if (chance !== undefined && !(typeof chance === 'number' && chance > 0 && chance < 1)) {
+      throw new UserError(`chance: expected a share of episodes over budget in (0, 1), e.g. 0.05, got ${String(chance)}`);
+    }
+    this.chance = chance;
     this.constraints = Object.freeze(resolveConstraints(m.id, names, budgets, constraintContext(m)));
     this.meta = { ...m, constraints: this.constraints.map((c) => c.name) };
     this.tracker = new ConstraintEpisodeTracker(this.constraints);
@@ -292,27 +313,33 @@ export class ConstraintCost extends Wrapper {
     this.tracker.reset();
     const { costs, total } = this.costsOf(r.info);
     this.previous = r.info;
-    return { observation: r.observation, info: { ...r.info, costs, cost: total } };
+    return { observation: r.observation, info: { ...r.info, costs, cost: this.chance === undefined ? total : 0 } };
   }
 
   override step(action: Action): StepResult<Observation> {
     const r = this.env.step(action);
     const { costs, total } = this.costsOf(r.info);
     this.previous = r.info;
+    const wasOver = this.tracker.overBudget();
     const violations = this.tracker.add(costs);
-    const info: Info = { ...r.info, costs, cost: total, violations };
+    const cost = this.chance === undefined ? total : !wasOver && this.tracker.overBudget() ? 1 : 0;
+    const info: Info = { ...r.info, costs, cost, violations };
     if (r.terminated || r.truncated) info['constraintEpisode'] = this.tracker.summary();
     return { ...r, info };
   }
 }
 
+const CHANCE_ERROR = 'expected the allowed share of episodes over budget, a number in (0, 1), e.g. 0.05';
+
 /**
  * A config's choice of constraints, e.g. YAML `{ names: [hypo70, hypo54], budgets: { hypo54: 2 } }`
- * (budgets in cost units per episode; omitted ones take the defaults above).
+ * (budgets in cost units per episode; omitted ones take the defaults above), optionally with a
+ * `chance` (the over-budget indicator as info.cost; see the header).
  */
 export const constraintOptionsSchema = z.strictObject({
   names: z.array(z.string({ error: 'expected a constraint name' }), { error: 'expected a list of constraint names' }).min(1, { error: 'expected at least one constraint name' }),
   budgets: z.record(z.string(), z.number({ error: 'expected a budget >= 0 (cost units per episode)' }).min(0, { error: 'expected a budget >= 0 (cost units per episode)' }).finite()).optional(),
+  chance: z.number({ error: CHANCE_ERROR }).gt(0, { error: CHANCE_ERROR }).lt(1, { error: CHANCE_ERROR }).optional(),
 });
 
 export type ConstraintOptions = z.infer<typeof constraintOptionsSchema>;
@@ -320,5 +347,5 @@ export type ConstraintOptions = z.infer<typeof constraintOptionsSchema>;
 /** Validate a config's constraint choice (UserError naming the field) and wrap `env` in ConstraintCost. */
 export function makeConstraintCost(env: AnyEnv, options: unknown, prefix = 'constraints.'): ConstraintCost {
   const o = parseWithSchema(constraintOptionsSchema, options, prefix);
-  return new ConstraintCost(env, o.names, o.budgets ?? {});
+  return new ConstraintCost(env, o.names, o.budgets ?? {}, o.chance);
 }
