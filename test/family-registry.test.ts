@@ -117,6 +117,11 @@ test.serial('planning a run builds one probe env, whatever the reward, constrain
   // a PPO-Lagrangian plan's budget is the constraints' sum, without another env
   const lagrangian = parseExperiment({ ...T1D_SAFE, train: { algo: 'ppo-lagrangian', steps: 64 }, evaluate: { episodes: 1, methods: ['ppo-lagrangian'] } });
   t.is(await countBuilds('T1D-v0', () => t.is(planExperiment(lagrangian).costLimit, 0.04 * steps + 0.01 * steps)), 1);
+  // with a chance, info.cost is the over-budget indicator and the budget is the chance (an explicit costLimit still wins)
+  const chance = parseExperiment({ ...T1D_SAFE, safety: { constraints: { names: ['hypo70'], chance: 0.05 } }, train: { algo: 'ppo-lagrangian', steps: 64 }, evaluate: { episodes: 1, methods: ['ppo-lagrangian'] } });
+  t.is(planExperiment(chance).stack.chance, 0.05);
+  t.is(planExperiment(chance).costLimit, 0.05);
+  t.is(planExperiment(parseExperiment({ ...chance, train: { algo: 'ppo-lagrangian', steps: 64, costLimit: 0.1 } })).costLimit, 0.1);
 });
 
 test.serial('evaluating a cohort policy builds one env per patient, in the cohort\'s action range', async (t) => {

@@ -156,6 +156,39 @@ test('ConstraintCost on Chemo-DePillis-v0: cumulativeDose cost is the dose-days 
   t.is(s.costs['toxicity'], 48);
 });
 
+test('with a chance, info.cost is the over-budget indicator: 1 on the step an episode first goes over, per-constraint costs unchanged', (t) => {
+  const env = new ConstraintCost(make('Chemo-DePillis-v0'), ['toxicity', 'cumulativeDose'], { toxicity: 1000 }, 0.05);
+  t.is(env.chance, 0.05);
+  const run = (dose: number) => {
+    const reset = env.reset({ seed: 1 });
+    t.is(reset.info['cost'], 0);
+    const costs: number[] = [];
+    let last: Info = reset.info;
+    for (;;) {
+      const r = env.step(new Float32Array([dose]));
+      costs.push(r.info['cost'] as number);
+      t.is((r.info['costs'] as Record<string, number>)['cumulativeDose'], 0.25 * dose); // each constraint's own cost, as without a chance
+      last = r.info;
+      if (r.terminated || r.truncated) break;
+    }
+    return { costs, summary: last['constraintEpisode'] as ConstraintEpisodeSummary };
+  };
+  // MTD: 45 dose-days at 0.25 per step are exceeded at step index 180 (as without a chance), and once only.
+  const mtd = run(1);
+  t.deepEqual(mtd.costs.flatMap((c, k) => (c !== 0 ? [[k, c]] : [])), [[180, 1]]);
+  t.is(mtd.summary.costs['cumulativeDose'], 150);
+  t.true(mtd.summary.exceeded['cumulativeDose'] === true && mtd.summary.exceeded['toxicity'] === false);
+  // Half the dose: 75 dose-days, over 45 at index 360; no dose: never over budget, summed cost 0.
+  t.deepEqual(run(0.5).costs.flatMap((c, k) => (c !== 0 ? [k] : [])), [360]);
+  t.is(run(0).costs.reduce((a, b) => a + b, 0), 0);
+  for (const bad of [0, 1, -0.1, Number.NaN]) {
+    t.throws(() => new ConstraintCost(make('Chemo-DePillis-v0'), ['cumulativeDose'], {}, bad), { message: `chance: expected a share of episodes over budget in (0, 1), e.g. 0.05, got ${String(bad)}` });
+  }
+  t.throws(() => makeConstraintCost(make('Chemo-DePillis-v0'), { names: ['drugToxicity'], chance: 5 }), {
+    message: 'constraints.chance: expected the allowed share of episodes over budget, a number in (0, 1), e.g. 0.05, got 5',
+  });
+});
+
 test('TimeLimit before ConstraintCost scales the default budgets to the shorter episode', (t) => {
   const env = new ConstraintCost(new TimeLimit(make('T1D-v0', { sensorNoise: false }), 100), ['hypo70']);
   t.is(env.budgets['hypo70'], 4);
@@ -199,6 +232,6 @@ test('makeConstraintCost validates a config choice and names the field', (t) => 
   t.throws(() => makeConstraintCost(make('T1D-v0'), { names: ['hypo70'], budgets: { hypo70: -1 } }), {
     message: 'constraints.budgets.hypo70: expected a budget >= 0 (cost units per episode), got -1',
   });
-  t.throws(() => makeConstraintCost(make('T1D-v0'), { names: ['hypo70'], budget: 3 }), { message: 'constraints.budget: unknown field; allowed: names, budgets' });
+  t.throws(() => makeConstraintCost(make('T1D-v0'), { names: ['hypo70'], budget: 3 }), { message: 'constraints.budget: unknown field; allowed: names, budgets, chance' });
   t.throws(() => makeConstraintCost(make('T1D-v0'), { names: ['tox'] }), { message: "constraints: unknown constraint 'tox' for T1D-v0; allowed: hypo70, hypo54" });
 });

@@ -200,7 +200,8 @@ export const CONFIG_HELP = `Experiment config (YAML or JSON; defaults in bracket
   evaluate.bootstrap     resamples for the 95 % confidence intervals [2000]
   evaluate.shield        with safety.shield: without | with | both (adds <method>+shield) [both]
   train.costLimit        ppo-lagrangian: episode cost budget [sum of safety.constraints budgets]
-  safety.constraints     { names: [hypo70, hypo54 | toxicity, cumulativeDose], budgets?: {...} }: info.cost
+  safety.constraints     { names: [hypo70, hypo54 | toxicity, drugToxicity, cumulativeDose], budgets?: {...},
+                         chance?: 0.05 }: info.cost (with chance: 1 when an episode first goes over budget)
   safety.shield          shield options, e.g. { suspendBelowMgDl: 80, maxIobBasalMultiple: 3 } (T1D) or
                          { maxDosePerDay: 0.5, maxCumulativeDose: 45 } (chemotherapy)
   safety.shieldTraining  also shield the training env [false]`;

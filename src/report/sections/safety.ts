@@ -20,10 +20,13 @@ export function safetySection(data: RunReportData, family: FamilySections): Repo
   if (!safetyConfigured && !hasCost) return undefined;
   const budget = data.costLimit;
   const cost = valuesByMethod(rows, 'mean_cost');
+  // safety.constraints.chance: info.cost is the over-budget indicator (src/safety/constraints.ts).
+  const chance = (config.safety?.constraints as { chance?: unknown } | undefined)?.chance;
+  const what = typeof chance === 'number' ? `Share of evaluation episodes over budget (info.cost is the over-budget indicator, safety.constraints.chance ${chance})` : 'Mean summed info.cost per evaluation episode';
   const panels: ReportChart[] = [
     {
       name: 'safety-cost',
-      spec: metricByMethod(cost, { ...o, title: 'Constraint cost per episode', subtitle: 'Mean summed info.cost per evaluation episode' + (budget !== undefined ? '; dashed line: the training budget.' : '.'), yTitle: 'Cost per episode', valueName: 'cost', ...(budget !== undefined ? { thresholds: [{ value: budget, label: `budget ${budget}` }] } : {}) }),
+      spec: metricByMethod(cost, { ...o, title: 'Constraint cost per episode', subtitle: what + (budget !== undefined ? '; dashed line: the training budget.' : '.'), yTitle: 'Cost per episode', valueName: 'cost', ...(budget !== undefined ? { thresholds: [{ value: budget, label: `budget ${budget}` }] } : {}) }),
       caption: methodBarsCaption(`Average constraint cost of an evaluation episode per method; lower is safer.${budget !== undefined ? ' Bars above the dashed budget line break the constraint on average.' : ''} A patient who died early stops accruing cost: read it beside survived and terminations in the summary.`, cost),
     },
   ];
