@@ -81,11 +81,12 @@ export const ppoSchema = z.strictObject({
   orthoInit: bool().default(true),
   /**
    * Box actions: 'beta' (a Beta per dimension on the Box, deterministic action = its mode; needs
-   * finite bounds) or 'gaussian-clip' (SB3's Gaussian, samples clipped to the Box, deterministic
+   * finite bounds), 'beta-mode' (the same Beta parametrised by its mode and concentration, so the
+   * update moves the deterministic action directly) or 'gaussian-clip' (SB3's Gaussian, samples clipped to the Box, deterministic
    * action = the clipped mean; for ablations). agents/ppo.ts explains the choice. Discrete actions
    * are always categorical.
    */
-  distribution: z.enum(['beta', 'gaussian-clip'], { error: "expected 'beta' or 'gaussian-clip'" }).default('beta'),
+  distribution: z.enum(['beta', 'beta-mode', 'gaussian-clip'], { error: "expected 'beta', 'beta-mode' or 'gaussian-clip'" }).default('beta'),
   /** Initial log standard deviation of the Gaussian; only with distribution 'gaussian-clip' (refused with the Beta, which would ignore it). */
   logStdInit: z.number({ error: 'expected a number' }).default(0),
   /** Adam epsilon (SB3 sets 1e-5 for its actor-critic policies). */
@@ -241,8 +242,8 @@ export type DqnHyperparametersInput = z.input<typeof dqnSchema>;
 function refuseGaussianOnlyFields(raw: unknown, prefix: string): void {
   if (raw === null || typeof raw !== 'object' || !('logStdInit' in raw)) return;
   const distribution = (raw as Record<string, unknown>)['distribution'];
-  if (distribution === 'gaussian-clip' || (distribution !== undefined && distribution !== 'beta')) return; // a bad value is the schema's to report
-  throw new UserError(`${prefix}logStdInit: only used with ${prefix}distribution: gaussian-clip (the default, beta, has no log-std); set the distribution to gaussian-clip or remove logStdInit`);
+  if (distribution === 'gaussian-clip' || (distribution !== undefined && distribution !== 'beta' && distribution !== 'beta-mode')) return; // a bad value is the schema's to report
+  throw new UserError(`${prefix}logStdInit: only used with ${prefix}distribution: gaussian-clip (${distribution === 'beta-mode' ? 'beta-mode' : 'the default, beta,'} has no log-std); set the distribution to gaussian-clip or remove logStdInit`);
 }
 
 /** Validate user hyperparameters (missing fields take SB3's defaults); errors name the field. */

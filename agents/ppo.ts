@@ -36,6 +36,13 @@
  *   not the mode; the mode solves u = mu + 2 sigma^2 tanh(u), and once sigma^2 > 1/2 (PPO starts at
  *   sigma = 1) the density is bimodal with both modes near the bounds (at mu = 0, sigma = 1: +-0.96
  *   of the half-width); and its entropy has no closed form (SB3 estimates it from samples).
+ * - 'beta-mode': the same Beta parametrised by its mode and a concentration (alpha = 1 + k m,
+ *   beta = 1 + k (1 - m), m = sigmoid, k = 2 softplus of the two outputs; Kruschke 2015), so the
+ *   deterministic action is the mode the update moves. Why: with 'beta' a policy can keep beta near 1
+ *   (where softplus and its gradient are small), so that its mode stays near the upper bound while
+ *   its mean and samples move down (a chemotherapy PPO-Lagrangian policy: Beta(2.6, 1.1), mean 0.70,
+ *   mode 0.93; docs/chemo-research-notes.md); evaluation then acts with a schedule training did not
+ *   shape. Same initial policy, Beta(1.69, 1.69). Not the default: every shipped result uses 'beta'.
  * - 'gaussian-clip': SB3's diagonal Gaussian with a state-independent log std (`logStdInit`), each
  *   sample clipped to the Box before it reaches the env, its log-density that of the unclipped
  *   sample, and the deterministic action the clipped mean (DoseGym's distribution before the Beta,
@@ -47,7 +54,7 @@ import type { VectorEnv } from '../src/core/vector.ts';
 import { annealedLearningRate, clipGradNorm } from './common/adam.ts';
 import { ensureBackend } from './common/backend.ts';
 import { UserError } from '../src/core/errors.ts';
-import { betaConcentration, betaLogProb, betaEntropy, digamma, gaussianEntropy, gaussianEntropyTf, gaussianLogProbTf, sigmoid, trigamma } from './common/distributions.ts';
+import { betaConcentrations, betaLogProb, betaEntropy, digamma, gaussianEntropy, gaussianEntropyTf, gaussianLogProbTf, isBetaDistribution, trigamma } from './common/distributions.ts';
 import { DivergenceGuard } from './common/divergence.ts';
 import { createLearner, type Learner, type LearnerOptions } from './common/learner.ts';
 import type { NetworksTf, PolicyDistribution } from './common/networks.ts';
@@ -160,23 +167,24 @@ export function categoricalPpoHead(mb: Minibatch, logits: ArrayLike<number>, val
 }
 
 /**
- * `ppoHead` for the Beta policy, taking the network outputs z [B x 2d] (columns alpha_1..alpha_d,
- * beta_1..beta_d before alpha = 1 + softplus(z)) and the minibatch's draws x in (0, 1) [B x d], and
- * including the entropy bonus -entCoef * mean_i H_i (the whole loss in one node):
+ * `ppoHead` for the Beta policy, taking the network outputs z [B x 2d] (columns z1_1..z1_d,
+ * z2_1..z2_d: the concentrations' pre-activations for 'beta', the mode's and the concentration's for
+ * 'beta-mode'; distributions.ts `betaConcentrations`) and the minibatch's draws x in (0, 1) [B x d],
+ * and including the entropy bonus -entCoef * mean_i H_i (the whole loss in one node):
  *   logp_i = sum_j (a - 1) log x + (b - 1) log(1 - x) - log B(a, b)
  *   H_i    = sum_j log B(a, b) - (a - 1) psi(a) - (b - 1) psi(b) + (a + b - 2) psi(a + b)
  *   dlogp/da = log x - psi(a) + psi(a + b);      dlogp/db = log(1 - x) - psi(b) + psi(a + b)
- *   dH/da = (a + b - 2) psi'(a + b) - (a - 1) psi'(a);  dH/db likewise;  da/dz = sigmoid(z)
- * A unit test checks it against tfjs autodiff.
+ *   dH/da = (a + b - 2) psi'(a + b) - (a - 1) psi'(a);  dH/db likewise
+ *   dL/dz1 = dL/da da/dz1 + dL/db db/dz1, and likewise for z2
+ * A unit test checks it against tfjs autodiff for both parametrisations.
  */
-export function betaPpoHead(mb: Minibatch, out: ArrayLike<number>, values: ArrayLike<number>, d: number, hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'vfCoef' | 'entCoef'>) {
+export function betaPpoHead(mb: Minibatch, out: ArrayLike<number>, values: ArrayLike<number>, d: number, hp: Pick<PpoHyperparameters, 'clipRange' | 'clipRangeVf' | 'vfCoef' | 'entCoef'>, distribution: 'beta' | 'beta-mode' = 'beta') {
   const n = mb.size;
   const logp = new Float64Array(n);
   let meanEntropy = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
-      const a = betaConcentration(out[i * 2 * d + j] as number);
-      const b = betaConcentration(out[i * 2 * d + d + j] as number);
+      const { a, b } = betaConcentrations(distribution, out[i * 2 * d + j] as number, out[i * 2 * d + d + j] as number);
       logp[i] = (logp[i] as number) + betaLogProb(a, b, mb.actions[i * d + j] as number);
       meanEntropy += betaEntropy(a, b) / n;
     }
@@ -185,17 +193,17 @@ export function betaPpoHead(mb: Minibatch, out: ArrayLike<number>, values: Array
   const dOut = new Float32Array(n * 2 * d);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
-      const za = out[i * 2 * d + j] as number;
-      const zb = out[i * 2 * d + d + j] as number;
-      const a = betaConcentration(za);
-      const b = betaConcentration(zb);
+      const c = betaConcentrations(distribution, out[i * 2 * d + j] as number, out[i * 2 * d + d + j] as number);
+      const { a, b } = c;
       const x = mb.actions[i * d + j] as number;
       const psiAb = digamma(a + b);
       const triAb = (a + b - 2) * trigamma(a + b);
       const dLogp = head.dLogp[i] as number;
       const dEntropy = -hp.entCoef / n;
-      dOut[i * 2 * d + j] = (dLogp * (Math.log(x) - digamma(a) + psiAb) + dEntropy * (triAb - (a - 1) * trigamma(a))) * sigmoid(za);
-      dOut[i * 2 * d + d + j] = (dLogp * (Math.log1p(-x) - digamma(b) + psiAb) + dEntropy * (triAb - (b - 1) * trigamma(b))) * sigmoid(zb);
+      const dA = dLogp * (Math.log(x) - digamma(a) + psiAb) + dEntropy * (triAb - (a - 1) * trigamma(a)); // dL/da
+      const dB = dLogp * (Math.log1p(-x) - digamma(b) + psiAb) + dEntropy * (triAb - (b - 1) * trigamma(b)); // dL/db
+      dOut[i * 2 * d + j] = dA * c.da1 + dB * c.db1;
+      dOut[i * 2 * d + d + j] = dA * c.da2 + dB * c.db2;
     }
   }
   return { ...head, loss: head.loss - hp.entCoef * meanEntropy, dOut, entropy: meanEntropy };
@@ -235,10 +243,11 @@ export function ppoLoss(
       return { loss: h.loss, grads: [[h.dLogits, [mb.size, n]], [h.dValues, [mb.size]]], stats: { policy: h.policy, value: h.value, entropy: -h.entropy, approxKl: h.approxKl, clipFraction: h.clipFraction } };
     })(out, values);
   }
-  if (nets.d.distribution === 'beta') {
+  const distribution = nets.d.distribution;
+  if (isBetaDistribution(distribution)) {
     const d = nets.d.actionSize;
     return node((z, v) => {
-      const h = betaPpoHead(mb, z, v, d, hp);
+      const h = betaPpoHead(mb, z, v, d, hp, distribution);
       return { loss: h.loss, grads: [[h.dOut, [mb.size, 2 * d]], [h.dValues, [mb.size]]], stats: { policy: h.policy, value: h.value, entropy: -h.entropy, approxKl: h.approxKl, clipFraction: h.clipFraction } };
     })(out, values);
   }
@@ -326,9 +335,9 @@ export function actorCritic(envs: VectorEnv, hp: PpoHyperparameters): Pick<Learn
   const space = envs.singleActionSpace;
   const continuous = space instanceof Box;
   const distribution: PolicyDistribution = continuous ? hp.distribution : 'categorical';
-  if (distribution === 'beta' && ![...(space as Box).low, ...(space as Box).high].every(Number.isFinite)) {
+  if (isBetaDistribution(distribution) && ![...(space as Box).low, ...(space as Box).high].every(Number.isFinite)) {
     throw new UserError(
-      `train.hyperparameters.distribution: 'beta' maps [0, 1] onto the action space, but ${envs.metadata.id} has the unbounded ${space.toString()}; use distribution: gaussian-clip`,
+      `train.hyperparameters.distribution: '${distribution}' maps [0, 1] onto the action space, but ${envs.metadata.id} has the unbounded ${space.toString()}; use distribution: gaussian-clip`,
     );
   }
   return {

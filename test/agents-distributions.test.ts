@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../agents/common/backend.ts';
 import {
   betaConcentration,
+  betaConcentrations,
   betaEntropy,
   betaLogProb,
   betaMode,
@@ -163,6 +164,35 @@ test("a Beta policy's deterministic action is the mode of the distribution it sa
   }
 });
 
+test("'beta-mode': the mode is sigmoid of the first output whatever the concentration, and outputs 0 give the Beta's Beta(1.69, 1.69)", (t) => {
+  for (const z1 of [-4, -1, 0, 0.7, 3]) {
+    for (const z2 of [-6, -1, 0, 2, 8]) {
+      const { a, b } = betaConcentrations('beta-mode', z1, z2);
+      t.true(a > 1 && b > 1);
+      close(t, betaMode(a, b), 1 / (1 + Math.exp(-z1)), 1e-9, `mode at z = (${z1}, ${z2})`);
+    }
+  }
+  const plain = betaConcentrations('beta', 0, 0);
+  const moded = betaConcentrations('beta-mode', 0, 0);
+  close(t, moded.a, plain.a, 1e-12, 'alpha at 0');
+  close(t, moded.b, plain.b, 1e-12, 'beta at 0');
+  close(t, plain.a, 1 + Math.LN2, 1e-12, '1 + softplus(0)');
+  // The case that motivated it: 'beta' with beta near 1 keeps its mode near 1 while its mean is 0.70.
+  const stuck = betaConcentrations('beta', Math.log(Math.expm1(1.6)), Math.log(Math.expm1(0.1)));
+  close(t, stuck.a / (stuck.a + stuck.b), 0.703, 1e-3, 'mean of Beta(2.6, 1.1)');
+  close(t, betaMode(stuck.a, stuck.b), 0.941, 1e-3, 'mode of Beta(2.6, 1.1)');
+});
+
+test('PPO with the mode-parametrised Beta learns the best action of a continuous bandit, deterministically at the mode', async (t) => {
+  const policy = await trainPpo(() => new ContinuousBandit(0.5), { totalSteps: 2048, seed: 4, hyperparameters: { nSteps: 32, numEnvs: 4, batchSize: 32, nEpochs: 4, learningRate: 3e-3, distribution: 'beta-mode' } });
+  t.is(policy.network.distribution, 'beta-mode');
+  const obs = new Float32Array([0.1, -0.3]);
+  const a = policy.act(obs, { deterministic: true, info: {} }) as Float32Array;
+  close(t, a[0] as number, 0.5, 0.1, 'mode');
+  const out = policy.nets.policy(obs, 1);
+  close(t, a[0] as number, -1 + 2 / (1 + Math.exp(-(out[0] as number))), 1e-6, 'sigmoid of the mode output, on the Box');
+});
+
 test('PPO with the Beta learns the best action of a continuous bandit, deterministically at the mode', async (t) => {
   const policy = await trainPpo(() => new ContinuousBandit(0.5), { totalSteps: 2048, seed: 4, hyperparameters: { nSteps: 32, numEnvs: 4, batchSize: 32, nEpochs: 4, learningRate: 3e-3 } });
   t.is(policy.network.distribution, 'beta');
@@ -196,7 +226,8 @@ function digammaTf(x: tf.Tensor): tf.Tensor {
   return tf.add(shift, tf.sub(tf.sub(tf.log(y), tf.div(0.5, y)), series));
 }
 
-test('betaPpoHead (outputs -> clipped surrogate + value loss - entropy bonus) matches tfjs autodiff', (t) => {
+for (const distribution of ['beta', 'beta-mode'] as const) {
+test(`betaPpoHead (outputs -> clipped surrogate + value loss - entropy bonus) matches tfjs autodiff: ${distribution}`, (t) => {
   const rng = new Rng(24);
   const b = 40;
   const d = 2;
@@ -204,7 +235,10 @@ test('betaPpoHead (outputs -> clipped surrogate + value loss - entropy bonus) ma
   const x = Float32Array.from({ length: b * d }, () => rng.uniformRange(0.02, 0.98));
   const logpNow = Float64Array.from({ length: b }, (_, i) => {
     let lp = 0;
-    for (let j = 0; j < d; j++) lp += betaLogProb(betaConcentration(z[i * 2 * d + j] as number), betaConcentration(z[i * 2 * d + d + j] as number), x[i * d + j] as number);
+    for (let j = 0; j < d; j++) {
+      const { a, b: bb } = betaConcentrations(distribution, z[i * 2 * d + j] as number, z[i * 2 * d + d + j] as number);
+      lp += betaLogProb(a, bb, x[i * d + j] as number);
+    }
     return lp;
   });
   const mb = {
@@ -218,12 +252,17 @@ test('betaPpoHead (outputs -> clipped surrogate + value loss - entropy bonus) ma
   };
   const values = Float32Array.from({ length: b }, () => rng.normal());
   const hp = { clipRange: 0.2, clipRangeVf: null, vfCoef: 0.5, entCoef: 0.05 };
-  const head = betaPpoHead(mb, z, values, d, hp);
+  const head = betaPpoHead(mb, z, values, d, hp, distribution);
 
   const xT = tf.tensor2d(x, [b, d]);
   const f = (zt: tf.Tensor, v: tf.Tensor) => {
-    const alpha = tf.add(1, tf.softplus(tf.slice(zt, [0, 0], [b, d])));
-    const beta = tf.add(1, tf.softplus(tf.slice(zt, [0, d], [b, d])));
+    const z1 = tf.slice(zt, [0, 0], [b, d]);
+    const z2 = tf.slice(zt, [0, d], [b, d]);
+    // 'beta': 1 + softplus of each; 'beta-mode': mode m = sigmoid(z1), k = 2 softplus(z2), 1 + k m and 1 + k (1 - m)
+    const m = tf.sigmoid(z1);
+    const k = tf.mul(2, tf.softplus(z2));
+    const alpha = distribution === 'beta' ? tf.add(1, tf.softplus(z1)) : tf.add(1, tf.mul(k, m));
+    const beta = distribution === 'beta' ? tf.add(1, tf.softplus(z2)) : tf.add(1, tf.mul(k, tf.sub(1, m)));
     const logB = tf.sub(tf.add(lgammaTf(alpha), lgammaTf(beta)), lgammaTf(tf.add(alpha, beta)));
     const logp = tf.sum(tf.sub(tf.add(tf.mul(tf.sub(alpha, 1), tf.log(xT)), tf.mul(tf.sub(beta, 1), tf.log(tf.sub(1, xT)))), logB), 1);
     const entropy = tf.sum(
@@ -246,3 +285,4 @@ test('betaPpoHead (outputs -> clipped surrogate + value loss - entropy bonus) ma
   t.true(maxGrad > 1e-3, `the gradients are not all ~0 (max ${maxGrad})`);
   t.true(head.clipFraction > 0 && head.clipFraction < 1, `some ratios clipped (${head.clipFraction})`);
 });
+}

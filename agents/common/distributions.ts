@@ -10,6 +10,9 @@
  *   Scherer 2017), with alpha, beta = 1 + softplus(network output) > 1, so the density is unimodal
  *   and vanishes at both ends; its mode (alpha - 1) / (alpha + beta - 2), log-density, entropy and
  *   their derivatives in closed form through lgamma, digamma and trigamma (below, float64).
+ *   'beta-mode' is the same Beta parametrised by its mode m = sigmoid(z_1) and a concentration
+ *   k = 2 softplus(z_2): alpha = 1 + k m, beta = 1 + k (1 - m) (Kruschke 2015, "Doing Bayesian Data
+ *   Analysis", 2nd ed., section 9.2.2, with kappa - 2 = k), so the deterministic action is m itself.
  * - Gaussian squashed by tanh (SAC, Haarnoja et al. 2018, appendix C): the log-std bound and the
  *   tanh log-det correction.
  */
@@ -144,6 +147,42 @@ export function sigmoid(z: number): number {
 /** Concentration of a Beta from a network output: 1 + softplus(z) > 1 (Chou et al. 2017). */
 export function betaConcentration(z: number): number {
   return 1 + softplus(z);
+}
+
+/**
+ * The Beta's concentrations from the two network outputs of one action dimension, with their
+ * derivatives (for the loss's chain rule):
+ * - 'beta': alpha = 1 + softplus(z1), beta = 1 + softplus(z2) (Chou et al. 2017).
+ * - 'beta-mode': mode m = sigmoid(z1), concentration k = 2 softplus(z2), alpha = 1 + k m,
+ *   beta = 1 + k (1 - m). Why: with 'beta', a policy whose beta has drifted to about 1 (softplus(z2)
+ *   near 0, where its gradient sigmoid(z2) is small too) keeps its mode near the upper bound while
+ *   its mean and its samples move down: measured on a chemotherapy PPO-Lagrangian policy, Beta(2.6,
+ *   1.1), mean dose 0.70 and mode 0.93 (docs/chemo-research-notes.md), so the schedule evaluated is
+ *   not the one the constraint shaped. Here the update moves the mode directly. Both start at
+ *   Beta(1.69, 1.69) for outputs 0.
+ */
+export interface BetaConcentrations {
+  a: number;
+  b: number;
+  /** d alpha / d z1, d beta / d z1, d alpha / d z2, d beta / d z2. */
+  da1: number;
+  db1: number;
+  da2: number;
+  db2: number;
+}
+
+export function betaConcentrations(distribution: 'beta' | 'beta-mode', z1: number, z2: number): BetaConcentrations {
+  if (distribution === 'beta') return { a: betaConcentration(z1), b: betaConcentration(z2), da1: sigmoid(z1), db1: 0, da2: 0, db2: sigmoid(z2) };
+  const m = sigmoid(z1);
+  const k = 2 * softplus(z2);
+  const dm = k * m * (1 - m); // k dm/dz1
+  const dk = 2 * sigmoid(z2);
+  return { a: 1 + k * m, b: 1 + k * (1 - m), da1: dm, db1: -dm, da2: dk * m, db2: dk * (1 - m) };
+}
+
+/** The Beta-family distributions (two network outputs per action dimension, mapped onto the Box). */
+export function isBetaDistribution(distribution: string): distribution is 'beta' | 'beta-mode' {
+  return distribution === 'beta' || distribution === 'beta-mode';
 }
 
 /** log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b). */

@@ -25,12 +25,15 @@ import { ParamStore } from './params.ts';
  * - 'beta': per action dimension the pre-activations of a Beta's two concentrations, columns
  *   [alpha_1..alpha_d, beta_1..beta_d], alpha = 1 + softplus(.), mapped affinely onto the Box
  *   (PPO's default; agents/ppo.ts says why); deterministic = the mode.
+ * - 'beta-mode': the same Beta with columns [mode_1..mode_d, concentration_1..concentration_d]
+ *   pre-activations, mode = sigmoid(.), alpha = 1 + k mode, beta = 1 + k (1 - mode), k =
+ *   2 softplus(.) (distributions.ts `betaConcentrations`); deterministic = the mode.
  * - 'squashed-gaussian': columns [mean_1..mean_d, logStd_1..logStd_d] (log-std pre-activation) of
  *   a Gaussian squashed by tanh onto the Box (SAC); deterministic = tanh(mean).
  */
-export type PolicyDistribution = 'categorical' | 'epsilon-greedy' | 'gaussian-clip' | 'beta' | 'squashed-gaussian';
+export type PolicyDistribution = 'categorical' | 'epsilon-greedy' | 'gaussian-clip' | 'beta' | 'beta-mode' | 'squashed-gaussian';
 
-export const POLICY_DISTRIBUTIONS: readonly PolicyDistribution[] = ['categorical', 'epsilon-greedy', 'gaussian-clip', 'beta', 'squashed-gaussian'];
+export const POLICY_DISTRIBUTIONS: readonly PolicyDistribution[] = ['categorical', 'epsilon-greedy', 'gaussian-clip', 'beta', 'beta-mode', 'squashed-gaussian'];
 
 export interface NetworkDescription {
   kind: 'actor-critic' | 'actor' | 'q';
@@ -47,7 +50,7 @@ export interface NetworkDescription {
 
 /** Outputs of `pi` per observation: two per action dimension for the Beta and the squashed Gaussian. */
 export function policyOutputSize(d: Pick<NetworkDescription, 'actionSize' | 'distribution'>): number {
-  return d.distribution === 'beta' || d.distribution === 'squashed-gaussian' ? 2 * d.actionSize : d.actionSize;
+  return d.distribution === 'beta' || d.distribution === 'beta-mode' || d.distribution === 'squashed-gaussian' ? 2 * d.actionSize : d.actionSize;
 }
 
 export function networkSpecs(d: NetworkDescription): Record<string, MlpSpec> {

@@ -8,7 +8,7 @@ import type { ActContext, Policy } from '../../src/core/policy.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { Box, Discrete, type Space } from '../../src/core/spaces.ts';
 import { RunningMeanStd } from '../../src/core/wrappers.ts';
-import { argmax, betaConcentration, betaMode, sampleBeta, sampleCategorical, squashedLogStd } from './distributions.ts';
+import { argmax, betaConcentrations, betaMode, sampleBeta, sampleCategorical, squashedLogStd } from './distributions.ts';
 import { NetworksTyped, type NetworkDescription } from './networks.ts';
 import type { ParamStore } from './params.ts';
 
@@ -125,9 +125,9 @@ export class TrainedPolicy implements Policy<Observation, Action> {
     const action = box.zeros();
     for (let i = 0; i < d; i++) {
       switch (this.network.distribution) {
-        case 'beta': {
-          const a = betaConcentration(out[row * 2 * d + i] as number);
-          const b = betaConcentration(out[row * 2 * d + d + i] as number);
+        case 'beta':
+        case 'beta-mode': {
+          const { a, b } = betaConcentrations(this.network.distribution, out[row * 2 * d + i] as number, out[row * 2 * d + d + i] as number);
           action[i] = onBox(box, i, rng === null ? betaMode(a, b) : sampleBeta(a, b, rng));
           break;
         }

@@ -5,7 +5,7 @@
 import type { Action } from '../../src/core/env.ts';
 import { Box, type Space } from '../../src/core/spaces.ts';
 import type { Rng } from '../../src/core/rng.ts';
-import { betaConcentration, betaLogProb, categoricalLogProb, gaussianLogProb, sampleBeta, sampleCategorical } from './distributions.ts';
+import { betaConcentrations, betaLogProb, isBetaDistribution, categoricalLogProb, gaussianLogProb, sampleBeta, sampleCategorical } from './distributions.ts';
 import type { PolicyDistribution } from './networks.ts';
 import { clipToBox } from './policy.ts';
 
@@ -20,7 +20,7 @@ export interface RolloutBuffers {
  * Samples the actions of rollout step `t` from the policy head's outputs `out` (one row per env)
  * and returns what the envs receive. The buffers keep what the loss differentiates:
  * - 'categorical': the action index;
- * - 'beta': the draw x in (0, 1) per dimension, whose action is low + (high - low) x (never
+ * - 'beta', 'beta-mode': the draw x in (0, 1) per dimension, whose action is low + (high - low) x (never
  *   clipped: the Box is the Beta's support), and log-density of its float32 copy;
  * - 'gaussian-clip': the unclipped sample around the means with `logStd` and its log-density; the
  *   env receives it clipped to the Box.
@@ -37,15 +37,14 @@ export function sampleRolloutActions(
 ): Action[] {
   const { bufActions, bufLogProbs } = buffers;
   const actions: Action[] = [];
-  if (actSpace instanceof Box && distribution === 'beta') {
+  if (actSpace instanceof Box && isBetaDistribution(distribution)) {
     const d = actSpace.size;
     for (let e = 0; e < numEnvs; e++) {
       const i = t * numEnvs + e;
       const action = actSpace.zeros();
       let logp = 0;
       for (let k = 0; k < d; k++) {
-        const a = betaConcentration(out[e * 2 * d + k] as number);
-        const b = betaConcentration(out[e * 2 * d + d + k] as number);
+        const { a, b } = betaConcentrations(distribution, out[e * 2 * d + k] as number, out[e * 2 * d + d + k] as number);
         const x = Math.fround(sampleBeta(a, b, rng));
         bufActions[i * d + k] = x;
         logp += betaLogProb(a, b, x);
