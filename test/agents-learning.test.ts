@@ -248,7 +248,7 @@ test('a version-1 checkpoint (before network.distribution) loads as the clipped 
   writeFileSync(manifestPath, JSON.stringify({ ...v2, formatVersion: 3 }));
   t.throws(() => loadPolicy(path), { message: `${manifestPath}: format: expected dosegym-policy version 1 or 2, got dosegym-policy version 3` });
   writeFileSync(manifestPath, JSON.stringify({ ...v2, network: { ...v2.network, distribution: 'cauchy' } }));
-  t.throws(() => loadPolicy(path), { message: `${manifestPath}: network.distribution: expected one of categorical, epsilon-greedy, gaussian-clip, beta, squashed-gaussian, got cauchy` });
+  t.throws(() => loadPolicy(path), { message: `${manifestPath}: network.distribution: expected one of categorical, epsilon-greedy, gaussian-clip, beta, beta-mode, squashed-gaussian, got cauchy` });
 });
 
 function close(t: { true(v: boolean, m?: string): void }, a: number, b: number, tol: number, what = ''): void {

@@ -287,9 +287,12 @@ test('logStdInit is refused unless the distribution is gaussian-clip (the Beta w
   t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5 }), { message });
   t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'beta' }), { message });
   t.throws(() => parsePpoLagrangianHyperparameters({ logStdInit: -1.5 }), { message });
+  t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'beta-mode' }), {
+    message: 'train.hyperparameters.logStdInit: only used with train.hyperparameters.distribution: gaussian-clip (beta-mode has no log-std); set the distribution to gaussian-clip or remove logStdInit',
+  });
   t.is(parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'gaussian-clip' }).logStdInit, -1.5);
   t.is(parsePpoHyperparameters({}).logStdInit, 0, 'the default is not the user\'s and passes');
-  t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'normal' }), { message: /distribution: expected 'beta' or 'gaussian-clip'/ });
+  t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'normal' }), { message: /distribution: expected 'beta', 'beta-mode' or 'gaussian-clip'/ });
 });
 
 test('hyperparameters: SB3 defaults and errors that name the field', (t) => {
