@@ -8,10 +8,10 @@ import test from 'ava';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import '../envs/index.ts';
-import type { Info } from '../src/core/env.ts';
+import { durationSeconds, type Info } from '../src/core/env.ts';
 import { make } from '../src/core/registry.ts';
 import { parseCsv } from '../src/io/csv.ts';
-import { ConstraintCost, getConstraint, type ConstraintEpisodeSummary } from '../src/safety/constraints.ts';
+import { ConstraintCost, getConstraint, resolveConstraints, type ConstraintEpisodeSummary } from '../src/safety/constraints.ts';
 import { DRUG_TOXICITY_BUDGET, drugToxicityCost } from '../envs/chemo/family.ts';
 
 const ID = 'Chemo-DePillis-v0';
@@ -111,4 +111,12 @@ test('drugToxicity is refused at steps longer than a day, where its end-of-step 
   const cost = (last['constraintEpisode'] as ConstraintEpisodeSummary).costs['drugToxicity'] as number;
   t.true(cost > 1 && cost < 2, `MTD at daily steps: ${cost} pp-days`);
   t.notThrows(() => new ConstraintCost(make(ID, { stepDays: 7, subSteps: 280, horizonDays: 147 }), ['toxicity', 'cumulativeDose']));
+  // The limit compares durations, whatever their units: 12 hours pass, 25 hours and a month do not.
+  const at = (value: number, unit: 'minute' | 'day' | 'month') => () => resolveConstraints(ID, ['drugToxicity'], {}, { episodeSteps: 600, stepDuration: { value, unit } });
+  t.notThrows(at(720, 'minute'));
+  t.notThrows(at(1, 'day'));
+  t.throws(at(1500, 'minute'), { message: /needs env steps of at most 1 day .* steps 1500 minutes$/ });
+  t.throws(at(1, 'month'), { message: /steps 1 month$/ });
+  t.is(durationSeconds({ value: 1, unit: 'day' }), 86400);
+  t.is(durationSeconds({ value: 12, unit: 'month' }), 365.2425 * 86400);
 });

@@ -30,6 +30,14 @@ export interface StepDuration {
   unit: 'second' | 'minute' | 'day' | 'month';
 }
 
+/** Seconds per unit of a StepDuration (a month is the mean Gregorian month, 365.2425 / 12 days). */
+const SECONDS_PER_UNIT: Readonly<Record<StepDuration['unit'], number>> = { second: 1, minute: 60, day: 86400, month: (365.2425 / 12) * 86400 };
+
+/** A step duration in seconds, so that durations in different units compare. */
+export function durationSeconds(d: StepDuration): number {
+  return d.value * SECONDS_PER_UNIT[d.unit];
+}
+
 export interface EnvMetadata {
   /** Registry id, e.g. 'T1D-v0'. */
   id: string;

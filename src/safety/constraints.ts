@@ -27,7 +27,7 @@
 import { z } from 'zod';
 import { parseWithSchema } from '../core/validate.ts';
 import { UserError } from '../core/errors.ts';
-import type { Action, Env, EnvMetadata, Info, Observation, ResetArgs, ResetResult, StepResult } from '../core/env.ts';
+import { durationSeconds, type Action, type Env, type EnvMetadata, type Info, type Observation, type ResetArgs, type ResetResult, type StepResult } from '../core/env.ts';
 import { familyOf, listFamilies, type ConstraintContext, type ConstraintDefinition } from '../core/family.ts';
 import { Wrapper } from '../core/wrappers.ts';
 
@@ -136,9 +136,9 @@ export function resolveConstraints(
 function checkStepDuration(envId: string, definition: ConstraintDefinition, context: ConstraintContext): void {
   const max = definition.maxStepDuration;
   const step = context.stepDuration;
-  if (max === undefined || step === undefined || step.unit !== max.unit || step.value <= max.value) return;
+  if (max === undefined || step === undefined || durationSeconds(step) <= durationSeconds(max)) return;
   throw new UserError(
-    `constraints: '${definition.name}' needs env steps of at most ${max.value} ${max.unit} (${max.why}); this ${envId} steps ${step.value} ${step.unit}s`,
+    `constraints: '${definition.name}' needs env steps of at most ${max.value} ${max.unit} (${max.why}); this ${envId} steps ${step.value} ${step.unit}${step.value === 1 ? '' : 's'}`,
   );
 }
 
