@@ -89,6 +89,16 @@ export const ppoSchema = z.strictObject({
   distribution: z.enum(['beta', 'beta-mode', 'gaussian-clip'], { error: "expected 'beta', 'beta-mode' or 'gaussian-clip'" }).default('beta'),
   /** Initial log standard deviation of the Gaussian; only with distribution 'gaussian-clip' (refused with the Beta, which would ignore it). */
   logStdInit: z.number({ error: 'expected a number' }).default(0),
+  /**
+   * Exploration noise held over this many steps of each env during rollouts (only with
+   * 'gaussian-clip'): the Gaussian's standard-normal draw is kept for k steps (and redrawn when an
+   * episode ends), so the sampled actions deviate from the mean in the same direction for k steps,
+   * as SB3's gSDE with `sde_sample_freq` k does with state-independent features (Raffin, Kober &
+   * Stulp 2021). Why: where the outcome depends on the SUM of many decisions (a week of doses),
+   * independent noise averages out and a different course is never tried as a whole. Each action's
+   * log-probability stays its Gaussian density; 1 = independent noise (SB3's default).
+   */
+  noiseHoldSteps: positiveInt().default(1),
   /** Adam epsilon (SB3 sets 1e-5 for its actor-critic policies). */
   adamEps: positive().default(1e-5),
   /** Normalise observations with running statistics (saved with the policy; SB3 parity: off). */
@@ -240,10 +250,13 @@ export type DqnHyperparametersInput = z.input<typeof dqnSchema>;
  * on what the user wrote, before defaults fill in (a default logStdInit is not the user's).
  */
 function refuseGaussianOnlyFields(raw: unknown, prefix: string): void {
-  if (raw === null || typeof raw !== 'object' || !('logStdInit' in raw)) return;
+  if (raw === null || typeof raw !== 'object') return;
+  const field = (['logStdInit', 'noiseHoldSteps'] as const).find((f) => f in raw);
+  if (field === undefined) return;
   const distribution = (raw as Record<string, unknown>)['distribution'];
   if (distribution === 'gaussian-clip' || (distribution !== undefined && distribution !== 'beta' && distribution !== 'beta-mode')) return; // a bad value is the schema's to report
-  throw new UserError(`${prefix}logStdInit: only used with ${prefix}distribution: gaussian-clip (${distribution === 'beta-mode' ? 'beta-mode' : 'the default, beta,'} has no log-std); set the distribution to gaussian-clip or remove logStdInit`);
+  const what = field === 'logStdInit' ? 'has no log-std' : 'has no Gaussian noise to hold';
+  throw new UserError(`${prefix}${field}: only used with ${prefix}distribution: gaussian-clip (${distribution === 'beta-mode' ? 'beta-mode' : 'the default, beta,'} ${what}); set the distribution to gaussian-clip or remove ${field}`);
 }
 
 /** Validate user hyperparameters (missing fields take SB3's defaults); errors name the field. */

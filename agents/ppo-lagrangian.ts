@@ -220,7 +220,7 @@ export async function train(envInput: EnvInput, options: PpoLagrangianTrainOptio
   // The rollouts (common/on-policy.ts) record two critics: 0 the value net, 1 the cost critic.
   const critics = [(x: ArrayLike<number>, rows: number) => learner.nets.value(x, rows), (x: ArrayLike<number>, rows: number) => costCritic.forward(x, rows)];
   const from = options.checkpoint?.from;
-  const run = new OnPolicyRun({ envs, learner, critics, rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose, checkpoint: options.checkpoint });
+  const run = new OnPolicyRun({ envs, learner, critics, rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose, checkpoint: options.checkpoint, noiseHoldSteps: hp.noiseHoldSteps });
   // What a training checkpoint holds (common/training-state.ts): PPO's, plus the cost critic and the multiplier.
   let update = 1;
   const parts = run.stateParts(new StateParts().learner(learner).array('costParams', costParams.data).adam('costAdam', costAdam).rng('actions', sampleRng).rng('minibatches', shuffleRng).guard(guard));

@@ -290,7 +290,7 @@ export async function train(envInput: EnvInput, options: TrainOptions): Promise<
   // The rollouts (common/on-policy.ts), with the value net as their one critic.
   const critic = (x: ArrayLike<number>, rows: number) => learner.nets.value(x, rows);
   const from = options.checkpoint?.from;
-  const run = new OnPolicyRun({ envs, learner, critics: [critic], rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose, checkpoint: options.checkpoint });
+  const run = new OnPolicyRun({ envs, learner, critics: [critic], rng: sampleRng, guard, seed, nSteps: hp.nSteps, totalSteps, onUpdate: options.onUpdate, deliveredDose: options.deliveredDose, checkpoint: options.checkpoint, noiseHoldSteps: hp.noiseHoldSteps });
   // What a training checkpoint holds (common/training-state.ts), and where a resumed run goes on.
   let update = 1;
   const parts = run.stateParts(new StateParts().learner(learner).rng('actions', sampleRng).rng('minibatches', shuffleRng).guard(guard));

@@ -15,6 +15,7 @@ import { glorotUniform, orthogonal } from '../agents/common/init.ts';
 import { huberLoss, ppoClipLoss, valueLoss } from '../agents/common/losses.ts';
 import { NetworksTf, NetworksTyped, initNetworks, type NetworkDescription } from '../agents/common/networks.ts';
 import { NStepWriter, ReplayBuffer, storeTransitions } from '../agents/common/replay.ts';
+import { HeldNoise } from '../agents/common/rollout.ts';
 import { TwoArmedBandit } from '../agents/common/toy-envs.ts';
 import { dqnHead, dqnTargets, epsilonAt, train as trainDqn } from '../agents/dqn.ts';
 import { categoricalPpoHead, normalizeAdvantages, ppoHead } from '../agents/ppo.ts';
@@ -293,6 +294,31 @@ test('logStdInit is refused unless the distribution is gaussian-clip (the Beta w
   t.is(parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'gaussian-clip' }).logStdInit, -1.5);
   t.is(parsePpoHyperparameters({}).logStdInit, 0, 'the default is not the user\'s and passes');
   t.throws(() => parsePpoHyperparameters({ logStdInit: -1.5, distribution: 'normal' }), { message: /distribution: expected 'beta', 'beta-mode' or 'gaussian-clip'/ });
+});
+
+test('noiseHoldSteps: the Gaussian draw is held for k steps of each env and renewed when an episode ends; refused without the Gaussian', (t) => {
+  const held = new HeldNoise(2, 1, 3);
+  const rng = new Rng(5);
+  const seq: number[][] = [];
+  for (let step = 0; step < 7; step++) {
+    seq.push([0, 1].map((e) => {
+      const v = held.draw(e, 0, rng);
+      held.advance(e);
+      return v;
+    }));
+    if (step === 3) held.episodeEnded(1); // env 1's episode ends after its 4th step
+  }
+  const env0 = seq.map((r) => r[0]);
+  const env1 = seq.map((r) => r[1]);
+  t.true(env0[0] === env0[1] && env0[1] === env0[2] && env0[2] !== env0[3] && env0[3] === env0[5] && env0[5] !== env0[6]);
+  t.true(env1[0] === env1[2] && env1[3] !== env1[2] && env1[4] !== env1[3] && env1[4] === env1[6], 'renewed at the new episode, then held again');
+  t.is(new Set([...env0, ...env1]).size, 6, 'distinct draws otherwise');
+  t.is(parsePpoHyperparameters({ distribution: 'gaussian-clip', noiseHoldSteps: 28 }).noiseHoldSteps, 28);
+  t.is(parsePpoHyperparameters({}).noiseHoldSteps, 1);
+  t.throws(() => parsePpoHyperparameters({ noiseHoldSteps: 28 }), {
+    message: 'train.hyperparameters.noiseHoldSteps: only used with train.hyperparameters.distribution: gaussian-clip (the default, beta, has no Gaussian noise to hold); set the distribution to gaussian-clip or remove noiseHoldSteps',
+  });
+  t.throws(() => parsePpoHyperparameters({ distribution: 'gaussian-clip', noiseHoldSteps: 0 }), { message: /^train\.hyperparameters\.noiseHoldSteps: / });
 });
 
 test('hyperparameters: SB3 defaults and errors that name the field', (t) => {

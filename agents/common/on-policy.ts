@@ -24,7 +24,7 @@ import type { DivergenceGuard } from './divergence.ts';
 import { EpisodeTracker, costOf } from './episode-stats.ts';
 import { bootstrappedGae } from './gae.ts';
 import type { Learner } from './learner.ts';
-import { sampleRolloutActions } from './rollout.ts';
+import { HeldNoise, sampleRolloutActions } from './rollout.ts';
 import { DoseActionStats, UpdateReporter, type TrainOptions, type UpdateFields } from './training.ts';
 import { ActionLog, replayEnvs, stateArray, type CheckpointOptions, type StateParts } from './training-state.ts';
 
@@ -109,6 +109,8 @@ export interface OnPolicyRunOptions {
   deliveredDose?: TrainOptions['deliveredDose'];
   /** Training checkpoints: the envs' actions are logged, and `from`'s replayed to bring the envs to its state. */
   checkpoint?: CheckpointOptions | undefined;
+  /** PPO's noiseHoldSteps: the Gaussian's draws held over this many steps of each env (1 or absent: independent). */
+  noiseHoldSteps?: number;
 }
 
 /**
@@ -133,6 +135,8 @@ export class OnPolicyRun {
   private readonly doses: DoseActionStats;
   /** Every action the envs received (training checkpoints, common/training-state.ts). */
   private readonly actionLog: ActionLog;
+  /** The held exploration noise (noiseHoldSteps > 1 with the Gaussian). */
+  private readonly held: HeldNoise | undefined;
 
   constructor(private readonly o: OnPolicyRunOptions) {
     const { numEnvs, obsSize, rms, actSpace, policy } = o.learner;
@@ -143,6 +147,8 @@ export class OnPolicyRun {
     this.reporter = new UpdateReporter(o.onUpdate, this.tracker, policy, this.doses);
     this.normObs = new Float64Array(numEnvs * obsSize);
     this.finalObs = new Float64Array(obsSize);
+    const hold = o.noiseHoldSteps ?? 1;
+    this.held = hold > 1 && o.learner.nets.d.distribution === 'gaussian-clip' ? new HeldNoise(numEnvs, (actSpace as Box).size, hold) : undefined;
     const from = o.checkpoint?.from;
     if (from !== undefined) {
       // The rest of the run's state (the normaliser included) comes back through `stateParts`.
@@ -155,9 +161,9 @@ export class OnPolicyRun {
     }
   }
 
-  /** What a checkpoint holds of the rollouts: counters, episode and dose statistics, the envs' actions. */
+  /** What a checkpoint holds of the rollouts: counters, episode and dose statistics, the envs' actions, any held noise. */
   stateParts(parts: StateParts): StateParts {
-    return parts
+    parts
       .value('run.counters', () => [this.steps, this.totalCost, this.gradientSteps], (v) => {
         [this.steps, this.totalCost, this.gradientSteps] = v as [number, number, number];
         this.o.learner.policy.totalSteps = this.steps;
@@ -165,6 +171,15 @@ export class OnPolicyRun {
       .value('run.episodes', () => this.tracker.getState(), (v) => this.tracker.setState(v as ReturnType<EpisodeTracker['getState']>))
       .value('run.doses', () => this.doses.getState(), (v) => this.doses.setState(v as number[]))
       .arrays('env', () => ({ actions: this.actionLog.snapshot() }), () => {}); // read back in the constructor
+    const held = this.held;
+    // Only where noise is held, so that other checkpoints are unchanged.
+    if (held !== undefined) {
+      parts.arrays('run.heldNoise', () => ({ noise: held.noise.slice(), age: held.age.slice() }), (a) => {
+        held.noise.set(a['noise'] as Float64Array);
+        held.age.set(a['age'] as Float64Array);
+      });
+    }
+    return parts;
   }
 
   /** Step 1 of both agents: fill the buffer with the next nSteps steps of every env. */
@@ -184,7 +199,7 @@ export class OnPolicyRun {
       if (this.reporter.active) this.doses.action(policy.meanDeterministicAction(out, numEnvs), numEnvs);
       const distribution = nets.d.distribution;
       const logStd = distribution === 'gaussian-clip' ? nets.logStd() : null;
-      const actions = sampleRolloutActions(out, distribution, logStd, actSpace, numEnvs, t, rng, { bufActions: buf.actions, bufLogProbs: buf.logProbs });
+      const actions = sampleRolloutActions(out, distribution, logStd, actSpace, numEnvs, t, rng, { bufActions: buf.actions, bufLogProbs: buf.logProbs }, this.held);
       // A non-finite log-probability means the policy network's outputs are no longer finite.
       for (let e = 0; e < numEnvs; e++) guard.value('log-probability of a sampled action', buf.logProbs[t * numEnvs + e] as number);
 
@@ -198,6 +213,7 @@ export class OnPolicyRun {
         guard.reward(reward, e);
         const info = res.infos[e];
         const done = terminated || truncated;
+        if (done) this.held?.episodeEnded(e);
         // After an autoreset, infos[e] is the new episode's; the ended step's cost and dose are in finalInfo.
         const stepInfo = done ? (info?.finalInfo as Info | undefined) : info;
         const cost = costOf(stepInfo);

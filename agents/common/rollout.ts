@@ -23,8 +23,39 @@ export interface RolloutBuffers {
  * - 'beta', 'beta-mode': the draw x in (0, 1) per dimension, whose action is low + (high - low) x (never
  *   clipped: the Box is the Beta's support), and log-density of its float32 copy;
  * - 'gaussian-clip': the unclipped sample around the means with `logStd` and its log-density; the
- *   env receives it clipped to the Box.
+ *   env receives it clipped to the Box. With `held`, the standard-normal draws are held over steps
+ *   (`HeldNoise`).
  */
+/**
+ * The Gaussian's standard-normal draws held over `holdSteps` steps of each env (PPO's
+ * `noiseHoldSteps`): an env's draw is renewed on its first step, every `holdSteps` steps after, and
+ * on the first step of each new episode (`episodeEnded`).
+ */
+export class HeldNoise {
+  readonly noise: Float64Array;
+  /** Steps since each env's draw was renewed (0: renew at the next step). */
+  readonly age: Float64Array;
+
+  constructor(readonly numEnvs: number, readonly actionSize: number, readonly holdSteps: number) {
+    this.noise = new Float64Array(numEnvs * actionSize);
+    this.age = new Float64Array(numEnvs);
+  }
+
+  /** Env `e`'s draw for dimension `k` at this step (call once per dimension, in order, then `advance(e)`). */
+  draw(e: number, k: number, rng: Rng): number {
+    if (this.age[e] === 0) this.noise[e * this.actionSize + k] = rng.normal();
+    return this.noise[e * this.actionSize + k] as number;
+  }
+
+  advance(e: number): void {
+    this.age[e] = ((this.age[e] as number) + 1) % this.holdSteps;
+  }
+
+  episodeEnded(e: number): void {
+    this.age[e] = 0;
+  }
+}
+
 export function sampleRolloutActions(
   out: ArrayLike<number>,
   distribution: PolicyDistribution,
@@ -34,6 +65,7 @@ export function sampleRolloutActions(
   t: number,
   rng: Rng,
   buffers: RolloutBuffers,
+  held?: HeldNoise,
 ): Action[] {
   const { bufActions, bufLogProbs } = buffers;
   const actions: Action[] = [];
@@ -61,9 +93,11 @@ export function sampleRolloutActions(
       const i = t * numEnvs + e;
       const sample = new Float64Array(actionSize);
       for (let k = 0; k < actionSize; k++) {
-        sample[k] = (out[e * actionSize + k] as number) + Math.exp((logStd as ArrayLike<number>)[k] as number) * rng.normal();
+        const eps = held === undefined ? rng.normal() : held.draw(e, k, rng);
+        sample[k] = (out[e * actionSize + k] as number) + Math.exp((logStd as ArrayLike<number>)[k] as number) * eps;
         bufActions[i * actionSize + k] = sample[k] as number;
       }
+      held?.advance(e);
       bufLogProbs[i] = gaussianLogProb(out, e * actionSize, logStd as ArrayLike<number>, sample, 0);
       const action = actSpace.zeros();
       action.set(sample);
