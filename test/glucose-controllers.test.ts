@@ -18,8 +18,11 @@ import {
   baselineInfo,
   envAction,
   mealBolusUnits,
+  pidBolusOptionsSchema,
   pidGains,
 } from '../agents/baselines/glucose/index.ts';
+import { InsulinOnBoard } from '../envs/glucose/insulin-on-board.ts';
+import { parseParams } from '../src/core/params.ts';
 import { T1DEnv } from '../envs/glucose/t1d-env.ts';
 import { GLUCOSE_FAMILY } from '../envs/glucose/family.ts';
 import { parseSimulateConfig } from '../envs/glucose/simulate.ts';
@@ -241,6 +244,47 @@ test('pid-bolus minute controller: the meal bolus, the PID held at basal for the
   // the PID's suspend below 80 mg/dL still cuts basal during a hold
   t.is(d.insulin({ ...base, minute: 3, cgmMgDl: 75, mealGrams: 0 }).basalUPerMin, 0);
   t.throws(() => new PidBolusController(THERAPY, { holdAfterBolusMin: Number.NaN }), { message: /holdAfterBolusMin must be a number of minutes >= 0, got NaN/ });
+});
+
+test('pid-bolus subtractPidIob: the meal bolus less the PID\'s above-basal insulin on board (4-hour linear curve), floored at 0; off by default', (t) => {
+  const basal = THERAPY.basalUPerMin;
+  const run = (options: { subtractPidIob?: boolean }, mealGrams: number, mealCgm = 220) => {
+    const c = new PidBolusController(THERAPY, options, Infinity);
+    c.reset();
+    const iob = new InsulinOnBoard(1, 240);
+    let pidExtra = 0;
+    // 90 minutes high (the PID adds insulin above basal), then the meal
+    for (let m = 0; m < 90; m++) {
+      const r = c.insulin({ minute: m, cgmMgDl: 220, newSample: m % 3 === 0, sampleTimeMin: 3, mealGrams: 0 });
+      iob.push(Math.max(0, r.basalUPerMin - basal));
+      pidExtra += r.basalUPerMin - basal;
+    }
+    const meal = c.insulin({ minute: 90, cgmMgDl: mealCgm, newSample: true, sampleTimeMin: 3, mealGrams });
+    return { bolus: meal.bolusUPerMin, iob: iob.units, pidExtra };
+  };
+  const full = mealBolusUnits(60, 220, THERAPY);
+  const plain = run({}, 60);
+  t.true(plain.pidExtra > 0, 'the PID added insulin above basal before the meal');
+  t.is(plain.bolus, full, 'off by default: the whole bolus');
+  const sub = run({ subtractPidIob: true }, 60);
+  t.true(sub.iob > 0.1 && sub.iob < full, `IOB ${sub.iob} U`);
+  t.true(Math.abs(sub.bolus - (full - sub.iob)) < 1e-9, `bolus ${sub.bolus} = ${full} - ${sub.iob}`);
+  t.is(run({ subtractPidIob: true }, 1, 110).bolus, 0, 'a small meal (no correction) after much extra insulin: no bolus, never a negative one');
+  // the option is checked by the controller's schema, as every surface reads it
+  t.throws(() => parseParams(pidBolusOptionsSchema, { subtractPidIob: 'yes' }, 'evaluate.methods[0]'), { message: 'evaluate.methods[0].subtractPidIob: expected true or false, got "yes"' });
+});
+
+test('pid-bolus subtractPidIob in the env: never more insulin per bolus than without, less on a day the PID added insulin', (t) => {
+  const env = () => new T1DEnv({ patient: 'adult#009', scenario: FOUR_MEALS, sensorNoise: true, actionMaxUnitsPerHour: 'pump' });
+  const plain = runEpisode(env(), new PidBolusPolicy(), 4);
+  const sub = runEpisode(env(), new PidBolusPolicy({ subtractPidIob: true }), 4);
+  const mealSteps = plain.infos.slice(0, -1).flatMap((info, k) => ((info.mealGrams as number) > 0 ? [k] : []));
+  t.is(mealSteps.length, 4);
+  const first = mealSteps[0] as number;
+  t.deepEqual(sub.insulin.slice(0, first + 1).slice(0, first), plain.insulin.slice(0, first), 'identical until the first bolus');
+  t.true((sub.insulin[first] as number) <= (plain.insulin[first] as number) + 1e-9);
+  const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  t.true(total(sub.insulin) < total(plain.insulin), `less insulin over the day: ${total(sub.insulin)} against ${total(plain.insulin)}`);
 });
 
 test('pid-bolus policy in the env equals the minute controller on the same readings and meals', (t) => {

@@ -51,11 +51,15 @@ export class BasalBolusController implements MinuteController {
   readonly name = 'basal-bolus';
   private pendingBolusU = 0;
 
-  /** `maxBolusUPerMin`: the pump's bolus limit; a larger bolus is delivered over several minutes. */
+  /**
+   * `maxBolusUPerMin`: the pump's bolus limit; a larger bolus is delivered over several minutes.
+   * `adjustBolus`: turns each meal's bolus [U] into the one given (pid-bolus's `subtractPidIob`).
+   */
   constructor(
     private readonly therapy: TherapyParams,
     private readonly options: BasalBolusOptions = {},
     private readonly maxBolusUPerMin = Infinity,
+    private readonly adjustBolus: (units: number) => number = (units) => units,
   ) {}
 
   reset(): void {
@@ -63,7 +67,7 @@ export class BasalBolusController implements MinuteController {
   }
 
   insulin(input: MinuteInput): InsulinRates {
-    if (input.mealGrams > 0) this.pendingBolusU += mealBolusUnits(input.mealGrams, input.cgmMgDl, this.therapy, this.options);
+    if (input.mealGrams > 0) this.pendingBolusU += this.adjustBolus(mealBolusUnits(input.mealGrams, input.cgmMgDl, this.therapy, this.options));
     const bolus = Math.min(this.pendingBolusU, this.maxBolusUPerMin);
     this.pendingBolusU -= bolus;
     const suspended = this.options.suspendBelowMgDl !== undefined && input.cgmMgDl < this.options.suspendBelowMgDl;
