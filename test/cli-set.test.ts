@@ -36,7 +36,7 @@ test.serial('validate: an unknown path, a bad value, a path through a scalar and
     ['train.steps=-5', '--set train.steps=-5: train.steps: expected a positive integer, got -5', 1],
     ['train.steps=fast', '--set train.steps=fast: train.steps: expected a positive integer, got "fast"', 1],
     ['train.hyperparameters.learningRate=0', '--set train.hyperparameters.learningRate=0: train.hyperparameters.learningRate: expected a positive number, got 0', 1],
-    ['train.hyperparameters.nStepz=8', '--set train.hyperparameters.nStepz=8: unknown field train.hyperparameters.nStepz; allowed: learningRate, annealLr, nSteps, numEnvs, batchSize, nEpochs, gamma, gaeLambda, clipRange, clipRangeVf, normalizeAdvantage, entCoef, vfCoef, maxGradNorm, targetKl, netArch, activation, orthoInit, distribution, logStdInit, adamEps, normalizeObservations', 1],
+    ['train.hyperparameters.nStepz=8', '--set train.hyperparameters.nStepz=8: unknown field train.hyperparameters.nStepz; allowed: learningRate, annealLr, nSteps, numEnvs, batchSize, nEpochs, gamma, gaeLambda, clipRange, clipRangeVf, normalizeAdvantage, entCoef, vfCoef, maxGradNorm, targetKl, netArch, activation, orthoInit, distribution, logStdInit, noiseHoldSteps, adamEps, normalizeObservations', 1],
     ['train.steps.x=1', "--set train.steps.x=1: train.steps is 128, not a mapping of fields, so it has no field 'x'", 1],
     ['evaluate.methods.7=pid', "--set evaluate.methods.7=pid: evaluate.methods is a list of 2; '7' is not an index in 0..2", 1],
     ['evaluate.methods.1=pid', "--set evaluate.methods.1=pid: evaluate.methods[1]: unknown baseline 'pid'; allowed: random, or the trained algorithm", 1],
