@@ -245,9 +245,10 @@ export type PpoHyperparametersInput = z.input<typeof ppoSchema>;
 export type DqnHyperparametersInput = z.input<typeof dqnSchema>;
 
 /**
- * `logStdInit` sets the clipped Gaussian's initial spread; the Beta (PPO's default) has none, so
- * giving it without `distribution: gaussian-clip` would be silently ignored: refused instead. Checked
- * on what the user wrote, before defaults fill in (a default logStdInit is not the user's).
+ * `logStdInit` sets the clipped Gaussian's initial spread and `noiseHoldSteps` holds its draws; the
+ * Betas (PPO's default 'beta' and 'beta-mode') have neither, so giving one without `distribution:
+ * gaussian-clip` would be silently ignored: refused instead. Checked on what the user wrote, before
+ * defaults fill in (a default is not the user's).
  */
 function refuseGaussianOnlyFields(raw: unknown, prefix: string): void {
   if (raw === null || typeof raw !== 'object') return;

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../src/core/rng.ts';
 import { MlpRunner, initMlp, mlpTf, type Activation, type InitScheme, type MlpSpec } from './mlp.ts';
 import { ParamStore } from './params.ts';
+import { isBetaDistribution } from './distributions.ts';
 
 /**
  * How a policy turns the outputs of `pi` (or `q`) into actions; recorded in checkpoints.
@@ -50,7 +51,7 @@ export interface NetworkDescription {
 
 /** Outputs of `pi` per observation: two per action dimension for the Beta and the squashed Gaussian. */
 export function policyOutputSize(d: Pick<NetworkDescription, 'actionSize' | 'distribution'>): number {
-  return d.distribution === 'beta' || d.distribution === 'beta-mode' || d.distribution === 'squashed-gaussian' ? 2 * d.actionSize : d.actionSize;
+  return isBetaDistribution(d.distribution) || d.distribution === 'squashed-gaussian' ? 2 * d.actionSize : d.actionSize;
 }
 
 export function networkSpecs(d: NetworkDescription): Record<string, MlpSpec> {

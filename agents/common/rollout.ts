@@ -17,16 +17,6 @@ export interface RolloutBuffers {
 }
 
 /**
- * Samples the actions of rollout step `t` from the policy head's outputs `out` (one row per env)
- * and returns what the envs receive. The buffers keep what the loss differentiates:
- * - 'categorical': the action index;
- * - 'beta', 'beta-mode': the draw x in (0, 1) per dimension, whose action is low + (high - low) x (never
- *   clipped: the Box is the Beta's support), and log-density of its float32 copy;
- * - 'gaussian-clip': the unclipped sample around the means with `logStd` and its log-density; the
- *   env receives it clipped to the Box. With `held`, the standard-normal draws are held over steps
- *   (`HeldNoise`).
- */
-/**
  * The Gaussian's standard-normal draws held over `holdSteps` steps of each env (PPO's
  * `noiseHoldSteps`): an env's draw is renewed on its first step, every `holdSteps` steps after, and
  * on the first step of each new episode (`episodeEnded`).
@@ -56,6 +46,16 @@ export class HeldNoise {
   }
 }
 
+/**
+ * Samples the actions of rollout step `t` from the policy head's outputs `out` (one row per env)
+ * and returns what the envs receive. The buffers keep what the loss differentiates:
+ * - 'categorical': the action index;
+ * - 'beta', 'beta-mode': the draw x in (0, 1) per dimension, whose action is low + (high - low) x (never
+ *   clipped: the Box is the Beta's support), and log-density of its float32 copy;
+ * - 'gaussian-clip': the unclipped sample around the means with `logStd` and its log-density; the
+ *   env receives it clipped to the Box. With `held`, the standard-normal draws are held over steps
+ *   (`HeldNoise`).
+ */
 export function sampleRolloutActions(
   out: ArrayLike<number>,
   distribution: PolicyDistribution,
