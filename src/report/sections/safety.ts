@@ -27,7 +27,12 @@ export function safetySection(data: RunReportData, family: FamilySections): Repo
     {
       name: 'safety-cost',
       spec: metricByMethod(cost, { ...o, title: 'Constraint cost per episode', subtitle: what + (budget !== undefined ? '; dashed line: the training budget.' : '.'), yTitle: 'Cost per episode', valueName: 'cost', ...(budget !== undefined ? { thresholds: [{ value: budget, label: `budget ${budget}` }] } : {}) }),
-      caption: methodBarsCaption(`Average constraint cost of an evaluation episode per method; lower is safer.${budget !== undefined ? ' Bars above the dashed budget line break the constraint on average.' : ''} A patient who died early stops accruing cost: read it beside survived and terminations in the summary.`, cost),
+      caption: methodBarsCaption(
+        typeof chance === 'number'
+          ? `Share of each method's evaluation episodes that ended over budget; lower is safer.${budget !== undefined ? ' Bars above the dashed line exceed the share allowed in training.' : ''} A patient who died early stops accruing cost: read it beside survived and terminations in the summary.`
+          : `Average constraint cost of an evaluation episode per method; lower is safer.${budget !== undefined ? ' Bars above the dashed budget line break the constraint on average.' : ''} A patient who died early stops accruing cost: read it beside survived and terminations in the summary.`,
+        cost,
+      ),
     },
   ];
   const interventions = valuesByMethod(rows, 'shield_interventions');
